@@ -1,0 +1,101 @@
+# neuvc: plain GNU make.  Targets:
+#   make              library (static + shared), pkg-config file, tools -> build/
+#   make check        build and run the whole test suite
+#   make bench        benchmarks (entropy coder, kernels, codec vs x264)
+#   make install PREFIX=/usr/local
+#   make SANITIZE=1 check   the same suite under ASan + UBSan (build/san/)
+# Sources are found by wildcard: a new .c in a library folder is built and
+# linked without editing this file.
+
+CC      ?= gcc
+AR      ?= ar
+PREFIX  ?= /usr/local
+PYTHON  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+
+VERSION := 0.1.0
+SOVER   := 0
+
+BUILD   ?= build
+ifeq ($(SANITIZE),1)
+BUILD   := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -pthread -I. -Iinclude $(WARN) $(SANFLAGS)
+ALL_CFLAGS = $(BASEFLAGS) $(CFLAGS)
+LDLIBS  := -lm -pthread $(SANFLAGS)
+
+LIB_DIRS := common encoder decoder entropy netlib netlib/ref models
+LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+
+TOOL_NAMES := neuvc-enc neuvc-dec
+TOOL_COMMON_SRC := $(filter-out $(TOOL_NAMES:%=tools/%.c),$(wildcard tools/*.c))
+TOOL_COMMON_OBJ := $(TOOL_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+TOOLS := $(TOOL_NAMES:%=$(BUILD)/%)
+
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_COMMON_SRC := $(wildcard tests/common/*.c)
+TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+BENCH_SRC  := $(sort $(wildcard tests/bench_*.c))
+BENCH_BINS := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+.PHONY: all lib tools tests check bench eval install clean
+all: lib tools $(BUILD)/neuvc.pc
+
+lib: $(BUILD)/libneuvc.a $(BUILD)/libneuvc.so
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libneuvc.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/libneuvc.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libneuvc.so.$(SOVER) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/neuvc.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: neuvc\nDescription: learned low-delay video codec\nVersion: %s\nLibs: -L$${libdir} -lneuvc\nLibs.private: -lm -pthread\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
+
+tools: $(TOOLS)
+$(BUILD)/neuvc-%: $(BUILD)/obj/tools/neuvc-%.o $(TOOL_COMMON_OBJ) $(BUILD)/libneuvc.a
+	$(CC) -o $@ $^ $(LDLIBS)
+
+tests: $(TEST_BINS) $(BENCH_BINS)
+$(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJ) $(BUILD)/libneuvc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(TEST_COMMON_OBJ) $(BUILD)/libneuvc.a $(CHECK_LIBS) $(LDLIBS)
+
+check: all tests
+	BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run.sh
+
+bench: all tests
+	BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run-bench.sh
+
+eval: all
+	$(PYTHON) tools/eval.py $(EVAL_ARGS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/neuvc $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/neuvc/neuvc.h $(DESTDIR)$(PREFIX)/include/neuvc/
+	install -m 644 $(BUILD)/libneuvc.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libneuvc.so $(DESTDIR)$(PREFIX)/lib/libneuvc.so.$(VERSION)
+	ln -sf libneuvc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libneuvc.so.$(SOVER)
+	ln -sf libneuvc.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libneuvc.so
+	install -m 644 $(BUILD)/neuvc.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/lib* $(BUILD)/neuvc* $(BUILD)/san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

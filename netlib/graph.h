@@ -1,0 +1,158 @@
+/*
+ * Network graphs: the op lists the codec runs (analysis, synthesis,
+ * hyperprior, ...), as stored in .nvm files (docs/model-format.md), their
+ * validation, and an executor on the reference ops.
+ *
+ * A graph is in SSA form over n_slots value slots: every slot is either a
+ * graph input or the destination of exactly one op (so n_slots ==
+ * n_inputs + n_ops), and an op only reads slots defined before it.  Each
+ * slot has a type and a channel count fixed by the graph; its height and
+ * width follow from the input sizes given to nl_graph_prepare().
+ *
+ * Op records (fields unused by an opcode are 0, or NL_GRAPH_NONE for slots
+ * and tensor references):
+ *
+ *   opcode   src           attr[0..7]                           tensor[0..3]
+ *   CONV     x             k stride cin cout in_type out_type    weight s8 [cout][k][k][cin],
+ *                          lo hi                                 bias s32 [cout] or NONE,
+ *                                                                mult s32 [cout], shift u8 [cout]
+ *   REQUANT  x             out_type lo hi                        bias s32 [c] or NONE,
+ *                                                                mult s32 [c], shift u8 [c]
+ *   ADD      a b           out_type lo hi                        ma s32 [c], mb s32 [c], shift u8 [c]
+ *   CLAMP    x             lo hi                                 -
+ *   S2D      x             r                                     -
+ *   D2S      x             r                                     -
+ *   CONCAT   a b           -                                     -
+ *
+ * Types are nl_type codes (u8 0, s8 1, s16 2, s32 3).  Tensor references
+ * are indices into the model's tensor table.
+ */
+#ifndef NEUVC_NETLIB_GRAPH_H
+#define NEUVC_NETLIB_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/nvm.h"
+#include "netlib/netlib.h"
+
+typedef enum nl_opcode {
+    NL_OP_CONV = 1,
+    NL_OP_REQUANT = 2,
+    NL_OP_ADD = 3,
+    NL_OP_CLAMP = 4,
+    NL_OP_S2D = 5,
+    NL_OP_D2S = 6,
+    NL_OP_CONCAT = 7,
+} nl_opcode;
+
+#define NL_GRAPH_NONE UINT32_MAX /* unused slot or tensor reference */
+#define NL_GRAPH_NAME_MAX 63
+#define NL_GRAPH_NATTR 8
+#define NL_GRAPH_NTENSOR 4
+#define NL_GRAPH_MAX_IO 16       /* inputs, outputs: 1..16 each */
+#define NL_GRAPH_MAX_OPS 65536   /* ops: 1..65536 */
+#define NL_GRAPH_MAX_SIDE 65536  /* height and width of every slot */
+#define NL_GRAPH_R_MIN 2         /* space-to-depth / depth-to-space factor */
+#define NL_GRAPH_R_MAX 8
+
+/* Attribute positions, per opcode. */
+enum {
+    NL_CONV_K = 0, NL_CONV_STRIDE, NL_CONV_CIN, NL_CONV_COUT,
+    NL_CONV_IN_TYPE, NL_CONV_OUT_TYPE, NL_CONV_LO, NL_CONV_HI
+};
+enum { NL_RQ_OUT_TYPE = 0, NL_RQ_LO, NL_RQ_HI };       /* REQUANT and ADD */
+enum { NL_CLAMP_LO = 0, NL_CLAMP_HI };
+enum { NL_SHUFFLE_R = 0 };                             /* S2D and D2S */
+/* Tensor reference positions, per opcode. */
+enum { NL_CONV_WEIGHT = 0, NL_CONV_BIAS, NL_CONV_MULT, NL_CONV_SHIFT };
+enum { NL_RQ_BIAS = 0, NL_RQ_MULT, NL_RQ_SHIFT };
+enum { NL_ADD_MA = 0, NL_ADD_MB, NL_ADD_SHIFT };
+
+/* A graph input: its slot, element type (nl_type code) and channels. */
+typedef struct nl_graph_input {
+    uint32_t slot;
+    uint32_t type;
+    uint32_t c;
+} nl_graph_input;
+
+/* One op as stored in the file (see the table above). */
+typedef struct nl_graph_op {
+    uint32_t code;               /* nl_opcode */
+    uint32_t dst;
+    uint32_t src[2];
+    int32_t attr[NL_GRAPH_NATTR];
+    uint32_t tensor[NL_GRAPH_NTENSOR];
+} nl_graph_op;
+
+/* Derived by nl_graph_validate. */
+typedef struct nl_graph_slot {
+    nl_type type;
+    int c;
+    int producer;                /* op index, -1 for a graph input */
+} nl_graph_slot;
+
+typedef struct nl_graph_bound {
+    nl_conv_desc conv;           /* CONV */
+    nl_requant rq;               /* REQUANT */
+    nl_add_desc add;             /* ADD */
+} nl_graph_bound;
+
+typedef struct nl_graph {
+    /* Stored fields (what nvm_writer_add_graph encodes). */
+    char name[NL_GRAPH_NAME_MAX + 1];
+    uint32_t n_slots, n_inputs, n_outputs, n_ops;
+    nl_graph_input *inputs;      /* [n_inputs] */
+    uint32_t *outputs;           /* [n_outputs] slots */
+    nl_graph_op *ops;            /* [n_ops], in execution order */
+    /* Derived by nl_graph_validate, freed by nl_graph_free_derived; NULL
+     * until the graph is valid.  Pointers into the tensor table. */
+    nl_graph_slot *slots;        /* [n_slots] */
+    nl_graph_bound *bound;       /* [n_ops] */
+} nl_graph;
+
+/* "conv", "requant", "add", "clamp", "s2d", "d2s", "concat"; NULL for an
+ * unknown code. */
+const char *nl_opcode_name(uint32_t code);
+
+/* Checks every rule of the header comment against tensors[0 .. n_tensors-1]
+ * and, on success, fills g->slots and g->bound (the tensors must outlive
+ * g).  0, NEUVC_ERR_INVALIDDATA (message in err) or NEUVC_ERR(ENOMEM). */
+int nl_graph_validate(nl_graph *g, const nvm_tensor *tensors, uint32_t n_tensors,
+                      char *err, size_t errlen);
+void nl_graph_free_derived(nl_graph *g);
+
+/* ------------------------------------------------------------ executor
+ * Usage: new once per graph (and per thread), prepare for the input sizes
+ * (allocates every slot buffer; a repeat with the same sizes does nothing),
+ * then run any number of times without allocating.  Slot buffers are
+ * shared between slots whose lifetimes do not overlap, and a CLAMP whose
+ * source dies there runs in place; graph outputs keep their own buffers
+ * until the next prepare or free. */
+typedef struct nl_graph_exec nl_graph_exec;
+
+/* g must be valid (nl_graph_validate) and outlive the executor. */
+int nl_graph_exec_new(nl_graph_exec **ex, const nl_graph *g);
+void nl_graph_exec_free(nl_graph_exec **ex);
+/* Sizes of every graph input, h[i] x w[i] for i < n_inputs, each in
+ * 1..NL_GRAPH_MAX_SIDE.  0; NEUVC_ERR(EINVAL) when sizes do not fit the
+ * graph (an S2D input not divisible by r, ADD or CONCAT operands of
+ * different sizes); NEUVC_ERR(ERANGE) when a slot would exceed
+ * NL_GRAPH_MAX_SIDE or the address space; NEUVC_ERR(ENOMEM).  After a
+ * failure the executor is unprepared. */
+int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w);
+/* Runs every op on in[0 .. n_inputs-1] (type, c, h, w as prepared; any
+ * row stride >= w * c).  When out is not NULL, out[0 .. n_outputs-1]
+ * receive views of the outputs, valid until the next run, prepare or
+ * free.  MACs are added to *st when st is not NULL.  0 or NEUVC_ERR(EINVAL). */
+int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stats *st);
+/* View of output i after prepare (data filled by run); NULL if unprepared
+ * or out of range. */
+const nl_tensor *nl_graph_output(const nl_graph_exec *ex, uint32_t i);
+/* MACs of one run and bytes of slot buffers, as prepared (0 before). */
+uint64_t nl_graph_exec_macs(const nl_graph_exec *ex);
+size_t nl_graph_exec_bytes(const nl_graph_exec *ex);
+/* Message of the last failed prepare or run ("" if none). */
+const char *nl_graph_exec_error(const nl_graph_exec *ex);
+
+#endif

@@ -1,0 +1,381 @@
+/*
+ * Graph executor: shapes from the input sizes, one buffer plan per size,
+ * and the op loop on the reference kernels.
+ *
+ * Buffer plan (liveness): walking the ops in order, each destination slot
+ * takes a free buffer (the smallest that is large enough, else the largest
+ * free one, grown, else a new one); a source slot's buffer becomes free
+ * after the last op that reads it.  Graph outputs are never freed, and a
+ * CLAMP whose source dies at that op runs in place on the source's buffer.
+ * So a buffer holds at most one live slot at any time, and run() cannot
+ * overwrite a value that a later op still reads.
+ */
+#include "netlib/graph.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "neuvc/neuvc.h"
+
+#define EXEC_ALIGN 64            /* buffer alignment, and slack after each */
+
+struct nl_graph_exec {
+    const nl_graph *g;
+    int prepared;
+    int *in_h, *in_w;            /* [n_inputs] sizes of the current plan */
+    int *last_use;               /* [n_slots] last op reading the slot; -1 none */
+    uint8_t *is_output;          /* [n_slots] */
+    nl_tensor *view;             /* [n_slots] shapes, data once prepared */
+    size_t *slot_bytes;          /* [n_slots] */
+    int *buf_of;                 /* [n_slots] buffer index; -1 for inputs */
+    void **buf;                  /* [n_ops] */
+    size_t *buf_size;            /* [n_ops] */
+    int *free_bufs;              /* [n_ops] planning scratch */
+    int n_buf;
+    uint64_t macs;
+    size_t bytes;
+    char err[160];
+};
+
+__attribute__((format(printf, 3, 4)))
+static int exec_fail(nl_graph_exec *ex, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ex->err, sizeof(ex->err), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static void exec_release(nl_graph_exec *ex)
+{
+    for (int b = 0; b < ex->n_buf; b++) {
+        free(ex->buf[b]);
+        ex->buf[b] = NULL;
+    }
+    ex->n_buf = 0;
+    ex->prepared = 0;
+    ex->macs = 0;
+    ex->bytes = 0;
+}
+
+int nl_graph_exec_new(nl_graph_exec **pex, const nl_graph *g)
+{
+    if (!pex)
+        return NEUVC_ERR(EINVAL);
+    *pex = NULL;
+    if (!g || !g->slots || !g->bound)
+        return NEUVC_ERR(EINVAL);
+    nl_graph_exec *ex = calloc(1, sizeof(*ex));
+    if (!ex)
+        return NEUVC_ERR(ENOMEM);
+    ex->g = g;
+    ex->in_h = calloc(g->n_inputs, sizeof(int));
+    ex->in_w = calloc(g->n_inputs, sizeof(int));
+    ex->last_use = malloc(g->n_slots * sizeof(int));
+    ex->is_output = calloc(g->n_slots, 1);
+    ex->view = calloc(g->n_slots, sizeof(nl_tensor));
+    ex->slot_bytes = calloc(g->n_slots, sizeof(size_t));
+    ex->buf_of = malloc(g->n_slots * sizeof(int));
+    ex->buf = calloc(g->n_ops, sizeof(void *));
+    ex->buf_size = calloc(g->n_ops, sizeof(size_t));
+    ex->free_bufs = calloc(g->n_ops, sizeof(int));
+    if (!ex->in_h || !ex->in_w || !ex->last_use || !ex->is_output || !ex->view ||
+        !ex->slot_bytes || !ex->buf_of || !ex->buf || !ex->buf_size || !ex->free_bufs) {
+        nl_graph_exec_free(&ex);
+        return NEUVC_ERR(ENOMEM);
+    }
+    for (uint32_t s = 0; s < g->n_slots; s++) {
+        ex->last_use[s] = -1;
+        ex->buf_of[s] = -1;
+    }
+    for (uint32_t i = 0; i < g->n_ops; i++)
+        for (int k = 0; k < 2; k++)
+            if (g->ops[i].src[k] != NL_GRAPH_NONE)
+                ex->last_use[g->ops[i].src[k]] = (int)i;
+    for (uint32_t i = 0; i < g->n_outputs; i++)
+        ex->is_output[g->outputs[i]] = 1;
+    *pex = ex;
+    return 0;
+}
+
+void nl_graph_exec_free(nl_graph_exec **pex)
+{
+    if (!pex || !*pex)
+        return;
+    nl_graph_exec *ex = *pex;
+    if (ex->buf)
+        exec_release(ex);
+    free(ex->in_h);
+    free(ex->in_w);
+    free(ex->last_use);
+    free(ex->is_output);
+    free(ex->view);
+    free(ex->slot_bytes);
+    free(ex->buf_of);
+    free(ex->buf);
+    free(ex->buf_size);
+    free(ex->free_bufs);
+    free(ex);
+    *pex = NULL;
+}
+
+/* Shape of every slot from the input sizes; MACs of one run. */
+static int shapes_compute(nl_graph_exec *ex, const int *h, const int *w)
+{
+    const nl_graph *g = ex->g;
+    for (uint32_t i = 0; i < g->n_inputs; i++) {
+        nl_tensor *t = &ex->view[g->inputs[i].slot];
+        t->h = h[i];
+        t->w = w[i];
+    }
+    for (uint32_t i = 0; i < g->n_ops; i++) {
+        const nl_graph_op *op = &g->ops[i];
+        const nl_tensor *x = &ex->view[op->src[0]];
+        const nl_tensor *y = op->src[1] != NL_GRAPH_NONE ? &ex->view[op->src[1]] : NULL;
+        nl_tensor *d = &ex->view[op->dst];
+        int r = op->attr[NL_SHUFFLE_R];
+        const char *name = nl_opcode_name(op->code);
+        d->h = x->h;
+        d->w = x->w;
+        switch (op->code) {
+        case NL_OP_CONV: {
+            const nl_conv_desc *cd = &g->bound[i].conv;
+            d->h = nl_conv_out_size(x->h, cd->stride);
+            d->w = nl_conv_out_size(x->w, cd->stride);
+            ex->macs += (uint64_t)d->h * (uint64_t)d->w * (uint64_t)cd->cout *
+                        (uint64_t)(cd->k * cd->k) * (uint64_t)cd->cin;
+            break;
+        }
+        case NL_OP_ADD:
+        case NL_OP_CONCAT:
+            if (x->h != y->h || x->w != y->w)
+                return exec_fail(ex, NEUVC_ERR(EINVAL), "op %u (%s): operands %dx%d and %dx%d",
+                                 (unsigned)i, name, x->w, x->h, y->w, y->h);
+            break;
+        case NL_OP_S2D:
+            if (x->h % r != 0 || x->w % r != 0)
+                return exec_fail(ex, NEUVC_ERR(EINVAL), "op %u (s2d): %dx%d not divisible by %d",
+                                 (unsigned)i, x->w, x->h, r);
+            d->h = x->h / r;
+            d->w = x->w / r;
+            break;
+        case NL_OP_D2S:
+            if (x->h > NL_GRAPH_MAX_SIDE / r || x->w > NL_GRAPH_MAX_SIDE / r)
+                return exec_fail(ex, NEUVC_ERR(ERANGE), "op %u (d2s): output beyond %d",
+                                 (unsigned)i, NL_GRAPH_MAX_SIDE);
+            d->h = x->h * r;
+            d->w = x->w * r;
+            break;
+        default:
+            break;
+        }
+    }
+    for (uint32_t s = 0; s < g->n_slots; s++) {
+        nl_tensor *t = &ex->view[s];
+        t->type = g->slots[s].type;
+        t->c = g->slots[s].c;
+        t->data = NULL;
+        /* h, w <= 2^16, c <= 2^16, element <= 4 bytes: < 2^50, exact. */
+        uint64_t bytes = (uint64_t)t->h * (uint64_t)t->w * (uint64_t)t->c *
+                         (uint64_t)nl_type_size(t->type);
+        if (bytes > (uint64_t)(PTRDIFF_MAX / 2))
+            return exec_fail(ex, NEUVC_ERR(ERANGE), "slot %u: %llu bytes", (unsigned)s,
+                             (unsigned long long)bytes);
+        t->stride = (ptrdiff_t)t->w * t->c;
+        ex->slot_bytes[s] = (size_t)bytes;
+    }
+    return 0;
+}
+
+/* A free buffer for need bytes (removed from the free list), or a new one. */
+static int buffer_take(nl_graph_exec *ex, int *n_free, size_t need)
+{
+    int best = -1, largest = -1;
+    for (int k = 0; k < *n_free; k++) {
+        size_t size = ex->buf_size[ex->free_bufs[k]];
+        if (size >= need && (best < 0 || size < ex->buf_size[ex->free_bufs[best]]))
+            best = k;
+        if (largest < 0 || size > ex->buf_size[ex->free_bufs[largest]])
+            largest = k;
+    }
+    int pick = best >= 0 ? best : largest;
+    if (pick < 0) {
+        ex->buf_size[ex->n_buf] = need;
+        return ex->n_buf++;
+    }
+    int b = ex->free_bufs[pick];
+    ex->free_bufs[pick] = ex->free_bufs[--*n_free];
+    if (ex->buf_size[b] < need)
+        ex->buf_size[b] = need;
+    return b;
+}
+
+static void buffers_plan(nl_graph_exec *ex)
+{
+    const nl_graph *g = ex->g;
+    int n_free = 0;
+    for (uint32_t s = 0; s < g->n_slots; s++)
+        ex->buf_of[s] = -1;
+    for (uint32_t i = 0; i < g->n_ops; i++) {
+        const nl_graph_op *op = &g->ops[i];
+        uint32_t x = op->src[0], y = op->src[1];
+        int b;
+        if (op->code == NL_OP_CLAMP && ex->buf_of[x] >= 0 && ex->last_use[x] == (int)i &&
+            !ex->is_output[x])
+            b = ex->buf_of[x]; /* in place: x dies here */
+        else
+            b = buffer_take(ex, &n_free, ex->slot_bytes[op->dst]);
+        ex->buf_of[op->dst] = b;
+        for (int k = 0; k < 2; k++) {
+            uint32_t s = k == 0 ? x : y;
+            if (s == NL_GRAPH_NONE || (k == 1 && y == x))
+                continue;
+            if (ex->buf_of[s] >= 0 && ex->buf_of[s] != b && ex->last_use[s] == (int)i &&
+                !ex->is_output[s])
+                ex->free_bufs[n_free++] = ex->buf_of[s];
+        }
+        if (ex->last_use[op->dst] < 0 && !ex->is_output[op->dst])
+            ex->free_bufs[n_free++] = b;
+    }
+}
+
+int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w)
+{
+    if (!ex || !h || !w)
+        return NEUVC_ERR(EINVAL);
+    const nl_graph *g = ex->g;
+    int same = ex->prepared;
+    for (uint32_t i = 0; i < g->n_inputs; i++) {
+        if (h[i] < 1 || h[i] > NL_GRAPH_MAX_SIDE || w[i] < 1 || w[i] > NL_GRAPH_MAX_SIDE)
+            return exec_fail(ex, NEUVC_ERR(ERANGE), "input %u: %dx%d (1..%d)", (unsigned)i,
+                             w[i], h[i], NL_GRAPH_MAX_SIDE);
+        same = same && h[i] == ex->in_h[i] && w[i] == ex->in_w[i];
+    }
+    if (same)
+        return 0;
+    exec_release(ex);
+    int ret = shapes_compute(ex, h, w);
+    if (ret < 0) {
+        ex->macs = 0;
+        return ret;
+    }
+    buffers_plan(ex);
+    for (int b = 0; b < ex->n_buf; b++) {
+        size_t size = (ex->buf_size[b] / EXEC_ALIGN + 2) * EXEC_ALIGN;
+        ex->buf[b] = aligned_alloc(EXEC_ALIGN, size);
+        if (!ex->buf[b]) {
+            exec_release(ex);
+            return exec_fail(ex, NEUVC_ERR(ENOMEM), "out of memory");
+        }
+        ex->bytes += size;
+    }
+    for (uint32_t s = 0; s < g->n_slots; s++)
+        if (ex->buf_of[s] >= 0)
+            ex->view[s].data = ex->buf[ex->buf_of[s]];
+    for (uint32_t i = 0; i < g->n_inputs; i++) {
+        ex->in_h[i] = h[i];
+        ex->in_w[i] = w[i];
+    }
+    ex->prepared = 1;
+    ex->err[0] = '\0';
+    return 0;
+}
+
+static void rows_copy(const nl_tensor *src, nl_tensor *dst)
+{
+    size_t row = (size_t)dst->w * (size_t)dst->c * nl_type_size(dst->type);
+    size_t esize = nl_type_size(dst->type);
+    for (int y = 0; y < dst->h; y++)
+        memcpy((char *)dst->data + (size_t)y * (size_t)dst->stride * esize,
+               (const char *)src->data + (size_t)y * (size_t)src->stride * esize, row);
+}
+
+/* The one place that calls kernels: a dispatch table replaces these calls. */
+static void op_run(nl_graph_exec *ex, uint32_t i, nl_stats *st)
+{
+    const nl_graph_op *op = &ex->g->ops[i];
+    const nl_graph_bound *b = &ex->g->bound[i];
+    const nl_tensor *x = &ex->view[op->src[0]];
+    const nl_tensor *y = op->src[1] != NL_GRAPH_NONE ? &ex->view[op->src[1]] : NULL;
+    nl_tensor *d = &ex->view[op->dst];
+    switch (op->code) {
+    case NL_OP_CONV:
+        nl_conv_ref(&b->conv, x, d, 0, d->h, st);
+        break;
+    case NL_OP_REQUANT:
+        nl_requant_ref(&b->rq, x, d, 0, d->h);
+        break;
+    case NL_OP_ADD:
+        nl_add_ref(&b->add, x, y, d, 0, d->h);
+        break;
+    case NL_OP_CLAMP:
+        if (d->data != x->data)
+            rows_copy(x, d);
+        nl_clamp_ref(d, op->attr[NL_CLAMP_LO], op->attr[NL_CLAMP_HI], 0, d->h);
+        break;
+    case NL_OP_S2D:
+        nl_s2d_ref(x, d, op->attr[NL_SHUFFLE_R]);
+        break;
+    case NL_OP_D2S:
+        nl_d2s_ref(x, d, op->attr[NL_SHUFFLE_R]);
+        break;
+    case NL_OP_CONCAT:
+        nl_concat_ref(x, y, d);
+        break;
+    default:
+        break; /* unreachable: validated opcodes only */
+    }
+}
+
+int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stats *st)
+{
+    if (!ex || !in)
+        return NEUVC_ERR(EINVAL);
+    if (!ex->prepared)
+        return exec_fail(ex, NEUVC_ERR(EINVAL), "run before prepare");
+    const nl_graph *g = ex->g;
+    for (uint32_t i = 0; i < g->n_inputs; i++) {
+        const nl_tensor *t = &in[i];
+        const nl_graph_input *gi = &g->inputs[i];
+        if (!t->data || t->type != (nl_type)gi->type || t->c != (int)gi->c ||
+            t->h != ex->in_h[i] || t->w != ex->in_w[i] || t->stride < (ptrdiff_t)t->w * t->c)
+            return exec_fail(ex, NEUVC_ERR(EINVAL),
+                             "input %u: type %d, %dx%dx%d (data %s), prepared for type %u, %dx%dx%u",
+                             (unsigned)i, (int)t->type, t->w, t->h, t->c, t->data ? "set" : "NULL",
+                             (unsigned)gi->type, ex->in_w[i], ex->in_h[i], (unsigned)gi->c);
+    }
+    for (uint32_t i = 0; i < g->n_inputs; i++)
+        ex->view[g->inputs[i].slot] = in[i];
+    for (uint32_t i = 0; i < g->n_ops; i++)
+        op_run(ex, i, st);
+    if (out)
+        for (uint32_t i = 0; i < g->n_outputs; i++)
+            out[i] = ex->view[g->outputs[i]];
+    return 0;
+}
+
+const nl_tensor *nl_graph_output(const nl_graph_exec *ex, uint32_t i)
+{
+    if (!ex || !ex->prepared || i >= ex->g->n_outputs)
+        return NULL;
+    return &ex->view[ex->g->outputs[i]];
+}
+
+uint64_t nl_graph_exec_macs(const nl_graph_exec *ex)
+{
+    return ex && ex->prepared ? ex->macs : 0;
+}
+
+size_t nl_graph_exec_bytes(const nl_graph_exec *ex)
+{
+    return ex && ex->prepared ? ex->bytes : 0;
+}
+
+const char *nl_graph_exec_error(const nl_graph_exec *ex)
+{
+    return ex ? ex->err : "";
+}

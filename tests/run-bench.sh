@@ -1,0 +1,16 @@
+#!/bin/sh
+# Runs every benchmark program (tests/bench_*.c) and then the codec
+# benchmark against x264 (tools/bench.py) when present.
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-python3}
+st=0
+for b in "$BUILD"/tests/bench_*; do
+    [ -x "$b" ] || continue
+    echo "== $(basename "$b")"
+    "$b" || st=1
+done
+if [ -f tools/bench.py ]; then
+    echo "== tools/bench.py"
+    "$PYTHON" tools/bench.py --build "$BUILD" || st=1
+fi
+exit $st

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs neuvc's build and test dependencies from Debian 12's packages.
+# Runs apt-get only when something is missing (so repeated runs are fast).
+set -eu
+PKGS="build-essential pkg-config check python3 python3-numpy python3-matplotlib ffmpeg x264 time"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    echo "installing:$missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
