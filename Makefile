@@ -29,7 +29,11 @@ LDLIBS  := -lm -pthread $(SANFLAGS)
 
 LIB_DIRS := common encoder decoder entropy netlib netlib/ref models
 LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/model_default.o
+
+# The default model, compiled into the library as a byte array.
+DEFAULT_MODEL ?= models/neuvc-rt.nvm
+HOSTCC ?= cc
 
 TOOL_NAMES := neuvc-enc neuvc-dec
 TOOL_COMMON_SRC := $(filter-out $(TOOL_NAMES:%=tools/%.c),$(wildcard tools/*.c))
@@ -54,6 +58,18 @@ lib: $(BUILD)/libneuvc.a $(BUILD)/libneuvc.so
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bin2c: tools/gen/bin2c.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -O2 -o $@ $<
+
+$(BUILD)/gen/model_default.c: $(DEFAULT_MODEL) $(BUILD)/bin2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/bin2c nv_default_model $(DEFAULT_MODEL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/model_default.o: $(BUILD)/gen/model_default.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libneuvc.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)

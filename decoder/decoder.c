@@ -1,51 +1,226 @@
-/* Public decoder API.  The decoding engine arrives with the trained model;
- * until then opening validates the settings and reports NEUVC_ERR(ENOSYS). */
+/*
+ * Public decoder API (include/neuvc/neuvc.h).
+ *
+ * Models: the built-in model always, plus settings->model_path when given;
+ * the sequence header picks the one whose model id and fingerprint it
+ * names, and a stream made with any other model is refused with
+ * NEUVC_ERR(ENOSYS) and a message naming both sides.
+ *
+ * Decoding: a packet is decoded as soon as it is sent, into a picture the
+ * decoder owns (valid until the next call on the decoder).  While a
+ * picture waits to be received, send_packet refuses the next packet with
+ * NEUVC_ERR(EAGAIN); after a flush (pkt == NULL) it returns NEUVC_ERR_EOF.
+ * Intra frames only for now: a P frame gives NEUVC_ERR(ENOSYS).  A corrupt
+ * or truncated packet gives NEUVC_ERR_INVALIDDATA and no picture; the
+ * decoder then decodes the next packet as if nothing had happened (intra
+ * frames depend on no earlier frame).
+ *
+ * Not supported yet: backends other than the C reference (ENOSYS at open);
+ * threads is accepted and ignored.  Messages as in the encoder: one line
+ * "neuvc: ..." on stderr per failure when log_level >= 1.
+ */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "common/bitstream.h"
+#include "common/model.h"
+#include "common/picture.h"
+#include "decoder/intra.h"
 #include "decoder/settings.h"
 
+#define DEC_MAX_MODELS 2         /* the --model file, the built-in one */
+
 struct NeuvcDecoder {
-    NeuvcDecSettings s;
+    NeuvcDecSettings s;          /* model_path cleared: not kept after open */
+    nv_model *models[DEC_MAX_MODELS];
+    int n_models;
+    const nv_model *model;       /* the header's model, NULL before a header */
+    nvc_seq_header seq;
+    int have_header;
+    nv_intra intra;              /* open while have_header */
+    NeuvcPicture out;
+    int out_pending;             /* 1 while out waits for receive_picture */
+    int flushed;
+    char errmsg[NV_ERRMSG_SIZE];
 };
 
-int neuvc_dec_open(NeuvcDecoder **dec, const NeuvcDecSettings *s)
+__attribute__((format(printf, 4, 5)))
+static int dec_log(int log_level, char *errmsg, int code, const char *fmt, ...)
 {
+    char buf[NV_ERRMSG_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errmsg ? errmsg : buf, NV_ERRMSG_SIZE, fmt, ap);
+    va_end(ap);
+    if (log_level >= 1)
+        fprintf(stderr, "neuvc: %s\n", errmsg ? errmsg : buf);
+    return code;
+}
+
+int neuvc_dec_open(NeuvcDecoder **pdec, const NeuvcDecSettings *s)
+{
+    NeuvcDecoder *d = NULL;
     int ret;
 
-    if (!dec)
+    if (!pdec)
         return NEUVC_ERR(EINVAL);
-    *dec = NULL;
+    *pdec = NULL;
     ret = nv_dec_settings_check(s);
-    if (ret < 0)
+    if (ret < 0) {
+        if (s)
+            dec_log(s->log_level, NULL, ret, "invalid decoder settings (limits %dx%d, threads %d)",
+                    s->max_width, s->max_height, s->threads);
         return ret;
-    return NEUVC_ERR(ENOSYS);
+    }
+    if (s->cpu != NEUVC_CPU_AUTO && s->cpu != NEUVC_CPU_REF)
+        return dec_log(s->log_level, NULL, NEUVC_ERR(ENOSYS),
+                       "cpu backend %d is not available in this build (auto, ref)", (int)s->cpu);
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return dec_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory");
+    d->s = *s;
+    d->s.model_path = NULL;
+    if (s->model_path) {
+        ret = nv_model_open(&d->models[d->n_models], s->model_path, d->errmsg, sizeof(d->errmsg));
+        if (ret < 0)
+            goto fail;
+        d->n_models++;
+    }
+    /* The built-in model is optional next to a --model file. */
+    ret = nv_model_open(&d->models[d->n_models], NULL, d->errmsg, sizeof(d->errmsg));
+    if (ret < 0 && !d->n_models)
+        goto fail;
+    if (ret == 0)
+        d->n_models++;
+    *pdec = d;
+    return 0;
+fail:
+    dec_log(s->log_level, NULL, ret, "%s", d->errmsg);
+    neuvc_dec_close(&d);
+    return ret;
+}
+
+static void fp_hex(const uint8_t *fp, char out[2 * NVM_FINGERPRINT_SIZE + 1])
+{
+    for (int i = 0; i < NVM_FINGERPRINT_SIZE; i++)
+        snprintf(out + 2 * i, 3, "%02x", fp[i]);
+}
+
+/* The loaded model the header names, or NULL with the message in errmsg. */
+static const nv_model *dec_find_model(NeuvcDecoder *d, const nvc_seq_header *h)
+{
+    char want[2 * NVM_FINGERPRINT_SIZE + 1], have[2 * NVM_FINGERPRINT_SIZE + 1];
+    for (int i = 0; i < d->n_models; i++)
+        if (!strcmp(d->models[i]->id, h->model_id) &&
+            !memcmp(d->models[i]->fp, h->model_fp, NVM_FINGERPRINT_SIZE))
+            return d->models[i];
+    fp_hex(h->model_fp, want);
+    fp_hex(d->models[0]->fp, have);
+    snprintf(d->errmsg, sizeof(d->errmsg),
+             "the stream needs model '%s' (fingerprint %s), this decoder has '%s' (%s)%s",
+             h->model_id, want, d->models[0]->id, have,
+             d->n_models > 1 ? " and the built-in model" : "");
+    return NULL;
 }
 
 int neuvc_dec_set_header(NeuvcDecoder *dec, const uint8_t *data, size_t size)
 {
+    nvc_seq_header h;
+    char msg[NVC_ERRMSG_SIZE];
+    int ret;
+
     if (!dec || !data)
         return NEUVC_ERR(EINVAL);
-    return NEUVC_ERR(ENOSYS);
+    ret = nvc_seq_header_parse(&h, data, size, dec->s.max_width, dec->s.max_height, msg,
+                               sizeof(msg));
+    if (ret < 0)
+        return dec_log(dec->s.log_level, dec->errmsg, ret, "%s", msg);
+    const nv_model *m = dec_find_model(dec, &h);
+    if (!m)
+        return dec_log(dec->s.log_level, NULL, NEUVC_ERR(ENOSYS), "%s", dec->errmsg);
+    if (dec->have_header && m == dec->model && h.width == dec->seq.width &&
+        h.height == dec->seq.height) {
+        dec->seq = h;
+        return 0;
+    }
+    dec->have_header = 0;
+    dec->out_pending = 0;
+    dec->model = NULL;
+    nv_intra_close(&dec->intra);
+    ret = nv_intra_open(&dec->intra, m, h.width, h.height, 0, dec->errmsg, sizeof(dec->errmsg));
+    if (ret < 0)
+        return dec_log(dec->s.log_level, NULL, ret, "%s", dec->errmsg);
+    dec->model = m;
+    dec->seq = h;
+    dec->have_header = 1;
+    if (dec->s.log_level >= 2)
+        fprintf(stderr, "neuvc: decoder %dx%d at %d/%d fps, model '%s'\n", h.width, h.height,
+                h.fps_num, h.fps_den, m->id);
+    return 0;
 }
 
 int neuvc_dec_send_packet(NeuvcDecoder *dec, const NeuvcPacket *pkt)
 {
+    nvc_frame_header fh;
+    char msg[NVC_ERRMSG_SIZE];
+    int ret;
+
     if (!dec)
         return NEUVC_ERR(EINVAL);
-    return NEUVC_ERR(ENOSYS);
+    if (dec->flushed)
+        return NEUVC_ERR_EOF;
+    if (dec->out_pending)
+        return NEUVC_ERR(EAGAIN);
+    if (!pkt) {
+        dec->flushed = 1;
+        return 0;
+    }
+    if (!dec->have_header)
+        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR(EINVAL),
+                       "packet before the sequence header");
+    if (!pkt->data && pkt->size)
+        return NEUVC_ERR(EINVAL);
+    ret = nvc_frame_header_parse(&fh, pkt->data, pkt->size, msg, sizeof(msg));
+    if (ret < 0)
+        return dec_log(dec->s.log_level, dec->errmsg, ret, "%s", msg);
+    if (fh.type != NEUVC_FRAME_I)
+        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR(ENOSYS),
+                       "P frames are not supported by this decoder yet");
+    if (fh.flags & NVC_FRAME_FLAG_INTRA_REFRESH)
+        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR(ENOSYS),
+                       "intra refresh frames are not supported by this decoder yet");
+    ret = nv_intra_decode(&dec->intra, &fh, dec->errmsg, sizeof(dec->errmsg));
+    if (ret < 0)
+        return dec_log(dec->s.log_level, NULL, ret, "%s", dec->errmsg);
+    nv_picture_crop(&dec->intra.recon, dec->seq.width, dec->seq.height, &dec->out);
+    dec->out.pts = pkt->pts;
+    dec->out.frame_type = NEUVC_FRAME_I;
+    dec->out_pending = 1;
+    return 0;
 }
 
 int neuvc_dec_receive_picture(NeuvcDecoder *dec, NeuvcPicture *pic)
 {
     if (!dec || !pic)
         return NEUVC_ERR(EINVAL);
-    return NEUVC_ERR(ENOSYS);
+    if (dec->out_pending) {
+        *pic = dec->out;
+        dec->out_pending = 0;
+        return 0;
+    }
+    return dec->flushed ? NEUVC_ERR_EOF : NEUVC_ERR(EAGAIN);
 }
 
-void neuvc_dec_close(NeuvcDecoder **dec)
+void neuvc_dec_close(NeuvcDecoder **pdec)
 {
-    if (!dec || !*dec)
+    if (!pdec || !*pdec)
         return;
-    free(*dec);
-    *dec = NULL;
+    NeuvcDecoder *d = *pdec;
+    nv_intra_close(&d->intra);
+    for (int i = 0; i < d->n_models; i++)
+        nv_model_close(&d->models[i]);
+    free(d);
+    *pdec = NULL;
 }

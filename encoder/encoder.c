@@ -1,73 +1,291 @@
-/* Public encoder API.  The coding engine arrives with the trained model
- * (issue: end-to-end codec); until then opening validates the settings and
- * reports NEUVC_ERR(ENOSYS) so that no caller mistakes it for a codec. */
+/*
+ * Public encoder API (include/neuvc/neuvc.h).
+ *
+ * Every picture is coded as an intra frame for now (the inter model comes
+ * next), at the constant qp of the settings.  A picture is coded as soon
+ * as it is sent, so its packet can be received right after: one picture
+ * in, one packet out, no delay.  While a packet waits to be received,
+ * send_picture refuses the next picture with NEUVC_ERR(EAGAIN) (as
+ * FFmpeg's send/receive API does); after a flush (pic == NULL) it returns
+ * NEUVC_ERR_EOF.
+ *
+ * Not supported yet, refused at open with NEUVC_ERR(ENOSYS): bitrate
+ * targets (rate control), intra refresh, and backends other than the C
+ * reference (cpu auto and ref both run it).  threads is accepted and
+ * ignored: coding is single-threaded.
+ *
+ * Messages: every failure with a cause worth knowing prints one line
+ * "neuvc: ..." to stderr when log_level >= 1.
+ *
+ * Memory: everything is allocated at open except the packet buffer and
+ * the range coders' buffers, which grow (only) while a frame is larger
+ * than any before it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "common/bitstream.h"
+#include "common/model.h"
+#include "common/picture.h"
+#include "decoder/intra.h"
+#include "encoder/intra.h"
 #include "encoder/settings.h"
 
 struct NeuvcEncoder {
-    NeuvcEncSettings s;
+    NeuvcEncSettings s;          /* model_path cleared: not kept after open */
+    nv_model *model;
+    nv_intra intra;
+    nv_picture src;              /* the input, on the coded size */
+    uint8_t *x6_mem;
+    nl_tensor x6;                /* u8 (hp/2, wp/2, 6) */
+    rc_enc rc[NVC_MAX_SUBSTREAMS];
+    int n_rc;                    /* 1 + intra.nbands coders initialized */
+    uint8_t header[NVC_SEQ_HEADER_SIZE];
+    uint8_t *pkt;                /* the last packet's payload */
+    size_t pkt_cap;
+    NeuvcPacket out;
+    int out_pending;             /* 1 while out waits for receive_packet */
+    int flushed;
+    int recon_valid;             /* 1 once a picture was coded */
+    int64_t recon_pts;
+    int force_key;
+    char errmsg[NV_ERRMSG_SIZE];
 };
 
-int neuvc_enc_open(NeuvcEncoder **enc, const NeuvcEncSettings *s)
+__attribute__((format(printf, 4, 5)))
+static int enc_log(int log_level, char *errmsg, int code, const char *fmt, ...)
 {
+    char buf[NV_ERRMSG_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errmsg ? errmsg : buf, NV_ERRMSG_SIZE, fmt, ap);
+    va_end(ap);
+    if (log_level >= 1)
+        fprintf(stderr, "neuvc: %s\n", errmsg ? errmsg : buf);
+    return code;
+}
+
+/* Refuses settings this build cannot honour. */
+static int enc_supported(const NeuvcEncSettings *s, char *errmsg)
+{
+    if (s->cpu != NEUVC_CPU_AUTO && s->cpu != NEUVC_CPU_REF)
+        return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
+                       "cpu backend %d is not available in this build (auto, ref)", (int)s->cpu);
+    if (s->bitrate_kbps > 0 || s->vbv_maxrate_kbps > 0 || s->vbv_bufsize_kbit > 0)
+        return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
+                       "rate control (bitrate, vbv) is not implemented yet: use qp");
+    if (s->intra_refresh)
+        return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
+                       "intra refresh is not implemented yet");
+    if (s->height > NV_INTRA_MAX_HEIGHT)
+        return enc_log(s->log_level, errmsg, NEUVC_ERR(ERANGE),
+                       "height %d above the %d a frame's sub-streams can cover", s->height,
+                       NV_INTRA_MAX_HEIGHT);
+    return 0;
+}
+
+static int enc_header(NeuvcEncoder *e)
+{
+    nvc_seq_header h;
+    char msg[NVC_ERRMSG_SIZE];
+    memset(&h, 0, sizeof(h));
+    h.width = e->s.width;
+    h.height = e->s.height;
+    h.fps_num = e->s.fps_num;
+    h.fps_den = e->s.fps_den;
+    h.flags = 0;
+    snprintf(h.model_id, sizeof(h.model_id), "%s", e->model->id);
+    memcpy(h.model_fp, e->model->fp, sizeof(h.model_fp));
+    int ret = nvc_seq_header_write(&h, e->header, sizeof(e->header), msg, sizeof(msg));
+    if (ret < 0)
+        return enc_log(e->s.log_level, e->errmsg, ret, "%s", msg);
+    return 0;
+}
+
+int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
+{
+    NeuvcEncoder *e = NULL;
     int ret;
 
-    if (!enc)
+    if (!penc)
         return NEUVC_ERR(EINVAL);
-    *enc = NULL;
+    *penc = NULL;
     ret = nv_enc_settings_check(s);
-    if (ret < 0)
+    if (ret < 0) {
+        if (s)
+            enc_log(s->log_level, NULL, ret,
+                    "invalid encoder settings (size %dx%d, limits %dx%d, qp %d, fps %d/%d)",
+                    s->width, s->height, s->max_width, s->max_height, s->qp, s->fps_num,
+                    s->fps_den);
         return ret;
-    return NEUVC_ERR(ENOSYS);
+    }
+    if ((ret = enc_supported(s, NULL)) < 0)
+        return ret;
+    e = calloc(1, sizeof(*e));
+    if (!e)
+        return enc_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory");
+    e->s = *s;
+    e->s.model_path = NULL;
+    if ((ret = nv_model_open(&e->model, s->model_path, e->errmsg, sizeof(e->errmsg))) < 0 ||
+        (ret = nv_intra_open(&e->intra, e->model, s->width, s->height, 1, e->errmsg,
+                             sizeof(e->errmsg))) < 0) {
+        enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
+        goto fail;
+    }
+    const int wp = e->intra.wp, hp = e->intra.hp;
+    e->x6_mem = malloc((size_t)wp * (size_t)hp / 4 * NV_X6_CHANNELS);
+    if (nv_picture_alloc(&e->src, wp, hp) < 0 || !e->x6_mem) {
+        ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory for %dx%d pictures",
+                      s->width, s->height);
+        goto fail;
+    }
+    e->x6 = (nl_tensor){ e->x6_mem, hp / 2, wp / 2, NV_X6_CHANNELS,
+                         (ptrdiff_t)(wp / 2) * NV_X6_CHANNELS, NL_U8 };
+    /* Hint: 4 bits per latent value for a band, a byte per z value; a
+     * larger frame grows a coder's buffer, which it then keeps. */
+    size_t band_hint = (size_t)(wp / NV_LATENT_STRIDE) * NV_BAND_ROWS * e->model->cy / 2 + 64;
+    size_t z_hint = (size_t)(wp / NV_HYPER_STRIDE) * (hp / NV_HYPER_STRIDE) * e->model->cz + 64;
+    for (; e->n_rc < 1 + e->intra.nbands; e->n_rc++) {
+        if (rc_enc_init(&e->rc[e->n_rc], e->n_rc ? band_hint : z_hint) < 0) {
+            rc_enc_free(&e->rc[e->n_rc]);
+            ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory");
+            goto fail;
+        }
+    }
+    if ((ret = enc_header(e)) < 0)
+        goto fail;
+    if (s->log_level >= 2)
+        fprintf(stderr, "neuvc: encoder %dx%d (coded %dx%d, %d sub-streams), model '%s', qp %d\n",
+                s->width, s->height, wp, hp, e->n_rc, e->model->id, s->qp);
+    *penc = e;
+    return 0;
+fail:
+    neuvc_enc_close(&e);
+    return ret;
 }
 
 int neuvc_enc_get_header(NeuvcEncoder *enc, const uint8_t **data, size_t *size)
 {
     if (!enc || !data || !size)
         return NEUVC_ERR(EINVAL);
-    return NEUVC_ERR(ENOSYS);
+    *data = enc->header;
+    *size = sizeof(enc->header);
+    return 0;
+}
+
+/* The packet buffer holds need bytes (grows only). */
+static int pkt_reserve(NeuvcEncoder *e, size_t need)
+{
+    if (need <= e->pkt_cap)
+        return 0;
+    size_t cap = need + need / 2;
+    uint8_t *p = realloc(e->pkt, cap);
+    if (!p)
+        return NEUVC_ERR(ENOMEM);
+    e->pkt = p;
+    e->pkt_cap = cap;
+    return 0;
 }
 
 int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
 {
+    nvc_frame_header fh;
+    size_t written;
+    int ret;
+
     if (!enc)
         return NEUVC_ERR(EINVAL);
-    return NEUVC_ERR(ENOSYS);
+    if (enc->flushed)
+        return NEUVC_ERR_EOF;
+    if (enc->out_pending)
+        return NEUVC_ERR(EAGAIN);
+    if (!pic) {
+        enc->flushed = 1;
+        return 0;
+    }
+    if (nv_picture_check(pic, enc->s.width, enc->s.height) < 0)
+        return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(EINVAL),
+                       "picture %dx%d does not match the configured %dx%d (or lacks planes)",
+                       pic->width, pic->height, enc->s.width, enc->s.height);
+    nv_picture_import(&enc->src, pic, enc->s.width, enc->s.height);
+    nv_x6_pack(&enc->src, &enc->x6);
+    /* Every frame is intra for now: force_keyframe needs no action. */
+    enc->force_key = 0;
+    enc->recon_valid = 0;
+    const int qp = enc->s.qp;
+    ret = nv_intra_encode(&enc->intra, enc->rc, &enc->x6, qp, &fh, enc->errmsg,
+                          sizeof(enc->errmsg));
+    if (ret < 0)
+        return enc_log(enc->s.log_level, NULL, ret, "%s", enc->errmsg);
+    size_t size = nvc_frame_payload_size(&fh);
+    if (size == 0)
+        return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(ERANGE),
+                       "frame larger than a packet can hold");
+    if (pkt_reserve(enc, size) < 0)
+        return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(ENOMEM), "out of memory");
+    if ((ret = nvc_frame_write(&fh, enc->pkt, enc->pkt_cap, &written)) < 0)
+        return enc_log(enc->s.log_level, enc->errmsg, ret, "cannot write the frame");
+    enc->out = (NeuvcPacket){ enc->pkt, written, pic->pts, NEUVC_FRAME_I, qp };
+    enc->out_pending = 1;
+    enc->recon_valid = 1;
+    enc->recon_pts = pic->pts;
+    return 0;
 }
 
 int neuvc_enc_receive_packet(NeuvcEncoder *enc, NeuvcPacket *pkt)
 {
     if (!enc || !pkt)
         return NEUVC_ERR(EINVAL);
-    return NEUVC_ERR(ENOSYS);
+    if (enc->out_pending) {
+        *pkt = enc->out;
+        enc->out_pending = 0;
+        return 0;
+    }
+    return enc->flushed ? NEUVC_ERR_EOF : NEUVC_ERR(EAGAIN);
 }
 
 int neuvc_enc_get_recon(NeuvcEncoder *enc, NeuvcPicture *pic)
 {
     if (!enc || !pic)
         return NEUVC_ERR(EINVAL);
-    return NEUVC_ERR(ENOSYS);
+    if (!enc->recon_valid)
+        return NEUVC_ERR(EAGAIN);
+    nv_picture_crop(&enc->intra.recon, enc->s.width, enc->s.height, pic);
+    pic->pts = enc->recon_pts;
+    pic->frame_type = NEUVC_FRAME_I;
+    return 0;
 }
 
 int neuvc_enc_force_keyframe(NeuvcEncoder *enc)
 {
     if (!enc)
         return NEUVC_ERR(EINVAL);
-    return NEUVC_ERR(ENOSYS);
+    enc->force_key = 1;
+    return 0;
 }
 
 int neuvc_enc_set_bitrate(NeuvcEncoder *enc, int bitrate_kbps)
 {
     if (!enc || bitrate_kbps < 0)
         return NEUVC_ERR(EINVAL);
-    return NEUVC_ERR(ENOSYS);
+    return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(ENOSYS),
+                   "rate control is not implemented yet: bitrate cannot be set");
 }
 
-void neuvc_enc_close(NeuvcEncoder **enc)
+void neuvc_enc_close(NeuvcEncoder **penc)
 {
-    if (!enc || !*enc)
+    if (!penc || !*penc)
         return;
-    free(*enc);
-    *enc = NULL;
+    NeuvcEncoder *e = *penc;
+    for (int i = 0; i < e->n_rc; i++)
+        rc_enc_free(&e->rc[i]);
+    free(e->pkt);
+    free(e->x6_mem);
+    nv_picture_free(&e->src);
+    nv_intra_close(&e->intra);
+    nv_model_close(&e->model);
+    free(e);
+    *penc = NULL;
 }

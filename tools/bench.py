@@ -28,8 +28,12 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import clips as cliplib  # noqa: E402
-import metrics  # noqa: E402
+try:
+    import clips as cliplib  # noqa: E402
+    import metrics  # noqa: E402
+except ImportError as _e:
+    sys.exit('%s: %s. Use a Python with numpy, e.g. /usr/bin/python3 with Debian\'s '
+             'python3-numpy (and python3-matplotlib for plots).' % (os.path.basename(__file__), _e))
 
 REPO = cliplib.REPO
 DEFAULT_CLIP = 'laptop_woman_1080p.mp4'

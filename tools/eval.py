@@ -32,8 +32,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import clips as cliplib  # noqa: E402
-import metrics  # noqa: E402
+try:
+    import clips as cliplib  # noqa: E402
+    import metrics  # noqa: E402
+except ImportError as _e:
+    sys.exit('%s: %s. Use a Python with numpy, e.g. /usr/bin/python3 with Debian\'s '
+             'python3-numpy (and python3-matplotlib for plots).' % (os.path.basename(__file__), _e))
 
 REPO = cliplib.REPO
 CONDITIONS = ('Low delay P, intra period 32, the first 32 or 96 frames, 8-bit 4:2:0. '
@@ -622,6 +626,7 @@ def make_plots(out_dir, clips, points, per_clip, anchor_crf, log):
                 color=PAIR_COLORS[i % len(PAIR_COLORS)])
     ax.set_yticks([j + (len(pairs) - 1) * width / 2 for j in range(len(names))])
     ax.set_yticklabels(names, fontsize=7)
+    ax.invert_yaxis()
     ax.axvline(0, color='k', linewidth=0.8)
     ax.set_xlabel('BD-rate PSNR-YUV (%), negative = fewer bits')
     ax.grid(True, axis='x', alpha=0.3)

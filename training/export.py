@@ -452,7 +452,34 @@ def main():
     if args.report:
         with open(args.report, "w") as fh:
             json.dump(report, fh, indent=1)
+    write_model(args.out, args.model_id, step, igraphs, tensors, qtab, ytab, ztab)
     return igraphs, tensors, qtab, ytab, ztab
+
+
+INPUT_CHANNELS = {"x6": 6, "yq": M.CY, "zq": M.CZ, "yd": M.CY}
+
+
+def write_model(path, model_id, step, igraphs, tensors, qtab, ytab, ztab):
+    import nvm
+    cast = {"w": np.int8, "b": np.int32, "m": np.int32, "ma": np.int32, "mb": np.int32, "s": np.uint8}
+    T = {}
+    for name, arr in tensors.items():
+        T[name] = np.ascontiguousarray(arr.astype(cast[name.rsplit(".", 1)[1]]))
+    qm, qs, dm, ds = qtab
+    T["intra.y_qmult"], T["intra.y_qshift"] = qm.astype(np.int32), qs.astype(np.uint8)
+    T["intra.y_dqmult"], T["intra.y_dqshift"] = dm.astype(np.int32), ds.astype(np.uint8)
+    for tag, tab in (("y", ytab), ("intra.z", ztab)):
+        T[tag + ".cdf"] = C.cdf_matrix(tab)
+        T[tag + ".k"] = tab["k"].astype(np.uint8)
+        T[tag + ".b"] = tab["b"].astype(np.uint8)
+    params = {"format": 1, "cy": M.CY, "cz": M.CZ, "nscales": M.NSCALES, "pad": 64,
+              "latent_stride": 16, "hyper_stride": 64, "train_step": int(step)}
+    graphs = []
+    for g in igraphs:
+        graphs.append(nvm.named_graph(g, {n: INPUT_CHANNELS[n] for n in g["inputs"]}))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    nvm.write_nvm(path, model_id, params, T, graphs)
+    print(f"wrote {path}: {os.path.getsize(path)} bytes", flush=True)
 
 
 if __name__ == "__main__":

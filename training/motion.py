@@ -122,12 +122,14 @@ def search(cur, ref, rng=32, lam=4.0):
             best = torch.where(upd, sad, best)
             bmv[:, 0:1] = torch.where(upd, torch.full_like(upd, dx * 16, dtype=torch.int64), bmv[:, 0:1])
             bmv[:, 1:2] = torch.where(upd, torch.full_like(upd, dy * 16, dtype=torch.int64), bmv[:, 1:2])
-    # integer refinement +-4 around the coarse vector, and the zero vector
-    cand = [(0, 0, True)] + [(dx, dy, False) for dy in range(-4, 5) for dx in range(-4, 5)]
+    # integer refinement +-2 around the coarse vector and around zero
+    near = [(dx, dy) for dy in range(-2, 3) for dx in range(-2, 3)]
+    cand = [(dx, dy, True) for dx, dy in near] + [(dx, dy, False) for dx, dy in near]
     base = bmv.clone()
     best = torch.full((B, 1, hb, wb), float("inf"))
     for (dx, dy, absolute) in cand:
-        mv = torch.zeros_like(base) if absolute else base + torch.tensor([dx * 4, dy * 4]).view(1, 2, 1, 1)
+        off = torch.tensor([dx * 4, dy * 4]).view(1, 2, 1, 1)
+        mv = off.expand_as(base).clone() if absolute else base + off
         mv = mv.clamp(MV_MIN, MV_MAX)
         pred = block_pred(stack, mv)
         sad = _block_sad(cur, pred, 16) + lam * (mv[:, 0:1].abs() + mv[:, 1:2].abs()).float() / 4

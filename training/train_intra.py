@@ -8,6 +8,7 @@ state beside it, so a run can span several sittings:
 Checkpoints are written every --save-minutes.
 """
 import argparse
+import signal
 import json
 import math
 import os
@@ -73,13 +74,20 @@ def main():
     os.makedirs(os.path.dirname(args.state), exist_ok=True)
     os.makedirs(os.path.dirname(args.ckpt), exist_ok=True)
 
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
     t0 = time.time()
     last_save = t0
     acc = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "n": 0}
     logf = open(args.log, "a")
     while True:
         el = time.time() - t0
-        if el > args.minutes * 60 or (args.steps and step >= args.steps):
+        if stop["now"] or el > args.minutes * 60 or (args.steps and step >= args.steps):
             break
         y, u, v = sampler.batch(args.batch)
         x6 = M.to_x6(y, u, v)

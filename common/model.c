@@ -1,0 +1,298 @@
+/*
+ * Model lookup and validation for the codec, and the executors of its
+ * graphs (common/model.h).
+ */
+#include "common/model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "neuvc/neuvc.h"
+
+/* The built-in model (build/gen/model_default.c, 64-byte aligned). */
+extern const unsigned char nv_default_model[];
+extern const size_t nv_default_model_size;
+
+__attribute__((format(printf, 4, 5)))
+static int model_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static const char *type_name(nl_type t)
+{
+    static const char *const names[NL_NTYPES] = { "u8", "s8", "s16", "s32" };
+    return (unsigned)t < NL_NTYPES ? names[t] : "?";
+}
+
+/* Looks up graph name with one input (in_type, in_c) and n_out outputs
+ * of the given types and channel counts. */
+static int graph_get(const nv_model *m, const char *src, const char *name, const nl_graph **out,
+                     nl_type in_type, int in_c, int n_out, const nl_type *out_type,
+                     const int *out_c, char *err, size_t errlen)
+{
+    const nl_graph *g = nvm_find_graph(m->nvm, name);
+    if (!g)
+        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "%s: no graph '%s'", src, name);
+    if (g->n_inputs != 1 || g->inputs[0].type != (uint32_t)in_type ||
+        g->inputs[0].c != (uint32_t)in_c)
+        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "%s: graph '%s' must take one %s input of %d channels", src, name,
+                          type_name(in_type), in_c);
+    if (g->n_outputs != (uint32_t)n_out)
+        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "%s: graph '%s' has %u outputs, expected %d", src, name,
+                          (unsigned)g->n_outputs, n_out);
+    for (int i = 0; i < n_out; i++) {
+        const nl_graph_slot *s = &g->slots[g->outputs[i]];
+        if (s->type != out_type[i] || s->c != out_c[i])
+            return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                              "%s: graph '%s' output %d is %s x %d, expected %s x %d", src, name,
+                              i, type_name(s->type), s->c, type_name(out_type[i]), out_c[i]);
+    }
+    *out = g;
+    return 0;
+}
+
+/* sidx (output 1 of hyper_synthesis) must come out of an op whose clamp
+ * keeps it in [0, nscales - 1]. */
+static int sidx_range_check(const nv_model *m, const char *src, char *err, size_t errlen)
+{
+    const nl_graph *g = m->hyper_synthesis;
+    int prod = g->slots[g->outputs[1]].producer;
+    int32_t lo = -1, hi = INT32_MAX;
+    if (prod >= 0) {
+        const nl_graph_op *op = &g->ops[prod];
+        switch (op->code) {
+        case NL_OP_CONV: lo = op->attr[NL_CONV_LO]; hi = op->attr[NL_CONV_HI]; break;
+        case NL_OP_REQUANT:
+        case NL_OP_ADD: lo = op->attr[NL_RQ_LO]; hi = op->attr[NL_RQ_HI]; break;
+        case NL_OP_CLAMP: lo = op->attr[NL_CLAMP_LO]; hi = op->attr[NL_CLAMP_HI]; break;
+        default: break;
+        }
+    }
+    if (lo < 0 || hi > m->nscales - 1)
+        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "%s: sidx of 'intra.hyper_synthesis' is not clamped to 0..%d", src,
+                          m->nscales - 1);
+    return 0;
+}
+
+static int param_get(const nv_model *m, const char *src, const char *name, int64_t hi, int *out,
+                     char *err, size_t errlen)
+{
+    int64_t v;
+    int ret = nvm_get_param(m->nvm, name, 1, hi, &v);
+    if (ret < 0)
+        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "%s: parameter '%s' %s (1..%lld)", src, name,
+                          ret == NEUVC_ERR(ENOENT) ? "missing" : "out of range", (long long)hi);
+    *out = (int)v;
+    return 0;
+}
+
+/* A [NV_QP_COUNT][cy] gain table pair, every row a valid requantization. */
+static int gains_get(nv_model *m, const char *src, const char *mname, const char *sname,
+                     const int32_t **mult, const uint8_t **shift, char *err, size_t errlen)
+{
+    const nvm_tensor *tm = nvm_find_tensor(m->nvm, mname, NVM_S32, 2, NV_QP_COUNT, m->cy);
+    const nvm_tensor *ts = nvm_find_tensor(m->nvm, sname, NVM_U8, 2, NV_QP_COUNT, m->cy);
+    if (!tm || !ts)
+        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "%s: tensors '%s' s32 and '%s' u8 [%d][%d] required", src, mname, sname,
+                          NV_QP_COUNT, m->cy);
+    *mult = tm->data;
+    *shift = ts->data;
+    for (int qp = 0; qp < NV_QP_COUNT; qp++) {
+        nl_requant rq = { NULL, *mult + (size_t)qp * m->cy, *shift + (size_t)qp * m->cy,
+                          -NV_LATENT_MAX, NV_LATENT_MAX };
+        if (nl_requant_check(&rq, m->cy, NL_S16) < 0)
+            return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                              "%s: '%s' / '%s' row %d is not a valid requantization", src,
+                              mname, sname, qp);
+    }
+    return 0;
+}
+
+static int tables_get(nv_model *m, const char *src, const char *prefix, int rows, int b_max,
+                      nv_latent_tables *t, char *err, size_t errlen)
+{
+    char n_cdf[NVM_NAME_MAX + 1], n_k[NVM_NAME_MAX + 1], n_b[NVM_NAME_MAX + 1];
+    snprintf(n_cdf, sizeof(n_cdf), "%s.cdf", prefix);
+    snprintf(n_k, sizeof(n_k), "%s.k", prefix);
+    snprintf(n_b, sizeof(n_b), "%s.b", prefix);
+    const nvm_tensor *tc = nvm_find_tensor(m->nvm, n_cdf, NVM_U16, 2, rows, NV_CDF_WIDTH);
+    const nvm_tensor *tk = nvm_find_tensor(m->nvm, n_k, NVM_U8, 1, rows);
+    const nvm_tensor *tb = nvm_find_tensor(m->nvm, n_b, NVM_U8, 1, rows);
+    if (!tc || !tk || !tb)
+        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "%s: tensors '%s' u16 [%d][%d], '%s' and '%s' u8 [%d] required", src,
+                          n_cdf, rows, NV_CDF_WIDTH, n_k, n_b, rows);
+    t->cdf = tc->data;
+    t->k = tk->data;
+    t->b = tb->data;
+    t->rows = rows;
+    t->stride = NV_CDF_WIDTH;
+    char msg[NV_ERRMSG_SIZE];
+    int ret = nv_latent_tables_check(t, b_max, prefix, msg, sizeof(msg));
+    if (ret < 0)
+        return model_fail(err, errlen, ret, "%s: %s", src, msg);
+    return 0;
+}
+
+static int model_check(nv_model *m, const char *src, char *err, size_t errlen)
+{
+    int ret;
+    if ((ret = param_get(m, src, "cy", NV_CHANNELS_LIMIT, &m->cy, err, errlen)) < 0 ||
+        (ret = param_get(m, src, "cz", NV_CHANNELS_LIMIT, &m->cz, err, errlen)) < 0 ||
+        (ret = param_get(m, src, "nscales", NV_NSCALES_LIMIT, &m->nscales, err, errlen)) < 0)
+        return ret;
+    const int c6 = 6;
+    const nl_type t_s32 = NL_S32, t_s16 = NL_S16, t_u8 = NL_U8;
+    const nl_type t_hs[2] = { NL_S16, NL_U8 };
+    const int c_hs[2] = { m->cy, m->cy };
+    if ((ret = graph_get(m, src, "intra.analysis", &m->analysis, NL_U8, 6, 1, &t_s32, &m->cy,
+                         err, errlen)) < 0 ||
+        (ret = graph_get(m, src, "intra.hyper_analysis", &m->hyper_analysis, NL_S16, m->cy, 1,
+                         &t_s16, &m->cz, err, errlen)) < 0 ||
+        (ret = graph_get(m, src, "intra.hyper_synthesis", &m->hyper_synthesis, NL_S16, m->cz, 2,
+                         t_hs, c_hs, err, errlen)) < 0 ||
+        (ret = graph_get(m, src, "intra.synthesis", &m->synthesis, NL_S16, m->cy, 1, &t_u8, &c6,
+                         err, errlen)) < 0)
+        return ret;
+    if ((ret = sidx_range_check(m, src, err, errlen)) < 0)
+        return ret;
+    if ((ret = gains_get(m, src, "intra.y_qmult", "intra.y_qshift", &m->y_qmult, &m->y_qshift,
+                         err, errlen)) < 0 ||
+        (ret = gains_get(m, src, "intra.y_dqmult", "intra.y_dqshift", &m->y_dqmult,
+                         &m->y_dqshift, err, errlen)) < 0)
+        return ret;
+    if ((ret = tables_get(m, src, "y", m->nscales, NV_LATENT_B_MAX, &m->y_tab, err, errlen)) < 0 ||
+        (ret = tables_get(m, src, "intra.z", m->cz, 0, &m->z_tab, err, errlen)) < 0)
+        return ret;
+    return 0;
+}
+
+int nv_model_open(nv_model **pm, const char *path, char *err, size_t errlen)
+{
+    char msg[NV_ERRMSG_SIZE];
+    nv_model *m = NULL;
+    int ret;
+
+    if (!pm)
+        return NEUVC_ERR(EINVAL);
+    *pm = NULL;
+    const char *src = path ? path : "built-in model";
+    m = calloc(1, sizeof(*m));
+    if (!m) {
+        ret = model_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        goto fail;
+    }
+    msg[0] = '\0';
+    if (path)
+        ret = nvm_load_file(&m->nvm, path, NVM_DEFAULT_MAX_PAYLOAD, msg, sizeof(msg));
+    else
+        ret = nvm_load_mem(&m->nvm, nv_default_model, nv_default_model_size,
+                           NVM_DEFAULT_MAX_PAYLOAD, NVM_LOAD_BORROW, msg, sizeof(msg));
+    if (ret < 0) {
+        model_fail(err, errlen, ret, "model '%s': %s", src, msg);
+        goto fail;
+    }
+    if ((ret = model_check(m, src, err, errlen)) < 0)
+        goto fail;
+    m->id = nvm_model_id(m->nvm);
+    nvm_fingerprint(m->nvm, m->fp);
+    *pm = m;
+    return 0;
+fail:
+    nv_model_close(&m);
+    return ret;
+}
+
+void nv_model_close(nv_model **pm)
+{
+    if (!pm || !*pm)
+        return;
+    nvm_free(&(*pm)->nvm);
+    free(*pm);
+    *pm = NULL;
+}
+
+void nv_model_requant(const nv_model *m, int qp, int dequant, nl_requant *rq)
+{
+    size_t row = (size_t)qp * (size_t)m->cy;
+    rq->bias = NULL;
+    rq->mult = (dequant ? m->y_dqmult : m->y_qmult) + row;
+    rq->shift = (dequant ? m->y_dqshift : m->y_qshift) + row;
+    rq->lo = -NV_LATENT_MAX;
+    rq->hi = NV_LATENT_MAX;
+}
+
+/* Creates *ex for g, prepares it for an in_h x in_w input and checks
+ * that every output is out_h x out_w. */
+static int net_open(nl_graph_exec **ex, const nl_graph *g, int in_h, int in_w, int out_h,
+                    int out_w, char *err, size_t errlen)
+{
+    int ret = nl_graph_exec_new(ex, g);
+    if (ret < 0)
+        return model_fail(err, errlen, ret, "graph '%s': cannot create an executor", g->name);
+    ret = nl_graph_prepare(*ex, &in_h, &in_w);
+    if (ret < 0)
+        return model_fail(err, errlen, ret, "graph '%s' at %dx%d: %s", g->name, in_w, in_h,
+                          nl_graph_exec_error(*ex));
+    for (uint32_t i = 0; i < g->n_outputs; i++) {
+        const nl_tensor *o = nl_graph_output(*ex, i);
+        if (o->h != out_h || o->w != out_w)
+            return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                              "graph '%s' maps %dx%d to %dx%d, expected %dx%d", g->name, in_w,
+                              in_h, o->w, o->h, out_w, out_h);
+    }
+    return 0;
+}
+
+int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, char *err,
+                 size_t errlen)
+{
+    int ret;
+    memset(n, 0, sizeof(*n));
+    const int xh = hp / 2, xw = wp / 2;
+    const int lh = hp / NV_LATENT_STRIDE, lw = wp / NV_LATENT_STRIDE;
+    const int zh = hp / NV_HYPER_STRIDE, zw = wp / NV_HYPER_STRIDE;
+    if (wp < NV_HYPER_STRIDE || hp < NV_HYPER_STRIDE || wp % NV_HYPER_STRIDE ||
+        hp % NV_HYPER_STRIDE) {
+        ret = model_fail(err, errlen, NEUVC_ERR(EINVAL), "coded size %dx%d", wp, hp);
+        goto fail;
+    }
+    if (encoder) {
+        if ((ret = net_open(&n->analysis, m->analysis, xh, xw, lh, lw, err, errlen)) < 0 ||
+            (ret = net_open(&n->hyper_analysis, m->hyper_analysis, lh, lw, zh, zw, err,
+                            errlen)) < 0)
+            goto fail;
+    }
+    if ((ret = net_open(&n->hyper_synthesis, m->hyper_synthesis, zh, zw, lh, lw, err,
+                        errlen)) < 0 ||
+        (ret = net_open(&n->synthesis, m->synthesis, lh, lw, xh, xw, err, errlen)) < 0)
+        goto fail;
+    return 0;
+fail:
+    nv_nets_close(n);
+    return ret;
+}
+
+void nv_nets_close(nv_nets *n)
+{
+    if (!n)
+        return;
+    nl_graph_exec_free(&n->analysis);
+    nl_graph_exec_free(&n->hyper_analysis);
+    nl_graph_exec_free(&n->hyper_synthesis);
+    nl_graph_exec_free(&n->synthesis);
+}

@@ -1,0 +1,147 @@
+/*
+ * Intra frames, decoder half (decoder/intra.h).
+ */
+#include "decoder/intra.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entropy/latent.h"
+#include "entropy/rangecoder.h"
+
+__attribute__((format(printf, 4, 5)))
+static int intra_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* An owned s16 tensor of h x w x ch. */
+static int tensor_alloc(nl_tensor *t, int h, int w, int ch)
+{
+    /* h, w <= 4096 and ch <= NV_CHANNELS_LIMIT: below 2^37 bytes. */
+    size_t bytes = (size_t)h * (size_t)w * (size_t)ch * sizeof(int16_t);
+    t->data = malloc(bytes);
+    if (!t->data)
+        return NEUVC_ERR(ENOMEM);
+    t->h = h;
+    t->w = w;
+    t->c = ch;
+    t->stride = (ptrdiff_t)w * ch;
+    t->type = NL_S16;
+    return 0;
+}
+
+int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, char *err,
+                  size_t errlen)
+{
+    int ret;
+    memset(c, 0, sizeof(*c));
+    if (w < 1 || w > NVC_DIM_MAX || h < 1 || h > NV_INTRA_MAX_HEIGHT) {
+        ret = intra_fail(err, errlen, NEUVC_ERR(ERANGE),
+                         "picture size %dx%d outside 1..%d x 1..%d", w, h, NVC_DIM_MAX,
+                         NV_INTRA_MAX_HEIGHT);
+        goto fail;
+    }
+    c->m = m;
+    c->w = w;
+    c->h = h;
+    c->wp = nv_padded_size(w);
+    c->hp = nv_padded_size(h);
+    c->nbands = c->hp / NV_PAD;
+    if ((ret = nv_nets_open(&c->nets, m, c->wp, c->hp, encoder, err, errlen)) < 0)
+        goto fail;
+    if ((ret = tensor_alloc(&c->yq, c->hp / NV_LATENT_STRIDE, c->wp / NV_LATENT_STRIDE,
+                            m->cy)) < 0 ||
+        (ret = tensor_alloc(&c->z, c->hp / NV_HYPER_STRIDE, c->wp / NV_HYPER_STRIDE,
+                            m->cz)) < 0 ||
+        (ret = nv_picture_alloc(&c->recon, c->wp, c->hp)) < 0) {
+        intra_fail(err, errlen, ret, "out of memory for %dx%d pictures", w, h);
+        goto fail;
+    }
+    return 0;
+fail:
+    nv_intra_close(c);
+    return ret;
+}
+
+void nv_intra_close(nv_intra *c)
+{
+    if (!c)
+        return;
+    nv_nets_close(&c->nets);
+    free(c->yq.data);
+    free(c->z.data);
+    nv_picture_free(&c->recon);
+    memset(c, 0, sizeof(*c));
+}
+
+int nv_intra_hyper(nv_intra *c, const nl_tensor *z, nl_tensor *mu, nl_tensor *sidx)
+{
+    nl_tensor out[2];
+    int ret = nl_graph_run(c->nets.hyper_synthesis, z, out, NULL);
+    if (ret < 0)
+        return ret;
+    *mu = out[0];
+    *sidx = out[1];
+    return 0;
+}
+
+int nv_intra_reconstruct(nv_intra *c, int qp)
+{
+    nl_requant rq;
+    nl_tensor x6;
+    nv_model_requant(c->m, qp, 1, &rq);
+    nl_requant_ref(&rq, &c->yq, &c->yq, 0, c->yq.h);
+    int ret = nl_graph_run(c->nets.synthesis, &c->yq, &x6, NULL);
+    if (ret < 0)
+        return ret;
+    nv_x6_unpack(&x6, &c->recon);
+    return 0;
+}
+
+int nv_intra_decode(nv_intra *c, const nvc_frame_header *fh, char *err, size_t errlen)
+{
+    rc_dec d;
+    nl_tensor mu, sidx;
+    int ret;
+
+    if (fh->type != NEUVC_FRAME_I || fh->qp < 0 || fh->qp >= NV_QP_COUNT)
+        return intra_fail(err, errlen, NEUVC_ERR(EINVAL), "not an intra frame");
+    if (fh->num_substreams != 1 + c->nbands)
+        return intra_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "intra frame of %d sub-streams, %d expected for height %d",
+                          fh->num_substreams, 1 + c->nbands, c->h);
+    rc_dec_init(&d, fh->substream[0], fh->substream_size[0]);
+    ret = nv_latent_dec_z(&d, &c->z, &c->m->z_tab);
+    if (ret == 0)
+        ret = rc_dec_finish(&d);
+    if (ret < 0)
+        return intra_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "corrupt or truncated hyper-latent sub-stream (%zu bytes)",
+                          fh->substream_size[0]);
+    if ((ret = nv_intra_hyper(c, &c->z, &mu, &sidx)) < 0)
+        return intra_fail(err, errlen, ret, "hyper-synthesis failed");
+    for (int j = 0; j < c->nbands; j++) {
+        int y0 = j * NV_BAND_ROWS;
+        int y1 = y0 + NV_BAND_ROWS < c->yq.h ? y0 + NV_BAND_ROWS : c->yq.h;
+        rc_dec_init(&d, fh->substream[1 + j], fh->substream_size[1 + j]);
+        ret = nv_latent_dec_band(&d, &c->yq, &mu, &sidx, y0, y1, &c->m->y_tab);
+        if (ret == 0)
+            ret = rc_dec_finish(&d);
+        if (ret < 0)
+            return intra_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                              "corrupt or truncated latent band %d (%zu bytes)", j,
+                              fh->substream_size[1 + j]);
+    }
+    if ((ret = nv_intra_reconstruct(c, fh->qp)) < 0)
+        return intra_fail(err, errlen, ret, "synthesis failed");
+    return 0;
+}

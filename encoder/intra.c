@@ -1,0 +1,74 @@
+/*
+ * Intra frames, encoder half (encoder/intra.h).
+ */
+#include "encoder/intra.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "entropy/latent.h"
+
+__attribute__((format(printf, 4, 5)))
+static int enc_intra_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
+                    nvc_frame_header *fh, char *err, size_t errlen)
+{
+    nl_tensor y, z, mu, sidx;
+    nl_requant rq;
+    const uint8_t *data;
+    size_t size;
+    int ret;
+
+    /* 1, 2: analysis and quantization into c->yq. */
+    if ((ret = nl_graph_run(c->nets.analysis, x6, &y, NULL)) < 0)
+        return enc_intra_fail(err, errlen, ret, "analysis: %s",
+                              nl_graph_exec_error(c->nets.analysis));
+    nv_model_requant(c->m, qp, 0, &rq);
+    nl_requant_ref(&rq, &y, &c->yq, 0, y.h);
+    /* 3, 4: hyper-analysis, z into sub-stream 0. */
+    if ((ret = nl_graph_run(c->nets.hyper_analysis, &c->yq, &z, NULL)) < 0)
+        return enc_intra_fail(err, errlen, ret, "hyper-analysis: %s",
+                              nl_graph_exec_error(c->nets.hyper_analysis));
+    rc_enc_reset(&rc[0]);
+    if ((ret = nv_latent_enc_z(&rc[0], &z, &c->m->z_tab)) < 0)
+        return enc_intra_fail(err, errlen, ret, "hyper-latent out of the coded range");
+    /* 5, 6: hyper-synthesis, then the bands of yq. */
+    if ((ret = nv_intra_hyper(c, &z, &mu, &sidx)) < 0)
+        return enc_intra_fail(err, errlen, ret, "hyper-synthesis failed");
+    for (int j = 0; j < c->nbands; j++) {
+        int y0 = j * NV_BAND_ROWS;
+        rc_enc_reset(&rc[1 + j]);
+        ret = nv_latent_enc_band(&rc[1 + j], &c->yq, &mu, &sidx, y0, y0 + NV_BAND_ROWS,
+                                 &c->m->y_tab);
+        if (ret < 0)
+            return enc_intra_fail(err, errlen, ret, "latent band %d out of the coded range", j);
+    }
+    /* 8: finish every sub-stream. */
+    memset(fh, 0, sizeof(*fh));
+    fh->type = NEUVC_FRAME_I;
+    fh->qp = qp;
+    fh->flags = 0;
+    fh->num_substreams = 1 + c->nbands;
+    for (int i = 0; i < fh->num_substreams; i++) {
+        if ((ret = rc_enc_finish(&rc[i], &data, &size)) < 0)
+            return enc_intra_fail(err, errlen, ret, "sub-stream %d: %s", i,
+                                  ret == NEUVC_ERR(ENOMEM) ? "out of memory" : "coding error");
+        fh->substream[i] = data;
+        fh->substream_size[i] = size;
+    }
+    /* 7, 9, 10: the decoder's reconstruction. */
+    if ((ret = nv_intra_reconstruct(c, qp)) < 0)
+        return enc_intra_fail(err, errlen, ret, "synthesis failed");
+    return 0;
+}

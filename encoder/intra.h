@@ -1,0 +1,24 @@
+/*
+ * Intra frames, encoder half (docs/codec.md, "Intra frame", steps 1 to 4,
+ * 6 and 8); steps 5, 7, 9 and 10 are the decoder's code (decoder/intra.h).
+ */
+#ifndef NEUVC_ENCODER_INTRA_H
+#define NEUVC_ENCODER_INTRA_H
+
+#include <stddef.h>
+
+#include "common/bitstream.h"
+#include "common/picture.h"
+#include "decoder/intra.h"
+#include "entropy/rangecoder.h"
+
+/* Codes the picture in x6 (u8, (hp/2, wp/2, 6)) at qp (0..63) with c
+ * (opened with encoder != 0): c->recon receives the reconstruction and
+ * fh the frame header, its sub-streams pointing into rc[0 .. c->nbands]
+ * (valid until those are reset).  rc holds 1 + c->nbands initialized
+ * coders.  Returns 0, NEUVC_ERR(ENOMEM), or NEUVC_ERR(EINVAL) (a value a
+ * model produced outside the coded ranges), with a message in err. */
+int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
+                    nvc_frame_header *fh, char *err, size_t errlen);
+
+#endif
