@@ -51,6 +51,8 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
 .PHONY: all lib tools tests check bench eval install clean
+# keep object files (the tools' objects would otherwise be deleted as intermediates)
+.SECONDARY:
 all: lib tools $(BUILD)/neuvc.pc
 
 lib: $(BUILD)/libneuvc.a $(BUILD)/libneuvc.so

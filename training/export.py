@@ -96,6 +96,68 @@ def intra_graphs(net):
     return [ana, ha, hs, syn]
 
 
+def inter_graphs(net):
+    cy = M.CY
+    pred = {"name": "inter.pred", "inputs": ["p6"], "outputs": ["pt", "pf"], "in_scale": {"p6": ("u8", 1 / 255.0)}, "ops": [
+        {"op": "s2d", "src": "p6", "dst": "pp", "r": 4},
+        conv_op("pp", "pt", net.p_patch8, MAIN),
+        {"op": "s2d", "src": "pt", "dst": "pt2", "r": 2},
+        conv_op("pt2", "pf", net.p_feat16, "u8", relu=True),
+    ]}
+    ana = {"name": "inter.analysis", "inputs": ["x6", "p6", "pt"], "outputs": ["y"],
+           "in_scale": {"x6": ("u8", 1 / 255.0), "p6": ("u8", 1 / 255.0), "pt": (MAIN, ("from", "inter.pred", "pt"))}, "ops": [
+        {"op": "concat", "src": ["x6", "p6"], "dst": "xp"},
+        {"op": "s2d", "src": "xp", "dst": "p8", "r": 4},
+        conv_op("p8", "a8", net.a_patch8, MAIN),
+        {"op": "concat", "src": ["a8", "pt"], "dst": "a8c"},
+        conv_op("a8c", "a8h", net.a_rb8.c1, "u8", relu=True),
+        conv_op("a8h", "a8r", net.a_rb8.c2, MAIN),
+        {"op": "add", "src": ["a8", "a8r"], "dst": "r8", "type": MAIN},
+        {"op": "s2d", "src": "r8", "dst": "p16", "r": 2},
+        conv_op("p16", "a16", net.a_patch16, MAIN),
+        conv_op("a16", "a16h", net.a_rb16.c1, "u8", relu=True),
+        conv_op("a16h", "a16c", net.a_rb16.c2, MAIN),
+        {"op": "add", "src": ["a16", "a16c"], "dst": "y", "type": "s32"},
+    ]}
+    ha = {"name": "inter.hyper_analysis", "inputs": ["yq"], "outputs": ["z"], "in_scale": {"yq": ("s16", 1.0)}, "ops": [
+        conv_op("yq", "h1", net.ha1, "u8", relu=True),
+        {"op": "s2d", "src": "h1", "dst": "p", "r": 4},
+        conv_op("p", "z", net.ha2, "s16", fixed=1.0),
+    ]}
+    off = -math.log(M.SCALE_MIN)
+    hs = {"name": "inter.hyper_synthesis", "inputs": ["zq", "pf"], "outputs": ["mu", "sidx"],
+          "in_scale": {"zq": ("s16", 1.0), "pf": ("u8", ("from", "inter.pred", "pf"))}, "ops": [
+        conv_op("zq", "h1", net.hs1, "u8", relu=True),
+        conv_op("h1", "h2", net.hs2.conv, "u8", relu=True),
+        {"op": "d2s", "src": "h2", "dst": "h3", "r": 4},
+        {"op": "concat", "src": ["h3", "pf"], "dst": "h3c"},
+        conv_op("h3c", "h4", net.hs3, "u8", relu=True),
+        conv_op("h4", "mu", net.hs4, "s16", fixed=1.0, rows=list(range(cy))),
+        conv_op("h4", "sidx", net.hs4, "sidx", fixed=M.LOG_SCALE_STEP, bias_off=off, rows=list(range(cy, 2 * cy))),
+    ]}
+    syn = {"name": "inter.synthesis", "inputs": ["yd", "pt", "p6"], "outputs": ["x6"],
+           "in_scale": {"yd": ("s16", None), "pt": (MAIN, ("from", "inter.pred", "pt")), "p6": ("u8", 1 / 255.0)}, "ops": [
+        conv_op("yd", "s16h", net.s_rb16.c1, "u8", relu=True),
+        conv_op("s16h", "s16c", net.s_rb16.c2, MAIN),
+        {"op": "add", "src": ["yd", "s16c"], "dst": "r16", "type": MAIN},
+        conv_op("r16", "u16", net.s_unpatch16.conv, MAIN),
+        {"op": "d2s", "src": "u16", "dst": "res8", "r": 2},
+        {"op": "add", "src": ["res8", "pt"], "dst": "a8", "type": MAIN},
+        {"op": "concat", "src": ["a8", "pt"], "dst": "a8c"},
+        conv_op("a8c", "s8h", net.s_rb8.c1, "u8", relu=True),
+        conv_op("s8h", "s8c", net.s_rb8.c2, MAIN),
+        {"op": "add", "src": ["a8", "s8c"], "dst": "r8", "type": MAIN},
+        conv_op("r8", "u8x", net.s_unpatch8.conv, "s16"),
+        {"op": "d2s", "src": "u8x", "dst": "x6m", "r": 4},
+        {"op": "convert", "src": "p6", "dst": "p6s", "type": "s16"},
+        {"op": "concat", "src": ["x6m", "p6s"], "dst": "x6c"},
+        conv_op("x6c", "s2h", net.s_rb2.c1, "u8", relu=True),
+        conv_op("s2h", "s2c", net.s_rb2.c2, "s16"),
+        {"op": "add", "src": ["x6m", "s2c"], "dst": "x6", "type": "pix"},
+    ]}
+    return [pred, ana, ha, hs, syn]
+
+
 # ------------------------------------------------------- float execution
 def float_run(g, inputs):
     """Runs a float graph in torch (NCHW); returns all slots."""
@@ -116,6 +178,11 @@ def float_run(g, inputs):
             out = F.pixel_unshuffle(v[op["src"]], op["r"])
         elif k == "d2s":
             out = F.pixel_shuffle(v[op["src"]], op["r"])
+        elif k == "concat":
+            a, b = op["src"]
+            out = torch.cat([v[a], v[b]], 1)
+        elif k == "convert":
+            out = v[op["src"]]
         else:
             raise ValueError(k)
         v[op["dst"]] = out
@@ -238,7 +305,9 @@ class Quantizer:
         for g in self.graphs:
             gs = {}
             for name, (typ, sc) in g["in_scale"].items():
-                if sc is None:
+                if isinstance(sc, tuple):                 # ("from", graph, slot)
+                    sc = scales[sc[1]][sc[2]]
+                elif sc is None:
                     am = self.amax[(g["name"], name)]
                     sc = np.maximum(am, 1e-6) * 2.0 / QMAX[typ]
                 c = len(self.amax[(g["name"], name)])
@@ -257,6 +326,21 @@ class Quantizer:
                     r2 = op["r"] ** 2
                     gs[op["dst"]] = gs[op["src"]][::r2].copy()
                     ops.append({"op": "d2s", "src": op["src"], "dst": op["dst"], "r": op["r"]})
+                    continue
+                if k == "concat":
+                    a, bb = op["src"]
+                    gs[op["dst"]] = np.concatenate([gs[a], gs[bb]])
+                    ops.append({"op": "concat", "src": [a, bb], "dst": op["dst"]})
+                    continue
+                if k == "convert":
+                    # exact type change (u8 -> s16): multiplier 1, shift 0
+                    c = len(gs[op["src"]])
+                    gs[op["dst"]] = gs[op["src"]].copy()
+                    tensors[tag + ".m"] = np.ones(c, np.int32)
+                    tensors[tag + ".s"] = np.zeros(c, np.uint8)
+                    lo, hi = intsim.TYPE_RANGE[op["type"]]
+                    ops.append({"op": "requant", "src": op["src"], "dst": op["dst"], "out_type": op["type"],
+                                "lo": lo, "hi": hi, "bias": None, "mult": tag + ".m", "shift": tag + ".s"})
                     continue
                 typ = op["type"]
                 am = self.amax[(g["name"], op["dst"])]
@@ -312,6 +396,10 @@ class Quantizer:
             for op in ops:
                 if op["op"] in ("s2d", "d2s"):
                     types[op["dst"]] = types[op["src"]]
+                elif op["op"] == "concat":
+                    ta, tb = types[op["src"][0]], types[op["src"][1]]
+                    assert ta == tb, (g["name"], op)
+                    types[op["dst"]] = ta
                 else:
                     types[op["dst"]] = op["out_type"]
                 if op["op"] == "conv":
@@ -354,24 +442,38 @@ def calib_pictures(n, patch=256, seed=7):
 
 
 class IntModel:
-    """The exported intra codec executed by the integer simulator."""
+    """An exported codec part ("intra" or "inter") executed by the integer
+    simulator.  Inter parts also take the packed prediction p6."""
 
-    def __init__(self, graphs, tensors, qtab, ytab, ztab):
+    def __init__(self, prefix, graphs, tensors, qtab, ytab, ztab):
+        self.p = prefix
         self.g = {g["name"]: g for g in graphs}
         self.t = tensors
         self.qm, self.qs, self.dm, self.ds = qtab
         self.ytab, self.ztab = ytab, ztab
 
-    def code(self, x6_u8, qp):
-        """x6_u8: (H/2, W/2, 6) ints, H and W multiples of 64.
+    def run(self, name, inputs):
+        return intsim.run_graph(self.g[f"{self.p}.{name}"], self.t, inputs)
+
+    def code(self, x6_u8, qp, p6_u8=None):
+        """x6_u8 (and p6_u8): (H/2, W/2, 6) ints, H and W multiples of 64.
         Returns (x6_hat ints, bits)."""
-        y = intsim.run_graph(self.g["intra.analysis"], self.t, {"x6": x6_u8})["y"]
+        if p6_u8 is None:
+            y = self.run("analysis", {"x6": x6_u8})["y"]
+            ctx = {}
+        else:
+            pr = self.run("pred", {"p6": p6_u8})
+            y = self.run("analysis", {"x6": x6_u8, "p6": p6_u8, "pt": pr["pt"]})["y"]
+            ctx = {"pf": pr["pf"]}
         yq = np.clip(intsim.requant(y, self.qm[qp], self.qs[qp]), -4096, 4096)
-        z = intsim.run_graph(self.g["intra.hyper_analysis"], self.t, {"yq": yq})["z"]
-        hs = intsim.run_graph(self.g["intra.hyper_synthesis"], self.t, {"zq": z})
+        z = self.run("hyper_analysis", {"yq": yq})["z"]
+        hs = self.run("hyper_synthesis", dict(zq=z, **ctx))
         bits = C.bits_y(self.ytab, yq - hs["mu"], hs["sidx"]) + C.bits_z(self.ztab, z)
         yd = np.clip(intsim.requant(yq, self.dm[qp], self.ds[qp]), -4096, 4096)
-        x6 = intsim.run_graph(self.g["intra.synthesis"], self.t, {"yd": yd})["x6"]
+        if p6_u8 is None:
+            x6 = self.run("synthesis", {"yd": yd})["x6"]
+        else:
+            x6 = self.run("synthesis", {"yd": yd, "pt": pr["pt"], "p6": p6_u8})["x6"]
         return x6, bits
 
 
@@ -384,9 +486,98 @@ def psnr_x6(a, b):
     return 10 * math.log10(255 ** 2 / max(mse, 1e-10))
 
 
+def hwc(t):
+    return np.round(t[0].permute(1, 2, 0).numpy() * 255).astype(np.int64)
+
+
+def calibrate_intra(q, net, G, x6, qps):
+    with torch.no_grad():
+        for i, qp in enumerate(qps):
+            xb = x6[i::len(qps)]
+            if len(xb) == 0:
+                continue
+            va = float_run(G["intra.analysis"], {"x6": xb})
+            q.observe(G["intra.analysis"], va)
+            g, ig = (t.double() for t in net.gains(M.level_weights_for_qp(qp)[None]))
+            yq = torch.round(va["y"] * g)
+            vh = float_run(G["intra.hyper_analysis"], {"yq": yq})
+            q.observe(G["intra.hyper_analysis"], vh)
+            q.observe(G["intra.hyper_synthesis"], float_run(G["intra.hyper_synthesis"], {"zq": torch.round(vh["z"])}))
+            q.observe(G["intra.synthesis"], float_run(G["intra.synthesis"], {"yd": yq * ig}))
+
+
+def inter_pairs(intra, n, qps, seed=11):
+    """(x6, p6, qp) triples: frame 1 of training sequences predicted by OBMC
+    from the float intra reconstruction of frame 0 (both rounded to 8 bits)."""
+    import data_seq as DS
+    import motion as Mo
+    root = M.__file__.rsplit("/training/", 1)[0]
+    sampler = DS.SeqSampler(DS.load(os.path.join(root, "build/train_cache/seq3.pkl")), seed=seed, crop=128)
+    out = []
+    with torch.no_grad():
+        for i in range(n):
+            qp = qps[i % len(qps)]
+            fr = sampler.batch(1)
+            y0, u0, v0, _ = fr[0]
+            y1, u1, v1, mv = fr[1]
+            rec, _, _ = intra(M.to_x6(y0, u0, v0), M.level_weights_for_qp(qp)[None], noise=False)
+            ry, ru, rv = M.from_x6(torch.round(rec.clamp(0, 1) * 255))
+            py, pu, pv = Mo.mc_yuv(ry, ru, rv, mv)
+            p6 = torch.round(M.to_x6(py, pu, pv).clamp(0, 255)) / 255
+            x6 = torch.round(M.to_x6(y1, u1, v1) * 255) / 255
+            out.append((x6.double(), p6.double(), qp))
+    return out
+
+
+def calibrate_inter(q, net, G, pairs):
+    with torch.no_grad():
+        for x6, p6, qp in pairs:
+            vp = float_run(G["inter.pred"], {"p6": p6})
+            q.observe(G["inter.pred"], vp)
+            va = float_run(G["inter.analysis"], {"x6": x6, "p6": p6, "pt": vp["pt"]})
+            q.observe(G["inter.analysis"], va)
+            g, ig = (t.double() for t in net.gains(M.level_weights_for_qp(qp)[None]))
+            yq = torch.round(va["y"] * g)
+            vh = float_run(G["inter.hyper_analysis"], {"yq": yq})
+            q.observe(G["inter.hyper_analysis"], vh)
+            q.observe(G["inter.hyper_synthesis"],
+                      float_run(G["inter.hyper_synthesis"], {"zq": torch.round(vh["z"]), "pf": vp["pf"]}))
+            q.observe(G["inter.synthesis"], float_run(G["inter.synthesis"], {"yd": yq * ig, "pt": vp["pt"], "p6": p6}))
+
+
+def part_tables(prefix, net, scales):
+    qtab = gain_tables(net, scales[f"{prefix}.analysis"]["y"], scales[f"{prefix}.synthesis"]["yd"])
+    ztab = C.build_z_tables(torch.exp(net.z_log_scale.detach()).double().numpy())
+    return qtab, ztab
+
+
+def compare(label, im, cases, float_fn):
+    """Float model vs exported integer model: bpp and PSNR-YUV per qp."""
+    points = []
+    for qp in sorted(set(c[-1] for c in cases)):
+        fb, fp, ib, ip = [], [], [], []
+        for c in cases:
+            if c[-1] != qp:
+                continue
+            x6 = c[0]
+            npix = x6.shape[2] * x6.shape[3] * 4
+            xh, bits = float_fn(c)
+            fb.append(bits / npix)
+            fp.append(psnr_x6(hwc(x6), np.round(xh[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255)))
+            xo, b = im.code(hwc(x6), qp, hwc(c[1]) if len(c) == 3 else None)
+            ib.append(b / npix)
+            ip.append(psnr_x6(hwc(x6), xo))
+        pt = {"part": label, "qp": qp, "float_bpp": float(np.mean(fb)), "float_psnr": float(np.mean(fp)),
+              "int_bpp": float(np.mean(ib)), "int_psnr": float(np.mean(ip))}
+        print(json.dumps(pt), flush=True)
+        points.append(pt)
+    return points
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default="models/checkpoints/intra_latest.pt")
+    ap.add_argument("--inter-ckpt", default="models/checkpoints/inter_latest.pt")
     ap.add_argument("-o", "--out", default="build/neuvc-rt.nvm")
     ap.add_argument("--calib", type=int, default=24)
     ap.add_argument("--eval", type=int, default=6)
@@ -396,84 +587,78 @@ def main():
     torch.set_num_threads(2)
     net, step = load_net(args.ckpt)
     graphs = intra_graphs(net)
+    pnet, pstep = None, 0
+    if args.inter_ckpt and os.path.exists(args.inter_ckpt):
+        import model_p as MP
+        pnet = MP.InterCodec(net)
+        ck = torch.load(args.inter_ckpt, map_location="cpu")
+        pnet.load_state_dict(ck["state_dict"])
+        pnet.eval()
+        pstep = ck.get("step", 0)
+        graphs += inter_graphs(pnet)
     G = {g["name"]: g for g in graphs}
     q = Quantizer(graphs)
     y, u, v = calib_pictures(args.calib + args.eval)
-    x6_all = M.to_x6(y, u, v)
-    x6_all = torch.round(x6_all * 255) / 255
-    x6 = x6_all[:args.calib].double()
+    x6_all = torch.round(M.to_x6(y, u, v) * 255) / 255
     qps = [14, 20, 26, 32, 38, 44, 50]
-    with torch.no_grad():
-        for i, qp in enumerate(qps):
-            xb = x6[i::len(qps)]
-            if len(xb) == 0:
-                continue
-            va = float_run(G["intra.analysis"], {"x6": xb})
-            q.observe(G["intra.analysis"], {k: va[k] for k in va})
-            lw = M.level_weights_for_qp(qp)[None].double()
-            g = torch.exp(lw @ net.log_gain.double())[:, :, None, None]
-            ig = torch.exp(lw @ net.log_igain.double())[:, :, None, None]
-            yq = torch.round(va["y"] * g)
-            vh = float_run(G["intra.hyper_analysis"], {"yq": yq})
-            q.observe(G["intra.hyper_analysis"], vh)
-            vs = float_run(G["intra.hyper_synthesis"], {"zq": torch.round(vh["z"])})
-            q.observe(G["intra.hyper_synthesis"], vs)
-            vy = float_run(G["intra.synthesis"], {"yd": yq * ig})
-            q.observe(G["intra.synthesis"], vy)
+    calibrate_intra(q, net, G, x6_all[:args.calib].double(), qps)
+    if pnet is not None:
+        pairs = inter_pairs(net, args.calib + args.eval, qps)
+        calibrate_inter(q, pnet, G, pairs[:args.calib])
     igraphs, tensors, scales = q.build(None)
-    s_y = scales["intra.analysis"]["y"]
-    s_yd = scales["intra.synthesis"]["yd"]
-    qtab = gain_tables(net, s_y, s_yd)
     ytab = C.build_y_tables()
-    ztab = C.build_z_tables(torch.exp(net.z_log_scale.detach()).double().numpy())
-    im = IntModel(igraphs, tensors, qtab, ytab, ztab)
+    parts = {"intra": part_tables("intra", net, scales)}
+    if pnet is not None:
+        parts["inter"] = part_tables("inter", pnet, scales)
+    report = {"intra_step": step, "inter_step": pstep, "points": []}
+    ig_intra = [g for g in igraphs if g["name"].startswith("intra.")]
+    im = IntModel("intra", ig_intra, tensors, parts["intra"][0], ytab, parts["intra"][1])
+    cases = [(x6_all[args.calib + j:args.calib + j + 1].double(), qp)
+             for qp in (18, 26, 34, 42) for j in range(args.eval)]
 
-    # float vs integer on held-out patches
-    report = {"step": step, "points": []}
-    xe = x6_all[args.calib:]
-    for qp in (18, 26, 34, 42):
-        fl_p, fl_b, in_p, in_b = [], [], [], []
-        for j in range(len(xe)):
-            xj = xe[j:j + 1]
+    def f_intra(c):
+        with torch.no_grad():
+            xh, by, bz = net(c[0].float(), M.level_weights_for_qp(c[1])[None], noise=False)
+        return xh.double(), (by + bz).item()
+    report["points"] += compare("intra", im, cases, f_intra)
+    if pnet is not None:
+        ig_inter = [g for g in igraphs if g["name"].startswith("inter.")]
+        imp = IntModel("inter", ig_inter, tensors, parts["inter"][0], ytab, parts["inter"][1])
+        pcases = [(x6, p6, qp) for (x6, p6, _) in pairs[args.calib:] for qp in (18, 26, 34, 42)]
+
+        def f_inter(c):
             with torch.no_grad():
-                xh, by, bz = net(xj.float(), M.level_weights_for_qp(qp)[None], noise=False)
-            npix = xj.shape[2] * xj.shape[3] * 4
-            fl_b.append(((by + bz) / npix).item())
-            fl_p.append(psnr_x6(xj[0].permute(1, 2, 0).numpy() * 255,
-                                torch.round(xh[0].clamp(0, 1) * 255).permute(1, 2, 0).numpy()))
-            xin = np.round(xj[0].permute(1, 2, 0).numpy() * 255).astype(np.int64)
-            xo, bits = im.code(xin, qp)
-            in_b.append(bits / npix)
-            in_p.append(psnr_x6(xin, xo))
-        pt = {"qp": qp, "float_bpp": np.mean(fl_b), "float_psnr": np.mean(fl_p),
-              "int_bpp": np.mean(in_b), "int_psnr": np.mean(in_p)}
-        report["points"].append(pt)
-        print(json.dumps(pt), flush=True)
+                xh, by, bz = pnet(c[0].float(), c[1].float(), M.level_weights_for_qp(c[2])[None], noise=False)
+            return xh.double(), (by + bz).item()
+        report["points"] += compare("inter", imp, pcases, f_inter)
     if args.report:
         with open(args.report, "w") as fh:
             json.dump(report, fh, indent=1)
-    write_model(args.out, args.model_id, step, igraphs, tensors, qtab, ytab, ztab)
-    return igraphs, tensors, qtab, ytab, ztab
+    write_model(args.out, args.model_id, {"intra_step": step, "inter_step": pstep}, igraphs, tensors, ytab, parts)
 
 
-INPUT_CHANNELS = {"x6": 6, "yq": M.CY, "zq": M.CZ, "yd": M.CY}
+INPUT_CHANNELS = {"x6": 6, "yq": M.CY, "zq": M.CZ, "yd": M.CY, "p6": 6, "pt": 96, "pf": 32}
 
 
-def write_model(path, model_id, step, igraphs, tensors, qtab, ytab, ztab):
+def write_model(path, model_id, steps, igraphs, tensors, ytab, parts):
     import nvm
     cast = {"w": np.int8, "b": np.int32, "m": np.int32, "ma": np.int32, "mb": np.int32, "s": np.uint8}
     T = {}
     for name, arr in tensors.items():
         T[name] = np.ascontiguousarray(arr.astype(cast[name.rsplit(".", 1)[1]]))
-    qm, qs, dm, ds = qtab
-    T["intra.y_qmult"], T["intra.y_qshift"] = qm.astype(np.int32), qs.astype(np.uint8)
-    T["intra.y_dqmult"], T["intra.y_dqshift"] = dm.astype(np.int32), ds.astype(np.uint8)
-    for tag, tab in (("y", ytab), ("intra.z", ztab)):
+    tabs = [("y", ytab)]
+    for prefix, (qtab, ztab) in parts.items():
+        qm, qs, dm, ds = qtab
+        T[f"{prefix}.y_qmult"], T[f"{prefix}.y_qshift"] = qm.astype(np.int32), qs.astype(np.uint8)
+        T[f"{prefix}.y_dqmult"], T[f"{prefix}.y_dqshift"] = dm.astype(np.int32), ds.astype(np.uint8)
+        tabs.append((f"{prefix}.z", ztab))
+    for tag, tab in tabs:
         T[tag + ".cdf"] = C.cdf_matrix(tab)
         T[tag + ".k"] = tab["k"].astype(np.uint8)
         T[tag + ".b"] = tab["b"].astype(np.uint8)
     params = {"format": 1, "cy": M.CY, "cz": M.CZ, "nscales": M.NSCALES, "pad": 64,
-              "latent_stride": 16, "hyper_stride": 64, "train_step": int(step)}
+              "latent_stride": 16, "hyper_stride": 64, "inter": int("inter" in parts)}
+    params.update({k: int(v) for k, v in steps.items()})
     graphs = []
     for g in igraphs:
         graphs.append(nvm.named_graph(g, {n: INPUT_CHANNELS[n] for n in g["inputs"]}))

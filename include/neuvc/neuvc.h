@@ -140,7 +140,10 @@ NEUVC_API int neuvc_enc_open(NeuvcEncoder **enc, const NeuvcEncSettings *s);
 /* The sequence header (what starts a .nvc file, and what a container
  * stores as codec private data).  Owned by the encoder. */
 NEUVC_API int neuvc_enc_get_header(NeuvcEncoder *enc, const uint8_t **data, size_t *size);
-/* pic == NULL flushes (no frames are held back, so it only ends the stream). */
+/* Codes the picture at once (no frame delay).  Its packet must be taken with
+ * neuvc_enc_receive_packet() before the next send, which otherwise returns
+ * NEUVC_ERR(EAGAIN).  pic == NULL flushes (no frames are held back, so it
+ * only ends the stream); a send after a flush returns NEUVC_ERR_EOF. */
 NEUVC_API int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic);
 /* 0 and a packet, NEUVC_ERR(EAGAIN) when none is pending, NEUVC_ERR_EOF after
  * a flush. */
@@ -167,9 +170,14 @@ typedef struct NeuvcDecoder NeuvcDecoder;
 NEUVC_API void neuvc_dec_default_settings(NeuvcDecSettings *s);
 NEUVC_API int neuvc_dec_param_parse(NeuvcDecSettings *s, const char *name, const char *value);
 NEUVC_API int neuvc_dec_open(NeuvcDecoder **dec, const NeuvcDecSettings *s);
-/* The sequence header must be given before the first packet. */
+/* The sequence header must be given before the first packet (else
+ * send_packet returns NEUVC_ERR(EINVAL)).  A stream made with a model this
+ * decoder does not have (neither built in nor settings.model_path) is
+ * refused with NEUVC_ERR(ENOSYS). */
 NEUVC_API int neuvc_dec_set_header(NeuvcDecoder *dec, const uint8_t *data, size_t size);
-/* pkt == NULL flushes. */
+/* Decodes the packet at once; its picture must be taken before the next
+ * send (else NEUVC_ERR(EAGAIN)).  A corrupt or truncated packet returns
+ * NEUVC_ERR_INVALIDDATA and the decoder stays usable.  pkt == NULL flushes. */
 NEUVC_API int neuvc_dec_send_packet(NeuvcDecoder *dec, const NeuvcPacket *pkt);
 /* 0 and a picture owned by the decoder (valid until the next call on dec),
  * NEUVC_ERR(EAGAIN) when none is pending, NEUVC_ERR_EOF after a flush. */
