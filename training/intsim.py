@@ -100,3 +100,31 @@ def run_graph(g, tensors, inputs):
             raise ValueError(kind)
         v[op["dst"]] = out.astype(np.int64)
     return {k: v[k] for k in g["outputs"]}
+
+
+def graphs_for_intsim(model):
+    """The graphs of a read_nvm() model (training/nvm.py: slot numbers) in
+    the name-slot form run_graph() takes, as {graph name: graph}.  Slot k
+    is named "s<k>"; every op keeps its other fields (tensor names, lo,
+    hi, ...).  "types" gives the element type of every slot, so
+    nvm.named_graph() converts a result back to the stored graph."""
+    out = {}
+    for g in model.graphs:
+        def name(slot):
+            return f"s{slot}"
+        types = {name(i["slot"]): i["type"] for i in g["inputs"]}
+        ops = []
+        for op in g["ops"]:
+            new = {k: v for k, v in op.items() if k not in ("src", "dst")}
+            src = [name(s) for s in op["src"]]
+            new["src"] = src[0] if len(src) == 1 else src
+            new["dst"] = name(op["dst"])
+            if op["op"] in ("conv", "requant", "add"):
+                types[new["dst"]] = op["out_type"]
+            else:
+                types[new["dst"]] = types[src[0]]
+            ops.append(new)
+        out[g["name"]] = {"name": g["name"], "inputs": [name(i["slot"]) for i in g["inputs"]],
+                          "outputs": [name(s) for s in g["outputs"]], "ops": ops,
+                          "types": types}
+    return out
