@@ -1,0 +1,234 @@
+/*
+ * Block motion search (encoder/me.h).
+ */
+#include "encoder/me.h"
+
+#include <stdlib.h>
+
+#include "neuvc/neuvc.h"
+
+#define BS NV_MC_LUMA_BLOCK                 /* 16 */
+#define INT_MV_MAX (NV_MV_MAX & ~3)         /* 508: largest integer-sample vector */
+#define MAX_CANDS 6
+#define SUBPEL_MOVES 2                      /* diamond moves per sub-sample step */
+
+/* One block's search: the source block, the reference, and the rate
+ * model's predictor and context.  cost = (SAD << 16) + lambda_q8 *
+ * bits_q8: SAD <= 256 * 255 < 2^16, bits_q8 < 2^15 (three symbols of at
+ * most 15 bits and 20 bypass bits, times 256) and lambda_q8 <= 2^24, so
+ * the sum is < 2^40. */
+typedef struct me_block {
+    const uint8_t *cur;
+    ptrdiff_t cur_stride;
+    const uint8_t *ref;
+    ptrdiff_t ref_stride;
+    int w, h, x, y;
+    nv_mv pred;
+    int ctx;
+    uint64_t lambda_q8;
+    const nv_mv_costs *costs;
+    nv_mv best;
+    uint64_t best_cost;
+    uint32_t best_sad;                      /* the SAD part of best_cost */
+    uint8_t buf[BS * BS];
+} me_block;
+
+static inline int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static uint32_t sad16(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs)
+{
+    uint32_t s = 0;
+
+    for (int j = 0; j < BS; j++) {
+        const uint8_t *ra = a + j * as, *rb = b + j * bs;
+        for (int i = 0; i < BS; i++)
+            s += (uint32_t)abs(ra[i] - rb[i]);      /* the form compilers turn into psadbw */
+    }
+    return s;
+}
+
+static uint32_t block_sad(const uint8_t *cur, ptrdiff_t cur_stride, const uint8_t *ref,
+                          ptrdiff_t ref_stride, int w, int h, int x, int y, nv_mv mv, uint8_t *buf)
+{
+    /* An integer vector whose block lies inside the plane is read in place. */
+    if (!(mv.x & 3) && !(mv.y & 3)) {
+        int ix = x + (mv.x >> 2), iy = y + (mv.y >> 2);
+        if (ix >= 0 && iy >= 0 && ix + BS <= w && iy + BS <= h)
+            return sad16(cur, cur_stride, ref + (ptrdiff_t)iy * ref_stride + ix, ref_stride);
+    }
+    nv_mc_pred_block(buf, BS, ref, ref_stride, w, h, x, y, BS, BS, mv.x, mv.y, 0);
+    return sad16(cur, cur_stride, buf, BS);
+}
+
+uint32_t nv_me_block_sad(const uint8_t *cur, ptrdiff_t cur_stride,
+                         const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
+                         int x, int y, nv_mv mv)
+{
+    uint8_t buf[BS * BS];
+
+    return block_sad(cur + (ptrdiff_t)y * cur_stride + x, cur_stride, ref, ref_stride, w, h,
+                     x, y, mv, buf);
+}
+
+/* Evaluates mv (in range) and keeps it when strictly better. */
+static void try_mv(me_block *b, int mvx, int mvy)
+{
+    nv_mv mv = { (int16_t)mvx, (int16_t)mvy };
+    uint32_t sad = block_sad(b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
+                             b->x, b->y, mv, b->buf);
+    uint64_t cost = ((uint64_t)sad << 16) +
+                    b->lambda_q8 * nv_mv_cost_q8(b->costs, b->ctx, mvx - b->pred.x, mvy - b->pred.y);
+
+    if (cost < b->best_cost) {
+        b->best_cost = cost;
+        b->best_sad = sad;
+        b->best = mv;
+    }
+}
+
+/* The nearest integer-sample vector of v, within the integer range. */
+static nv_mv to_int(nv_mv v)
+{
+    nv_mv r;
+
+    r.x = (int16_t)clampi(((v.x + 2) >> 2) * 4, NV_MV_MIN, INT_MV_MAX);
+    r.y = (int16_t)clampi(((v.y + 2) >> 2) * 4, NV_MV_MIN, INT_MV_MAX);
+    return r;
+}
+
+/* Neighbour patterns, in units of a step.  Fixed orders: ties keep the
+ * earlier point. */
+static const int8_t pat_square[8][2] = {
+    { -1, -1 }, { 0, -1 }, { 1, -1 }, { -1, 0 }, { 1, 0 }, { -1, 1 }, { 0, 1 }, { 1, 1 },
+};
+static const int8_t pat_diamond[4][2] = { { 0, -1 }, { -1, 0 }, { 1, 0 }, { 0, 1 } };
+static const int8_t pat_hexagon[6][2] = { { -2, 0 }, { -1, -2 }, { 1, -2 }, { 2, 0 }, { 1, 2 }, { -1, 2 } };
+
+/* Tries the npts points of pat times step (qpel) around the best, and
+ * again around the new best while one improves, at most moves times;
+ * components stay in [NV_MV_MIN, lim]. */
+static void pattern_search(me_block *b, const int8_t (*pat)[2], int npts, int step, int lim, int moves)
+{
+    for (int m = 0; m < moves; m++) {
+        const nv_mv c = b->best;
+        for (int k = 0; k < npts; k++) {
+            int x = c.x + pat[k][0] * step, y = c.y + pat[k][1] * step;
+            if (x < NV_MV_MIN || x > lim || y < NV_MV_MIN || y > lim)
+                continue;
+            try_mv(b, x, y);
+        }
+        if (b->best.x == c.x && b->best.y == c.y)
+            break;
+    }
+}
+
+static void search_block(me_block *b, const nv_mv *cands, int ncands, const nv_me_params *p)
+{
+    nv_mv tried[MAX_CANDS];
+    int ntried = 0;
+
+    b->best_cost = UINT64_MAX;
+    b->best_sad = UINT32_MAX;
+    b->best = (nv_mv){ 0, 0 };
+    /* 1. candidates at integer positions, each once */
+    for (int k = 0; k < ncands; k++) {
+        nv_mv v = to_int(cands[k]);
+        int seen = 0;
+        for (int t = 0; t < ntried; t++)
+            seen |= tried[t].x == v.x && tried[t].y == v.y;
+        if (seen)
+            continue;
+        tried[ntried++] = v;
+        try_mv(b, v.x, v.y);
+    }
+    /* 2. hexagon moves, then the square at distance 1 */
+    pattern_search(b, pat_hexagon, 6, 4, INT_MV_MAX, p->max_iter);
+    pattern_search(b, pat_square, 8, 4, INT_MV_MAX, 1);
+    /* 3. the exact predictor, then half and quarter samples; nothing can
+     * lower a SAD of 0 */
+    if (p->subpel <= 0 || b->best_sad == 0)
+        return;
+    if (b->pred.x != b->best.x || b->pred.y != b->best.y)
+        try_mv(b, b->pred.x, b->pred.y);
+    pattern_search(b, pat_diamond, 4, 2, NV_MV_MAX, SUBPEL_MOVES);
+    if (p->subpel >= 2)
+        pattern_search(b, pat_diamond, 4, 1, NV_MV_MAX, SUBPEL_MOVES);
+}
+
+void nv_me_default_params(nv_me_params *p)
+{
+    p->lambda_q8 = 4 * 256;
+    p->subpel = 2;
+    p->max_iter = NV_ME_MAX_ITER_DEFAULT;
+}
+
+uint32_t nv_me_lambda_q8(int qp)
+{
+    /* round(256 * 2^(k / 6)), k = 0..5 */
+    static const uint32_t base[6] = { 256, 287, 323, 362, 406, 456 };
+
+    qp = clampi(qp, 0, 63);
+    /* 2^(qp/6 - 2) * 256 = (base[qp % 6] << (qp / 6)) >> 2 */
+    return (base[qp % 6] << (qp / 6)) >> 2;
+}
+
+static nv_mv clamp_mv(nv_mv v)
+{
+    nv_mv r = { (int16_t)clampi(v.x, NV_MV_MIN, NV_MV_MAX), (int16_t)clampi(v.y, NV_MV_MIN, NV_MV_MAX) };
+
+    return r;
+}
+
+int nv_me_search(nv_mv *mvs, ptrdiff_t mv_stride,
+                 const uint8_t *cur, ptrdiff_t cur_stride,
+                 const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
+                 const nv_mv *prev, ptrdiff_t prev_stride,
+                 const nv_me_params *p, const nv_mv_costs *costs)
+{
+    const int wb = w / BS, hb = h / BS;
+    nv_mv_costs init_costs;
+    me_block b;
+
+    if (!mvs || !cur || !ref || !p || w < BS || h < BS || w % BS || h % BS || w > 65536 ||
+        h > 65536 || mv_stride < wb || (prev && prev_stride < wb) || p->lambda_q8 > (1u << 24) ||
+        p->max_iter < 0)
+        return NEUVC_ERR(EINVAL);
+    if (!costs) {
+        nv_mv_costs_init(&init_costs, NULL);
+        costs = &init_costs;
+    }
+    b.cur_stride = cur_stride;
+    b.ref = ref;
+    b.ref_stride = ref_stride;
+    b.w = w;
+    b.h = h;
+    b.lambda_q8 = p->lambda_q8;
+    b.costs = costs;
+    for (int by = 0; by < hb; by++)
+        for (int bx = 0; bx < wb; bx++) {
+            nv_mv cands[MAX_CANDS];
+            int n = 0;
+            const nv_mv *row = mvs + (ptrdiff_t)by * mv_stride;
+
+            nv_mv_predict(mvs, mv_stride, wb, bx, by, &b.pred, &b.ctx);
+            cands[n++] = (nv_mv){ 0, 0 };
+            cands[n++] = b.pred;
+            if (bx > 0)
+                cands[n++] = row[bx - 1];
+            if (by > 0)
+                cands[n++] = row[bx - mv_stride];
+            if (by > 0 && bx + 1 < wb)
+                cands[n++] = row[bx + 1 - mv_stride];
+            if (prev)
+                cands[n++] = clamp_mv(prev[(ptrdiff_t)by * prev_stride + bx]);
+            b.x = bx * BS;
+            b.y = by * BS;
+            b.cur = cur + (ptrdiff_t)b.y * cur_stride + b.x;
+            search_block(&b, cands, n, p);
+            mvs[(ptrdiff_t)by * mv_stride + bx] = b.best;
+        }
+    return 0;
+}
