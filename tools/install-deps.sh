@@ -2,7 +2,7 @@
 # Installs neuvc's build and test dependencies from Debian 12's packages.
 # Runs apt-get only when something is missing (so repeated runs are fast).
 set -eu
-PKGS="build-essential pkg-config check python3 python3-numpy python3-matplotlib ffmpeg x264 time"
+PKGS="build-essential pkg-config check python3 python3-numpy python3-matplotlib ffmpeg x264 time nasm libx264-dev dpkg-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
