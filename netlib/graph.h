@@ -133,6 +133,10 @@ typedef struct nl_graph_exec nl_graph_exec;
 
 /* g must be valid (nl_graph_validate) and outlive the executor. */
 int nl_graph_exec_new(nl_graph_exec **ex, const nl_graph *g);
+/* The same with an explicit kernel table (copied: it need not outlive the
+ * call); nl_graph_exec_new() uses nl_dsp_default(). */
+struct nl_dsp;
+int nl_graph_exec_new_dsp(nl_graph_exec **ex, const nl_graph *g, const struct nl_dsp *dsp);
 void nl_graph_exec_free(nl_graph_exec **ex);
 /* Sizes of every graph input, h[i] x w[i] for i < n_inputs, each in
  * 1..NL_GRAPH_MAX_SIDE.  0; NEUVC_ERR(EINVAL) when sizes do not fit the

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "neuvc/neuvc.h"
+#include "netlib/dsp.h"
 
 #define EXEC_ALIGN 64            /* buffer alignment, and slack after each */
 
@@ -38,6 +39,8 @@ struct nl_graph_exec {
     uint64_t macs;
     size_t bytes;
     char err[160];
+    nl_dsp dsp;                  /* the kernels (a copy of the table given at creation) */
+    nl_conv_plan **plan;         /* [n_ops] a plan (packed weights) per CONV op */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -64,7 +67,12 @@ static void exec_release(nl_graph_exec *ex)
 
 int nl_graph_exec_new(nl_graph_exec **pex, const nl_graph *g)
 {
-    if (!pex)
+    return nl_graph_exec_new_dsp(pex, g, nl_dsp_default());
+}
+
+int nl_graph_exec_new_dsp(nl_graph_exec **pex, const nl_graph *g, const nl_dsp *dsp)
+{
+    if (!pex || !dsp)
         return NEUVC_ERR(EINVAL);
     *pex = NULL;
     if (!g || !g->slots || !g->bound)
@@ -73,6 +81,7 @@ int nl_graph_exec_new(nl_graph_exec **pex, const nl_graph *g)
     if (!ex)
         return NEUVC_ERR(ENOMEM);
     ex->g = g;
+    ex->dsp = *dsp;
     ex->in_h = calloc(g->n_inputs, sizeof(int));
     ex->in_w = calloc(g->n_inputs, sizeof(int));
     ex->last_use = malloc(g->n_slots * sizeof(int));
@@ -83,10 +92,21 @@ int nl_graph_exec_new(nl_graph_exec **pex, const nl_graph *g)
     ex->buf = calloc(g->n_ops, sizeof(void *));
     ex->buf_size = calloc(g->n_ops, sizeof(size_t));
     ex->free_bufs = calloc(g->n_ops, sizeof(int));
+    ex->plan = calloc(g->n_ops, sizeof(nl_conv_plan *));
     if (!ex->in_h || !ex->in_w || !ex->last_use || !ex->is_output || !ex->view ||
-        !ex->slot_bytes || !ex->buf_of || !ex->buf || !ex->buf_size || !ex->free_bufs) {
+        !ex->slot_bytes || !ex->buf_of || !ex->buf || !ex->buf_size || !ex->free_bufs ||
+        !ex->plan) {
         nl_graph_exec_free(&ex);
         return NEUVC_ERR(ENOMEM);
+    }
+    /* Weights are packed here, once per executor, not per run. */
+    for (uint32_t i = 0; i < g->n_ops; i++) {
+        int ret = g->ops[i].code == NL_OP_CONV
+                  ? nl_conv_plan_new(&ex->plan[i], &ex->dsp, &g->bound[i].conv) : 0;
+        if (ret < 0) {
+            nl_graph_exec_free(&ex);
+            return ret;
+        }
     }
     for (uint32_t s = 0; s < g->n_slots; s++) {
         ex->last_use[s] = -1;
@@ -119,6 +139,9 @@ void nl_graph_exec_free(nl_graph_exec **pex)
     free(ex->buf);
     free(ex->buf_size);
     free(ex->free_bufs);
+    for (uint32_t i = 0; ex->plan && i < ex->g->n_ops; i++)
+        nl_conv_plan_free(&ex->plan[i]);
+    free(ex->plan);
     free(ex);
     *pex = NULL;
 }
@@ -294,7 +317,8 @@ static void rows_copy(const nl_tensor *src, nl_tensor *dst)
                (const char *)src->data + (size_t)y * (size_t)src->stride * esize, row);
 }
 
-/* The one place that calls kernels: a dispatch table replaces these calls. */
+/* The one place that calls kernels: convolutions through the executor's
+ * dispatch table (plans made at creation), the other ops on the reference. */
 static void op_run(nl_graph_exec *ex, uint32_t i, nl_stats *st)
 {
     const nl_graph_op *op = &ex->g->ops[i];
@@ -304,7 +328,7 @@ static void op_run(nl_graph_exec *ex, uint32_t i, nl_stats *st)
     nl_tensor *d = &ex->view[op->dst];
     switch (op->code) {
     case NL_OP_CONV:
-        nl_conv_ref(&b->conv, x, d, 0, d->h, st);
+        nl_conv_plan_run(ex->plan[i], x, d, 0, d->h, st);
         break;
     case NL_OP_REQUANT:
         nl_requant_ref(&b->rq, x, d, 0, d->h);

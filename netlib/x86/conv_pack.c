@@ -1,0 +1,389 @@
+/*
+ * x86 convolutions: the prepare hook's shared part (weight packing and
+ * epilogue constants, layout in conv_x86.h) and row staging.  Plain C,
+ * built without ISA flags: it runs once per plan, or once per staged row.
+ */
+#include "netlib/x86/conv_x86.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "neuvc/neuvc.h"
+
+#define ALIGN 64
+
+static size_t align_up(size_t n)
+{
+    return (n + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* Blocks per tile: all of them when they fit one tile, else the largest
+ * count that divides nblk, else max_nv (with a smaller last tile). */
+static int pick_nv(int nblk, int max_nv)
+{
+    if (nblk <= max_nv)
+        return nblk;
+    for (int nv = max_nv; nv >= 2; nv--)
+        if (nblk % nv == 0)
+            return nv;
+    return max_nv;
+}
+
+/* Weight of element e of the k*cin run of kernel row ky, channel o. */
+static int weight_at(const nl_conv_desc *d, int o, int ky, int e)
+{
+    if (o >= d->cout || e >= d->k * d->cin)
+        return 0;
+    int kx = e / d->cin, i = e % d->cin;
+    return d->weight[(((ptrdiff_t)o * d->k + ky) * d->k + kx) * d->cin + i];
+}
+
+/* acc0, mul, add, shr, sub of every output channel (layout in conv_x86.h):
+ * lanes per block, biased: the AVX2 form. */
+static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_x86_stage stage,
+                               int32_t *acc0, int64_t *mul, int64_t *add, int64_t *shr,
+                               int64_t *sub)
+{
+    for (int o = 0; o < d->cout; o++) {
+        int64_t a0 = d->rq.bias ? d->rq.bias[o] : 0;
+        if (stage == NL_X86_STAGE_S8_TO_U8) {
+            /* sum (x + 128) * w = sum x * w + 128 * sum w.  |128 * sum w| <=
+             * 128 * 127 * k*k*cin < 2^29 (nl_conv_check: k*k*cin * 255 * 128
+             * < 2^30), so |acc0| < 2^30 + 2^29 fits int32. */
+            int64_t sw = 0;
+            for (int e = 0; e < d->k * d->k * d->cin; e++)
+                sw += d->weight[(ptrdiff_t)o * d->k * d->k * d->cin + e];
+            a0 -= 128 * sw;
+        }
+        acc0[o] = (int32_t)a0;
+        /* Position in the block's even/odd order. */
+        int blk = o / lanes, l = o % lanes;
+        size_t pos = (size_t)blk * lanes + (size_t)(l % 2) * (lanes / 2) + (size_t)(l / 2);
+        int s = d->rq.shift[o];
+        int64_t rnd = s > 0 ? (int64_t)1 << (s - 1) : 0;
+        mul[pos] = d->rq.mult[o];
+        shr[pos] = s;
+        if (biased) {
+            add[pos] = rnd + ((int64_t)1 << 62); /* <= 2^61 + 2^62 < 2^63 */
+            sub[pos] = (int64_t)1 << (62 - s);
+        } else {
+            add[pos] = rnd;
+            sub[pos] = 0;
+        }
+    }
+}
+
+int nl_x86_conv_pack(nl_conv_plan *plan, const nl_x86_tiling *t, nl_x86_stage stage)
+{
+    const nl_conv_desc *d = &plan->desc;
+    nl_x86_conv head;
+    memset(&head, 0, sizeof(head));
+    head.k = d->k;
+    head.stride = d->stride;
+    head.cin = d->cin;
+    head.cout = d->cout;
+    head.stage = stage;
+    head.es = stage == NL_X86_STAGE_U8_TO_S16 || stage == NL_X86_STAGE_S8_TO_S16 ||
+              (stage == NL_X86_STAGE_COPY && d->in_type == NL_S16) ? 2 : 1;
+    head.pad_byte = stage == NL_X86_STAGE_S8_TO_U8 ? 0x80 : 0;
+    head.lanes = t->lanes;
+    head.vbytes = t->lanes * 4;
+    head.groups = (d->k * d->cin * head.es + 3) / 4;
+    head.nblk = (d->cout + t->lanes - 1) / t->lanes;
+    head.nv = pick_nv(head.nblk, t->max_nv);
+    head.pix_max = t->pix[head.nv];
+    for (int nv = 1; nv <= NL_X86_MAX_NV; nv++)
+        head.pix[nv] = nv <= t->max_nv ? t->pix[nv] : 0;
+    if (head.nblk % head.nv && t->pix[head.nblk % head.nv] > head.pix_max)
+        head.pix_max = t->pix[head.nblk % head.nv];
+    head.out_type = d->out_type;
+    head.oes = (int)nl_type_size(d->out_type);
+    head.lo = d->rq.lo;
+    head.hi = d->rq.hi;
+
+    /* x-chunk: the staged pixels a chunk of n columns may read are
+     * (n + pix_max - 2) * stride + k (tiles round n up by at most
+     * pix_max - 1 columns), plus 4 bytes for the last group's overread. */
+    const long px_bytes = (long)d->cin * head.es;
+    const long max_px = (NL_X86_ROW_BYTES(d->k) - 4) / px_bytes;
+    if (max_px < d->k)
+        return NEUVC_ERR(ENOTSUP);
+    long chunk = (max_px - d->k) / d->stride - head.pix_max + 2;
+    if (chunk < 1)
+        return NEUVC_ERR(ENOTSUP);
+    if (chunk >= head.pix_max)
+        chunk -= chunk % head.pix_max;
+    head.chunk = (int)chunk; /* < NL_X86_STAGE_BYTES */
+
+    /* One allocation: head, weights, acc0, then the four int64 arrays.
+     * Sizes: nblk * lanes <= 2^16 + 15, k * G <= 3 * (3 * 2^16 * 2 + 3) / 4,
+     * vbytes <= 64: below 2^41 bytes, no overflow in size_t. */
+    const size_t nch = (size_t)head.nblk * (size_t)t->lanes;
+    const size_t w_bytes = (size_t)head.nblk * (size_t)d->k * (size_t)head.groups *
+                           (size_t)head.vbytes;
+    const size_t off_w = align_up(sizeof(nl_x86_conv));
+    const size_t off_acc0 = off_w + align_up(w_bytes);
+    const size_t off_i64 = off_acc0 + align_up(nch * sizeof(int32_t));
+    const size_t i64_bytes = align_up(nch * sizeof(int64_t));
+    const size_t total = off_i64 + 4 * i64_bytes;
+    uint8_t *mem = aligned_alloc(ALIGN, total);
+    if (!mem)
+        return NEUVC_ERR(ENOMEM);
+    memset(mem, 0, total);
+    uint8_t *w = mem + off_w;
+    int32_t *acc0 = (int32_t *)(mem + off_acc0);
+    int64_t *mul = (int64_t *)(mem + off_i64);
+    int64_t *add = (int64_t *)(mem + off_i64 + i64_bytes);
+    int64_t *shr = (int64_t *)(mem + off_i64 + 2 * i64_bytes);
+    int64_t *sub = (int64_t *)(mem + off_i64 + 3 * i64_bytes);
+
+    /* Weights, tile by tile, in the order the kernels walk them. */
+    const int G = head.groups, per_group = 4 / head.es;
+    uint8_t *wp = w;
+    for (int b0 = 0; b0 < head.nblk; b0 += head.nv) {
+        int nvt = head.nblk - b0 < head.nv ? head.nblk - b0 : head.nv;
+        for (int ky = 0; ky < d->k; ky++)
+            for (int g = 0; g < G; g++)
+                for (int j = 0; j < nvt; j++)
+                    for (int l = 0; l < t->lanes; l++) {
+                        int o = (b0 + j) * t->lanes + l;
+                        for (int q = 0; q < per_group; q++) {
+                            int v = weight_at(d, o, ky, g * per_group + q);
+                            if (head.es == 1) {
+                                *wp++ = (uint8_t)(int8_t)v;
+                            } else {
+                                int16_t v16 = (int16_t)v;
+                                memcpy(wp, &v16, 2);
+                                wp += 2;
+                            }
+                        }
+                    }
+    }
+
+    epilogue_constants(d, t->lanes, t->biased_shift, stage, acc0, mul, add, shr, sub);
+
+    head.w = w;
+    head.acc0 = acc0;
+    head.mul = mul;
+    head.add = add;
+    head.shr = shr;
+    head.sub = sub;
+    memcpy(mem, &head, sizeof(head));
+    plan->priv = mem;
+    return 0;
+}
+
+int nl_x86_conv_narrow_ok(const nl_conv_desc *d, int es)
+{
+    return d->stride == 1 && d->cout <= 8 && d->out_type != NL_S32 && (d->cin * es) % 4 == 0 &&
+           d->cin * es / 4 <= 8;
+}
+
+int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es)
+{
+    const nl_conv_desc *d = &plan->desc;
+    if (!nl_x86_conv_narrow_ok(d, es))
+        return NEUVC_ERR(ENOTSUP);
+    nl_x86_conv head;
+    memset(&head, 0, sizeof(head));
+    head.k = d->k;
+    head.stride = 1;
+    head.cin = d->cin;
+    head.cout = d->cout;
+    head.stage = stage;
+    head.es = es;
+    head.pad_byte = stage == NL_X86_STAGE_S8_TO_U8 ? 0x80 : 0;
+    head.lanes = 16;
+    head.vbytes = 64;
+    head.nblk = 1;
+    head.nv = 1;
+    head.out_type = d->out_type;
+    head.oes = (int)nl_type_size(d->out_type);
+    head.lo = d->rq.lo;
+    head.hi = d->rq.hi;
+    head.narrow = 1;
+    head.q = d->cin * es / 4;
+    head.nc = (d->cout + 1) / 2 * 2;
+    /* Pixel vectors per tile: nc * V accumulators + nc weights + V inputs
+     * within the 32 registers. */
+    static const int vecs[5] = { 0, 4, 4, 3, 2 };
+    head.vpix = 16 * vecs[head.nc / 2];
+    /* Staging: the contiguous row, then k rows of Q planes, plane_len
+     * pixels each.  A tile at x <= chunk - 1 reads pixels up to
+     * x + k - 1 + vpix - 1 < chunk + k + vpix: inside plane_len. */
+    const int pb = 4 * head.q;
+    int plane_len = NL_X86_STAGE_BYTES / ((d->k + 1) * pb) / 16 * 16;
+    int chunk = plane_len - head.vpix - d->k - 16;
+    if (chunk >= head.vpix)
+        chunk -= chunk % head.vpix;
+    if (chunk < 1)
+        return NEUVC_ERR(ENOTSUP);
+    head.plane_len = plane_len;
+    head.chunk = chunk;
+    head.pix_max = head.vpix;
+
+    const int taps = d->k * d->k * head.q;        /* dwords per output pixel */
+    const size_t w_bytes = (size_t)taps * (size_t)head.nc * 4;
+    const size_t off_w = align_up(sizeof(nl_x86_conv));
+    const size_t off_acc0 = off_w + align_up(w_bytes);
+    const size_t off_i64 = off_acc0 + align_up(16 * sizeof(int32_t));
+    const size_t i64_bytes = align_up(16 * sizeof(int64_t));
+    const size_t off_tidx = off_i64 + 4 * i64_bytes;
+    const size_t tidx_bytes = align_up((size_t)head.q * 4 * 16 * sizeof(int32_t));
+    const size_t off_tmask = off_tidx + tidx_bytes;
+    const size_t off_perm = off_tmask + align_up((size_t)head.q * 4 * sizeof(uint16_t));
+    const size_t perm_bytes = align_up((size_t)(head.nc / 2) * 64 * sizeof(uint16_t));
+    const size_t off_pmask = off_perm + perm_bytes;
+    const size_t total = off_pmask + align_up((size_t)(head.nc / 2) * sizeof(uint32_t));
+    uint8_t *mem = aligned_alloc(ALIGN, total);
+    if (!mem)
+        return NEUVC_ERR(ENOMEM);
+    memset(mem, 0, total);
+    uint8_t *w = mem + off_w;
+    int32_t *acc0 = (int32_t *)(mem + off_acc0);
+    int64_t *i64 = (int64_t *)(mem + off_i64);
+    int32_t *tidx = (int32_t *)(mem + off_tidx);
+    uint16_t *tmask = (uint16_t *)(mem + off_tmask);
+    uint16_t *perm = (uint16_t *)(mem + off_perm);
+    uint32_t *pmask = (uint32_t *)(mem + off_pmask);
+
+    /* Weights: [ky][kx][q][o] dwords. */
+    const int per_dword = 4 / es;
+    uint8_t *wp = w;
+    for (int ky = 0; ky < d->k; ky++)
+        for (int kx = 0; kx < d->k; kx++)
+            for (int q = 0; q < head.q; q++)
+                for (int o = 0; o < head.nc; o++)
+                    for (int b = 0; b < per_dword; b++) {
+                        int i = q * per_dword + b; /* channel; < cin (pb == cin * es) */
+                        int v = o < d->cout
+                                ? d->weight[(((ptrdiff_t)o * d->k + ky) * d->k + kx) * d->cin + i]
+                                : 0;
+                        if (es == 1) {
+                            *wp++ = (uint8_t)(int8_t)v;
+                        } else {
+                            int16_t v16 = (int16_t)v;
+                            memcpy(wp, &v16, 2);
+                            wp += 2;
+                        }
+                    }
+    epilogue_constants(d, 16, 0, stage, acc0, i64, i64 + 16, i64 + 32, i64 + 48);
+
+    /* Transposition: pixel p's dword q is dword p * Q + q of the 16 pixels'
+     * Q registers; register pair s holds dwords [32 s, 32 s + 32). */
+    for (int q = 0; q < head.q; q++)
+        for (int sp = 0; sp < 4; sp++)
+            for (int p = 0; p < 16; p++) {
+                int at = p * head.q + q - 32 * sp;
+                if (at >= 0 && at < 32) {
+                    tidx[(q * 4 + sp) * 16 + p] = at;
+                    tmask[q * 4 + sp] |= (uint16_t)(1u << p);
+                }
+            }
+    /* Interleave: word i of the output (16 pixels x cout) is pixel i / cout,
+     * channel o = i % cout: word (o % 2) * 16 + p of channel pair o / 2;
+     * pairs 0, 1 through the first vpermt2w, pairs 2, 3 the second. */
+    for (int r = 0; r < head.nc / 2; r++)
+        for (int wi = 0; wi < 32; wi++) {
+            int i = 32 * r + wi;
+            if (i >= 16 * d->cout)
+                break;
+            int p = i / d->cout, o = i % d->cout, pair = o / 2;
+            int at = (pair % 2) * 32 + (o % 2) * 16 + p;
+            perm[(r * 2 + pair / 2) * 32 + wi] = (uint16_t)at;
+            if (pair >= 2)
+                pmask[r] |= 1u << wi;
+        }
+
+    head.w = w;
+    head.acc0 = acc0;
+    head.mul = i64;
+    head.add = i64 + 16;
+    head.shr = i64 + 32;
+    head.sub = i64 + 48;
+    head.tidx = tidx;
+    head.tmask = tmask;
+    head.perm = perm;
+    head.perm_mask = pmask;
+    memcpy(mem, &head, sizeof(head));
+    plan->priv = mem;
+    return 0;
+}
+
+static void cvt_copy1(uint8_t *dst, const void *src, size_t n)
+{
+    memcpy(dst, src, n);
+}
+
+static void cvt_copy2(uint8_t *dst, const void *src, size_t n)
+{
+    memcpy(dst, src, 2 * n);
+}
+
+static void cvt_s8_u8(uint8_t *dst, const void *src, size_t n)
+{
+    const uint8_t *s = src;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = s[i] ^ 0x80; /* two's complement: (uint8_t)(x + 128) */
+}
+
+static void cvt_u8_s16(uint8_t *dst, const void *src, size_t n)
+{
+    const uint8_t *s = src;
+    for (size_t i = 0; i < n; i++) {
+        int16_t v = s[i];
+        memcpy(dst + 2 * i, &v, 2);
+    }
+}
+
+static void cvt_s8_s16(uint8_t *dst, const void *src, size_t n)
+{
+    const int8_t *s = src;
+    for (size_t i = 0; i < n; i++) {
+        int16_t v = s[i];
+        memcpy(dst + 2 * i, &v, 2);
+    }
+}
+
+nl_x86_cvt_fn nl_x86_cvt_c(nl_x86_stage stage)
+{
+    switch (stage) {
+    case NL_X86_STAGE_S8_TO_U8: return cvt_s8_u8;
+    case NL_X86_STAGE_U8_TO_S16: return cvt_u8_s16;
+    case NL_X86_STAGE_S8_TO_S16: return cvt_s8_s16;
+    default: return NULL;
+    }
+}
+
+void nl_x86_stage_row(const nl_x86_conv *c, const nl_tensor *src, int iy, int ix0, int npx,
+                      uint8_t *buf, nl_x86_cvt_fn cvt)
+{
+    const size_t px_bytes = (size_t)c->cin * (size_t)c->es;
+    if (iy < 0 || iy >= src->h) {
+        memset(buf, c->pad_byte, (size_t)npx * px_bytes);
+        return;
+    }
+    /* Columns [a, b) of the run lie inside the picture. */
+    int a = ix0 < 0 ? -ix0 : 0;
+    if (a > npx)
+        a = npx;
+    int b = src->w - ix0;
+    if (b > npx)
+        b = npx;
+    if (b < a)
+        b = a;
+    memset(buf, c->pad_byte, (size_t)a * px_bytes);
+    if (b > a) {
+        const size_t in_es = nl_type_size(src->type);
+        const uint8_t *row = (const uint8_t *)src->data +
+                             ((ptrdiff_t)iy * src->stride + (ptrdiff_t)(ix0 + a) * c->cin) *
+                             (ptrdiff_t)in_es;
+        size_t n = (size_t)(b - a) * (size_t)c->cin;
+        if (c->stage == NL_X86_STAGE_COPY)
+            (c->es == 1 ? cvt_copy1 : cvt_copy2)(buf + (size_t)a * px_bytes, row, n);
+        else
+            cvt(buf + (size_t)a * px_bytes, row, n);
+    }
+    memset(buf + (size_t)b * px_bytes, c->pad_byte, (size_t)(npx - b) * px_bytes);
+}
