@@ -3,12 +3,14 @@
  * graphs (common/model.h).
  */
 #include "common/model.h"
+#include "netlib/dsp.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/picture.h"
 #include "neuvc/neuvc.h"
 
 /* The built-in model (build/gen/model_default.c, 64-byte aligned). */
@@ -33,40 +35,48 @@ static const char *type_name(nl_type t)
     return (unsigned)t < NL_NTYPES ? names[t] : "?";
 }
 
-/* Looks up graph name with one input (in_type, in_c) and n_out outputs
- * of the given types and channel counts. */
+/* One graph input or output: element type and channel count (c == 0 in
+ * an output spec: any count, read back by the caller from the graph). */
+typedef struct io_spec {
+    nl_type type;
+    int c;
+} io_spec;
+
+/* Looks up graph name with n_in inputs and n_out outputs of the given
+ * types and channel counts. */
 static int graph_get(const nv_model *m, const char *src, const char *name, const nl_graph **out,
-                     nl_type in_type, int in_c, int n_out, const nl_type *out_type,
-                     const int *out_c, char *err, size_t errlen)
+                     int n_in, const io_spec *in, int n_out, const io_spec *outs, char *err,
+                     size_t errlen)
 {
     const nl_graph *g = nvm_find_graph(m->nvm, name);
     if (!g)
         return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "%s: no graph '%s'", src, name);
-    if (g->n_inputs != 1 || g->inputs[0].type != (uint32_t)in_type ||
-        g->inputs[0].c != (uint32_t)in_c)
+    if (g->n_inputs != (uint32_t)n_in || g->n_outputs != (uint32_t)n_out)
         return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
-                          "%s: graph '%s' must take one %s input of %d channels", src, name,
-                          type_name(in_type), in_c);
-    if (g->n_outputs != (uint32_t)n_out)
-        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
-                          "%s: graph '%s' has %u outputs, expected %d", src, name,
-                          (unsigned)g->n_outputs, n_out);
+                          "%s: graph '%s' has %u inputs and %u outputs, expected %d and %d", src,
+                          name, (unsigned)g->n_inputs, (unsigned)g->n_outputs, n_in, n_out);
+    for (int i = 0; i < n_in; i++)
+        if (g->inputs[i].type != (uint32_t)in[i].type || g->inputs[i].c != (uint32_t)in[i].c)
+            return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                              "%s: graph '%s' input %d must be %s x %d", src, name, i,
+                              type_name(in[i].type), in[i].c);
     for (int i = 0; i < n_out; i++) {
         const nl_graph_slot *s = &g->slots[g->outputs[i]];
-        if (s->type != out_type[i] || s->c != out_c[i])
+        if (s->type != outs[i].type || (outs[i].c && s->c != outs[i].c) || s->c < 1 ||
+            s->c > NV_CHANNELS_LIMIT)
             return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                               "%s: graph '%s' output %d is %s x %d, expected %s x %d", src, name,
-                              i, type_name(s->type), s->c, type_name(out_type[i]), out_c[i]);
+                              i, type_name(s->type), s->c, type_name(outs[i].type), outs[i].c);
     }
     *out = g;
     return 0;
 }
 
-/* sidx (output 1 of hyper_synthesis) must come out of an op whose clamp
- * keeps it in [0, nscales - 1]. */
-static int sidx_range_check(const nv_model *m, const char *src, char *err, size_t errlen)
+/* sidx (output 1 of the hyper-synthesis g) must come out of an op whose
+ * clamp keeps it in [0, nscales - 1]. */
+static int sidx_range_check(const nv_model *m, const nl_graph *g, const char *src, char *err,
+                            size_t errlen)
 {
-    const nl_graph *g = m->hyper_synthesis;
     int prod = g->slots[g->outputs[1]].producer;
     int32_t lo = -1, hi = INT32_MAX;
     if (prod >= 0) {
@@ -81,7 +91,7 @@ static int sidx_range_check(const nv_model *m, const char *src, char *err, size_
     }
     if (lo < 0 || hi > m->nscales - 1)
         return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
-                          "%s: sidx of 'intra.hyper_synthesis' is not clamped to 0..%d", src,
+                          "%s: sidx of '%s' is not clamped to 0..%d", src, g->name,
                           m->nscales - 1);
     return 0;
 }
@@ -155,20 +165,19 @@ static int model_check(nv_model *m, const char *src, char *err, size_t errlen)
         (ret = param_get(m, src, "cz", NV_CHANNELS_LIMIT, &m->cz, err, errlen)) < 0 ||
         (ret = param_get(m, src, "nscales", NV_NSCALES_LIMIT, &m->nscales, err, errlen)) < 0)
         return ret;
-    const int c6 = 6;
-    const nl_type t_s32 = NL_S32, t_s16 = NL_S16, t_u8 = NL_U8;
-    const nl_type t_hs[2] = { NL_S16, NL_U8 };
-    const int c_hs[2] = { m->cy, m->cy };
-    if ((ret = graph_get(m, src, "intra.analysis", &m->analysis, NL_U8, 6, 1, &t_s32, &m->cy,
+    const io_spec x6 = { NL_U8, NV_X6_CHANNELS }, y = { NL_S32, m->cy }, yq = { NL_S16, m->cy };
+    const io_spec z = { NL_S16, m->cz };
+    const io_spec hs[2] = { { NL_S16, m->cy }, { NL_U8, m->cy } };
+    if ((ret = graph_get(m, src, "intra.analysis", &m->analysis, 1, &x6, 1, &y, err,
+                         errlen)) < 0 ||
+        (ret = graph_get(m, src, "intra.hyper_analysis", &m->hyper_analysis, 1, &yq, 1, &z, err,
+                         errlen)) < 0 ||
+        (ret = graph_get(m, src, "intra.hyper_synthesis", &m->hyper_synthesis, 1, &z, 2, hs,
                          err, errlen)) < 0 ||
-        (ret = graph_get(m, src, "intra.hyper_analysis", &m->hyper_analysis, NL_S16, m->cy, 1,
-                         &t_s16, &m->cz, err, errlen)) < 0 ||
-        (ret = graph_get(m, src, "intra.hyper_synthesis", &m->hyper_synthesis, NL_S16, m->cz, 2,
-                         t_hs, c_hs, err, errlen)) < 0 ||
-        (ret = graph_get(m, src, "intra.synthesis", &m->synthesis, NL_S16, m->cy, 1, &t_u8, &c6,
-                         err, errlen)) < 0)
+        (ret = graph_get(m, src, "intra.synthesis", &m->synthesis, 1, &yq, 1, &x6, err,
+                         errlen)) < 0)
         return ret;
-    if ((ret = sidx_range_check(m, src, err, errlen)) < 0)
+    if ((ret = sidx_range_check(m, m->hyper_synthesis, src, err, errlen)) < 0)
         return ret;
     if ((ret = gains_get(m, src, "intra.y_qmult", "intra.y_qshift", &m->y_qmult, &m->y_qshift,
                          err, errlen)) < 0 ||
@@ -178,6 +187,49 @@ static int model_check(nv_model *m, const char *src, char *err, size_t errlen)
     if ((ret = tables_get(m, src, "y", m->nscales, NV_LATENT_B_MAX, &m->y_tab, err, errlen)) < 0 ||
         (ret = tables_get(m, src, "intra.z", m->cz, 0, &m->z_tab, err, errlen)) < 0)
         return ret;
+    return 0;
+}
+
+/* The inter part, when param "inter" says it is there (model.h). */
+static int model_check_inter(nv_model *m, const char *src, char *err, size_t errlen)
+{
+    nv_model_inter *t = &m->inter;
+    int64_t v;
+    int ret = nvm_get_param(m->nvm, "inter", 0, 1, &v);
+    if (ret == NEUVC_ERR(ENOENT) || (ret == 0 && v == 0))
+        return 0;
+    if (ret < 0)
+        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "%s: parameter 'inter' out of range (0..1)", src);
+    /* inter.pred fixes cpt and cpf; the others must take the same. */
+    const io_spec x6 = { NL_U8, NV_X6_CHANNELS }, y = { NL_S32, m->cy }, yq = { NL_S16, m->cy };
+    const io_spec z = { NL_S16, m->cz };
+    const io_spec pred_out[2] = { { NL_S16, 0 }, { NL_U8, 0 } };
+    const io_spec hs[2] = { { NL_S16, m->cy }, { NL_U8, m->cy } };
+    if ((ret = graph_get(m, src, "inter.pred", &t->pred, 1, &x6, 2, pred_out, err, errlen)) < 0)
+        return ret;
+    t->cpt = t->pred->slots[t->pred->outputs[0]].c;
+    t->cpf = t->pred->slots[t->pred->outputs[1]].c;
+    const io_spec pt = { NL_S16, t->cpt }, pf = { NL_U8, t->cpf };
+    const io_spec an_in[3] = { x6, x6, pt }, hs_in[2] = { z, pf }, sy_in[3] = { yq, pt, x6 };
+    if ((ret = graph_get(m, src, "inter.analysis", &t->analysis, 3, an_in, 1, &y, err,
+                         errlen)) < 0 ||
+        (ret = graph_get(m, src, "inter.hyper_analysis", &t->hyper_analysis, 1, &yq, 1, &z, err,
+                         errlen)) < 0 ||
+        (ret = graph_get(m, src, "inter.hyper_synthesis", &t->hyper_synthesis, 2, hs_in, 2, hs,
+                         err, errlen)) < 0 ||
+        (ret = graph_get(m, src, "inter.synthesis", &t->synthesis, 3, sy_in, 1, &x6, err,
+                         errlen)) < 0)
+        return ret;
+    if ((ret = sidx_range_check(m, t->hyper_synthesis, src, err, errlen)) < 0)
+        return ret;
+    if ((ret = gains_get(m, src, "inter.y_qmult", "inter.y_qshift", &t->y_qmult, &t->y_qshift,
+                         err, errlen)) < 0 ||
+        (ret = gains_get(m, src, "inter.y_dqmult", "inter.y_dqshift", &t->y_dqmult,
+                         &t->y_dqshift, err, errlen)) < 0 ||
+        (ret = tables_get(m, src, "inter.z", m->cz, 0, &t->z_tab, err, errlen)) < 0)
+        return ret;
+    m->has_inter = 1;
     return 0;
 }
 
@@ -206,7 +258,8 @@ int nv_model_open(nv_model **pm, const char *path, char *err, size_t errlen)
         model_fail(err, errlen, ret, "model '%s': %s", src, msg);
         goto fail;
     }
-    if ((ret = model_check(m, src, err, errlen)) < 0)
+    if ((ret = model_check(m, src, err, errlen)) < 0 ||
+        (ret = model_check_inter(m, src, err, errlen)) < 0)
         goto fail;
     m->id = nvm_model_id(m->nvm);
     nvm_fingerprint(m->nvm, m->fp);
@@ -236,34 +289,47 @@ void nv_model_requant(const nv_model *m, int qp, int dequant, nl_requant *rq)
     rq->hi = NV_LATENT_MAX;
 }
 
-/* Creates *ex for g, prepares it for an in_h x in_w input and checks
- * that every output is out_h x out_w. */
-static int net_open(nl_graph_exec **ex, const nl_graph *g, int in_h, int in_w, int out_h,
-                    int out_w, char *err, size_t errlen)
+void nv_model_requant_inter(const nv_model *m, int qp, int dequant, nl_requant *rq)
 {
-    int ret = nl_graph_exec_new(ex, g);
+    size_t row = (size_t)qp * (size_t)m->cy;
+    rq->bias = NULL;
+    rq->mult = (dequant ? m->inter.y_dqmult : m->inter.y_qmult) + row;
+    rq->shift = (dequant ? m->inter.y_dqshift : m->inter.y_qshift) + row;
+    rq->lo = -NV_LATENT_MAX;
+    rq->hi = NV_LATENT_MAX;
+}
+
+/* Creates *ex for g, prepares it for inputs in_h[i] x in_w[i] and checks
+ * that output i is out_h[i] x out_w[i]. */
+static int net_open(nl_graph_exec **ex, const nl_graph *g, const nl_dsp *dsp, const int *in_h,
+                    const int *in_w, const int *out_h, const int *out_w, char *err, size_t errlen)
+{
+    int ret = nl_graph_exec_new_dsp(ex, g, dsp);
     if (ret < 0)
         return model_fail(err, errlen, ret, "graph '%s': cannot create an executor", g->name);
-    ret = nl_graph_prepare(*ex, &in_h, &in_w);
+    ret = nl_graph_prepare(*ex, in_h, in_w);
     if (ret < 0)
-        return model_fail(err, errlen, ret, "graph '%s' at %dx%d: %s", g->name, in_w, in_h,
-                          nl_graph_exec_error(*ex));
+        return model_fail(err, errlen, ret, "graph '%s' at %dx%d: %s", g->name, in_w[0],
+                          in_h[0], nl_graph_exec_error(*ex));
     for (uint32_t i = 0; i < g->n_outputs; i++) {
         const nl_tensor *o = nl_graph_output(*ex, i);
-        if (o->h != out_h || o->w != out_w)
+        if (o->h != out_h[i] || o->w != out_w[i])
             return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
-                              "graph '%s' maps %dx%d to %dx%d, expected %dx%d", g->name, in_w,
-                              in_h, o->w, o->h, out_w, out_h);
+                              "graph '%s' maps %dx%d to %dx%d (output %u), expected %dx%d",
+                              g->name, in_w[0], in_h[0], o->w, o->h, (unsigned)i, out_w[i],
+                              out_h[i]);
     }
     return 0;
 }
 
-int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, char *err,
+int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, const nl_dsp *dsp, char *err,
                  size_t errlen)
 {
     int ret;
     memset(n, 0, sizeof(*n));
+    /* Sides of x6 / p6, pt, the latent (and pf), the hyper-latent. */
     const int xh = hp / 2, xw = wp / 2;
+    const int th = hp / NV_PT_STRIDE, tw = wp / NV_PT_STRIDE;
     const int lh = hp / NV_LATENT_STRIDE, lw = wp / NV_LATENT_STRIDE;
     const int zh = hp / NV_HYPER_STRIDE, zw = wp / NV_HYPER_STRIDE;
     if (wp < NV_HYPER_STRIDE || hp < NV_HYPER_STRIDE || wp % NV_HYPER_STRIDE ||
@@ -271,15 +337,35 @@ int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, cha
         ret = model_fail(err, errlen, NEUVC_ERR(EINVAL), "coded size %dx%d", wp, hp);
         goto fail;
     }
+    const int x_h[3] = { xh, xh, th }, x_w[3] = { xw, xw, tw };      /* x6, p6, pt */
+    const int l_h[2] = { lh, lh }, l_w[2] = { lw, lw };
+    const int z_h[2] = { zh, lh }, z_w[2] = { zw, lw };             /* z, pf */
+    const int t_h[2] = { th, lh }, t_w[2] = { tw, lw };             /* pt, pf */
+    const int s_h[3] = { lh, th, xh }, s_w[3] = { lw, tw, xw };     /* yd, pt, p6 */
     if (encoder) {
-        if ((ret = net_open(&n->analysis, m->analysis, xh, xw, lh, lw, err, errlen)) < 0 ||
-            (ret = net_open(&n->hyper_analysis, m->hyper_analysis, lh, lw, zh, zw, err,
+        if ((ret = net_open(&n->analysis, m->analysis, dsp, x_h, x_w, l_h, l_w, err, errlen)) < 0 ||
+            (ret = net_open(&n->hyper_analysis, m->hyper_analysis, dsp, l_h, l_w, z_h, z_w, err,
                             errlen)) < 0)
             goto fail;
     }
-    if ((ret = net_open(&n->hyper_synthesis, m->hyper_synthesis, zh, zw, lh, lw, err,
+    if ((ret = net_open(&n->hyper_synthesis, m->hyper_synthesis, dsp, z_h, z_w, l_h, l_w, err,
                         errlen)) < 0 ||
-        (ret = net_open(&n->synthesis, m->synthesis, lh, lw, xh, xw, err, errlen)) < 0)
+        (ret = net_open(&n->synthesis, m->synthesis, dsp, l_h, l_w, x_h, x_w, err, errlen)) < 0)
+        goto fail;
+    if (!m->has_inter)
+        return 0;
+    const nv_model_inter *t = &m->inter;
+    if (encoder) {
+        if ((ret = net_open(&n->inter_analysis, t->analysis, dsp, x_h, x_w, l_h, l_w, err,
+                            errlen)) < 0 ||
+            (ret = net_open(&n->inter_hyper_analysis, t->hyper_analysis, dsp, l_h, l_w, z_h, z_w, err,
+                            errlen)) < 0)
+            goto fail;
+    }
+    if ((ret = net_open(&n->pred, t->pred, dsp, x_h, x_w, t_h, t_w, err, errlen)) < 0 ||
+        (ret = net_open(&n->inter_hyper_synthesis, t->hyper_synthesis, dsp, z_h, z_w, l_h, l_w, err,
+                        errlen)) < 0 ||
+        (ret = net_open(&n->inter_synthesis, t->synthesis, dsp, s_h, s_w, x_h, x_w, err, errlen)) < 0)
         goto fail;
     return 0;
 fail:
@@ -295,4 +381,9 @@ void nv_nets_close(nv_nets *n)
     nl_graph_exec_free(&n->hyper_analysis);
     nl_graph_exec_free(&n->hyper_synthesis);
     nl_graph_exec_free(&n->synthesis);
+    nl_graph_exec_free(&n->pred);
+    nl_graph_exec_free(&n->inter_analysis);
+    nl_graph_exec_free(&n->inter_hyper_analysis);
+    nl_graph_exec_free(&n->inter_hyper_synthesis);
+    nl_graph_exec_free(&n->inter_synthesis);
 }

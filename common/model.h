@@ -13,6 +13,14 @@
  * row valid (entropy/latent.h) with b < 16 (b == 0 for z); and a sidx
  * output whose producing op clamps it to [0, nscales - 1].
  *
+ * The inter part ("Inter frame" of docs/codec.md) is optional: param
+ * "inter" absent or 0 means none (every frame is then an I frame); 1 means
+ * the five inter.* graphs and the inter.y_q* / inter.z.* tensors must all
+ * be there and pass the same checks as their intra counterparts, the
+ * channel counts of pt and pf being whatever inter.pred produces (cpt, cpf
+ * in 1..NV_CHANNELS_LIMIT) and the other inter graphs taking the same.
+ * Any other value of "inter" is refused.
+ *
  * A model is immutable once open; executors (nv_nets) hold the run-time
  * buffers, one set per coded size and per user.
  */
@@ -33,7 +41,21 @@
 #define NV_NSCALES_LIMIT 256     /* nscales accepted: 1..this (sidx is u8) */
 #define NV_LATENT_STRIDE 16      /* picture samples per latent sample */
 #define NV_HYPER_STRIDE 64       /* picture samples per hyper-latent sample */
+#define NV_PT_STRIDE 8           /* picture samples per sample of pt (inter.pred) */
 #define NV_ERRMSG_SIZE 256
+
+/* The inter part (docs/codec.md, "Inter frame"); pointers into the file. */
+typedef struct nv_model_inter {
+    const nl_graph *pred;             /* p6 u8 [6] -> pt s16 [cpt], pf u8 [cpf] */
+    const nl_graph *analysis;         /* x6 u8 [6], p6 u8 [6], pt s16 [cpt] -> y s32 [cy] */
+    const nl_graph *hyper_analysis;   /* yq s16 [cy] -> z s16 [cz] */
+    const nl_graph *hyper_synthesis;  /* zq s16 [cz], pf u8 [cpf] -> mu s16 [cy], sidx u8 [cy] */
+    const nl_graph *synthesis;        /* yd s16 [cy], pt s16 [cpt], p6 u8 [6] -> x6 u8 [6] */
+    int cpt, cpf;                     /* 1..NV_CHANNELS_LIMIT */
+    const int32_t *y_qmult, *y_dqmult;    /* [NV_QP_COUNT][cy] */
+    const uint8_t *y_qshift, *y_dqshift;  /* [NV_QP_COUNT][cy] */
+    nv_latent_tables z_tab;           /* cz rows, b == 0 */
+} nv_model_inter;
 
 typedef struct nv_model {
     nvm_model *nvm;
@@ -46,6 +68,8 @@ typedef struct nv_model {
     const uint8_t *y_qshift, *y_dqshift;  /* [NV_QP_COUNT][cy] */
     nv_latent_tables y_tab;           /* nscales rows */
     nv_latent_tables z_tab;           /* cz rows, b == 0 */
+    int has_inter;                    /* 1: inter is valid; 0: I frames only */
+    nv_model_inter inter;             /* zeroed when !has_inter */
     const char *id;                   /* the model id, 1..63 printable bytes */
     uint8_t fp[NVM_FINGERPRINT_SIZE]; /* the fingerprint the bitstream carries */
 } nv_model;
@@ -61,20 +85,28 @@ void nv_model_close(nv_model **m);
  * (0..NV_QP_COUNT-1) as a requantization to s16, clamp +-NV_LATENT_MAX,
  * no bias: steps 2 and 7 of docs/codec.md with nl_requant_ref. */
 void nv_model_requant(const nv_model *m, int qp, int dequant, nl_requant *rq);
+/* The same with the inter tables (inter.y_q*, inter.y_dq*); m->has_inter. */
+void nv_model_requant_inter(const nv_model *m, int qp, int dequant, nl_requant *rq);
 
-/* Executors of the intra graphs for one coded size wp x hp (multiples of
- * NV_HYPER_STRIDE).  analysis and hyper_analysis exist only for an
- * encoder (NULL otherwise). */
+/* Executors of the graphs for one coded size wp x hp (multiples of
+ * NV_HYPER_STRIDE).  analysis, hyper_analysis and inter_analysis,
+ * inter_hyper_analysis exist only for an encoder; the inter_* ones and
+ * pred only when the model has the inter part (NULL otherwise). */
 typedef struct nv_nets {
     nl_graph_exec *analysis, *hyper_analysis, *hyper_synthesis, *synthesis;
+    nl_graph_exec *pred, *inter_analysis, *inter_hyper_analysis, *inter_hyper_synthesis,
+        *inter_synthesis;
 } nv_nets;
 
 /* Creates and prepares the executors for wp x hp and checks that every
- * graph maps the sizes of docs/codec.md (x6 (hp/2, wp/2) <-> latent
- * (hp/16, wp/16) <-> hyper-latent (hp/64, wp/64)).  Returns 0,
+ * graph maps the sizes of docs/codec.md (x6 (hp/2, wp/2) <-> pt (hp/8,
+ * wp/8) <-> latent and pf (hp/16, wp/16) <-> hyper-latent (hp/64,
+ * wp/64)).  Returns 0,
  * NEUVC_ERR_INVALIDDATA (a graph of other strides), NEUVC_ERR(ERANGE) or
  * NEUVC_ERR(ENOMEM), with a message in err; on failure n holds nothing. */
-int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder,
+struct nl_dsp;
+/* dsp: the kernel table the executors use (copied). */
+int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, const struct nl_dsp *dsp,
                  char *err, size_t errlen);
 void nv_nets_close(nv_nets *n);
 

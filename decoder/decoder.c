@@ -10,13 +10,20 @@
  * decoder owns (valid until the next call on the decoder).  While a
  * picture waits to be received, send_packet refuses the next packet with
  * NEUVC_ERR(EAGAIN); after a flush (pkt == NULL) it returns NEUVC_ERR_EOF.
- * Intra frames only for now: a P frame gives NEUVC_ERR(ENOSYS).  A corrupt
- * or truncated packet gives NEUVC_ERR_INVALIDDATA and no picture; the
- * decoder then decodes the next packet as if nothing had happened (intra
- * frames depend on no earlier frame).
  *
- * Not supported yet: backends other than the C reference (ENOSYS at open);
- * threads is accepted and ignored.  Messages as in the encoder: one line
+ * References: a P frame predicts from the previous frame's reconstruction
+ * (decoder/inter.h), which is valid after a decoded I or P frame.  At the
+ * start of a stream (and after a new sequence header), and after any
+ * packet that failed to decode, there is no valid reference until the
+ * next I frame decodes: a P frame before it gives NEUVC_ERR_INVALIDDATA
+ * and a message, and no picture.  A corrupt or truncated packet gives
+ * NEUVC_ERR_INVALIDDATA and no picture; the decoder stays usable and
+ * resumes at the next I frame.  A P frame of a model without the inter
+ * part is invalid data too.
+ *
+ * Backends as in the encoder (cpu setting; a backend this CPU lacks is
+ * refused with ENOSYS when the sequence header arrives); threads is
+ * accepted and ignored.  Messages as in the encoder: one line
  * "neuvc: ..." on stderr per failure when log_level >= 1.
  */
 #include <stdarg.h>
@@ -27,6 +34,7 @@
 #include "common/bitstream.h"
 #include "common/model.h"
 #include "common/picture.h"
+#include "decoder/inter.h"
 #include "decoder/intra.h"
 #include "decoder/settings.h"
 
@@ -40,6 +48,8 @@ struct NeuvcDecoder {
     nvc_seq_header seq;
     int have_header;
     nv_intra intra;              /* open while have_header */
+    nv_inter inter;              /* open while have_header and model->has_inter */
+    int ref_valid;               /* intra.recon is the reference of a next P frame */
     NeuvcPicture out;
     int out_pending;             /* 1 while out waits for receive_picture */
     int flushed;
@@ -74,9 +84,6 @@ int neuvc_dec_open(NeuvcDecoder **pdec, const NeuvcDecSettings *s)
                     s->max_width, s->max_height, s->threads);
         return ret;
     }
-    if (s->cpu != NEUVC_CPU_AUTO && s->cpu != NEUVC_CPU_REF)
-        return dec_log(s->log_level, NULL, NEUVC_ERR(ENOSYS),
-                       "cpu backend %d is not available in this build (auto, ref)", (int)s->cpu);
     d = calloc(1, sizeof(*d));
     if (!d)
         return dec_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory");
@@ -147,11 +154,18 @@ int neuvc_dec_set_header(NeuvcDecoder *dec, const uint8_t *data, size_t size)
     }
     dec->have_header = 0;
     dec->out_pending = 0;
+    dec->ref_valid = 0;
     dec->model = NULL;
+    nv_inter_close(&dec->inter);
     nv_intra_close(&dec->intra);
-    ret = nv_intra_open(&dec->intra, m, h.width, h.height, 0, dec->errmsg, sizeof(dec->errmsg));
-    if (ret < 0)
+    ret = nv_intra_open(&dec->intra, m, h.width, h.height, 0, dec->s.cpu, dec->errmsg, sizeof(dec->errmsg));
+    /* A height above NV_INTER_MAX_HEIGHT cannot have P frames: I frames only. */
+    if (ret == 0 && m->has_inter && h.height <= NV_INTER_MAX_HEIGHT)
+        ret = nv_inter_open(&dec->inter, &dec->intra, dec->errmsg, sizeof(dec->errmsg));
+    if (ret < 0) {
+        nv_intra_close(&dec->intra);
         return dec_log(dec->s.log_level, NULL, ret, "%s", dec->errmsg);
+    }
     dec->model = m;
     dec->seq = h;
     dec->have_header = 1;
@@ -182,22 +196,36 @@ int neuvc_dec_send_packet(NeuvcDecoder *dec, const NeuvcPacket *pkt)
                        "packet before the sequence header");
     if (!pkt->data && pkt->size)
         return NEUVC_ERR(EINVAL);
+    /* From here until the frame is decoded the reference is in doubt: any
+     * failure (a lost frame) leaves none. */
+    const int had_ref = dec->ref_valid;
+    dec->ref_valid = 0;
     ret = nvc_frame_header_parse(&fh, pkt->data, pkt->size, msg, sizeof(msg));
     if (ret < 0)
         return dec_log(dec->s.log_level, dec->errmsg, ret, "%s", msg);
-    if (fh.type != NEUVC_FRAME_I)
-        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR(ENOSYS),
-                       "P frames are not supported by this decoder yet");
     if (fh.flags & NVC_FRAME_FLAG_INTRA_REFRESH)
         return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR(ENOSYS),
                        "intra refresh frames are not supported by this decoder yet");
-    ret = nv_intra_decode(&dec->intra, &fh, dec->errmsg, sizeof(dec->errmsg));
+    if (fh.type == NEUVC_FRAME_I) {
+        ret = nv_intra_decode(&dec->intra, &fh, dec->errmsg, sizeof(dec->errmsg));
+    } else if (!dec->inter.c) {
+        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR_INVALIDDATA,
+                       "P frame in a stream whose model '%s' has no inter part (or whose height "
+                       "%d is above %d)", dec->model->id, dec->seq.height, NV_INTER_MAX_HEIGHT);
+    } else if (!had_ref) {
+        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR_INVALIDDATA,
+                       "P frame without a reference (start of the stream, or a frame after an "
+                       "error): waiting for an I frame");
+    } else {
+        ret = nv_inter_decode(&dec->inter, &fh, dec->errmsg, sizeof(dec->errmsg));
+    }
     if (ret < 0)
         return dec_log(dec->s.log_level, NULL, ret, "%s", dec->errmsg);
     nv_picture_crop(&dec->intra.recon, dec->seq.width, dec->seq.height, &dec->out);
     dec->out.pts = pkt->pts;
-    dec->out.frame_type = NEUVC_FRAME_I;
+    dec->out.frame_type = fh.type;
     dec->out_pending = 1;
+    dec->ref_valid = 1;
     return 0;
 }
 
@@ -218,6 +246,7 @@ void neuvc_dec_close(NeuvcDecoder **pdec)
     if (!pdec || !*pdec)
         return;
     NeuvcDecoder *d = *pdec;
+    nv_inter_close(&d->inter);
     nv_intra_close(&d->intra);
     for (int i = 0; i < d->n_models; i++)
         nv_model_close(&d->models[i]);

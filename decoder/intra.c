@@ -2,6 +2,8 @@
  * Intra frames, decoder half (decoder/intra.h).
  */
 #include "decoder/intra.h"
+#include "common/params.h"
+#include "netlib/dsp.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,7 +41,7 @@ static int tensor_alloc(nl_tensor *t, int h, int w, int ch)
     return 0;
 }
 
-int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, char *err,
+int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int cpu, char *err,
                   size_t errlen)
 {
     int ret;
@@ -56,7 +58,18 @@ int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, cha
     c->wp = nv_padded_size(w);
     c->hp = nv_padded_size(h);
     c->nbands = c->hp / NV_PAD;
-    if ((ret = nv_nets_open(&c->nets, m, c->wp, c->hp, encoder, err, errlen)) < 0)
+    nl_dsp table;
+    const nl_dsp *dsp = nl_dsp_default();       /* auto: NEUVC_CPU in the environment, else the best */
+    if (cpu != NEUVC_CPU_AUTO) {
+        if (nl_dsp_init_cpu(&table, cpu) < 0) {
+            ret = intra_fail(err, errlen, NEUVC_ERR(ENOSYS),
+                             "cpu backend '%s' is not available on this CPU or in this build",
+                             nv_cpu_name((NeuvcCpu)cpu));
+            goto fail;
+        }
+        dsp = &table;
+    }
+    if ((ret = nv_nets_open(&c->nets, m, c->wp, c->hp, encoder, dsp, err, errlen)) < 0)
         goto fail;
     if ((ret = tensor_alloc(&c->yq, c->hp / NV_LATENT_STRIDE, c->wp / NV_LATENT_STRIDE,
                             m->cy)) < 0 ||

@@ -41,7 +41,9 @@ typedef struct nv_intra {
  * NEUVC_ERR(ERANGE) for a height above NV_INTRA_MAX_HEIGHT, or an error
  * of nv_nets_open / NEUVC_ERR(ENOMEM), with a message in err.  On failure
  * c holds nothing (nv_intra_close is still safe). */
-int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, char *err,
+/* cpu: the NeuvcCpu backend setting; one the CPU or build lacks is refused
+ * with NEUVC_ERR(ENOSYS). */
+int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int cpu, char *err,
                   size_t errlen);
 void nv_intra_close(nv_intra *c);
 

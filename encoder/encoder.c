@@ -1,17 +1,29 @@
 /*
  * Public encoder API (include/neuvc/neuvc.h).
  *
- * Every picture is coded as an intra frame for now (the inter model comes
- * next), at the constant qp of the settings.  A picture is coded as soon
- * as it is sent, so its packet can be received right after: one picture
- * in, one packet out, no delay.  While a packet waits to be received,
- * send_picture refuses the next picture with NEUVC_ERR(EAGAIN) (as
- * FFmpeg's send/receive API does); after a flush (pic == NULL) it returns
- * NEUVC_ERR_EOF.
+ * Frame types (low delay, IPPP...): frame n (counting every picture
+ * sent, from 0) is an I frame when n is a multiple of keyint (keyint <=
+ * 0: only frame 0; keyint == 1: every frame), when the picture has
+ * force_keyframe set, when neuvc_enc_force_keyframe() came before it, or
+ * when the frame before it failed; the others are P frames predicted from
+ * the previous frame's reconstruction (docs/codec.md).  A forced I frame
+ * does not move the periodic ones.  With a model that has no inter part
+ * every frame is an I frame.  Every frame is coded at the constant qp of
+ * the settings.
+ *
+ * A picture is coded as soon as it is sent, so its packet can be
+ * received right after: one picture in, one packet out, no delay.  While
+ * a packet waits to be received, send_picture refuses the next picture
+ * with NEUVC_ERR(EAGAIN) (as FFmpeg's send/receive API does); after a
+ * flush (pic == NULL) it returns NEUVC_ERR_EOF.
+ *
+ * Backends: cpu auto picks the best kernels this CPU runs (or NEUVC_CPU=
+ * ref|avx2|avx512 from the environment); ref, avx2 and avx512 force one,
+ * and one the CPU lacks (or neon / opencl, not built yet) is refused with
+ * NEUVC_ERR(ENOSYS).  Every backend gives the same bytes.
  *
  * Not supported yet, refused at open with NEUVC_ERR(ENOSYS): bitrate
- * targets (rate control), intra refresh, and backends other than the C
- * reference (cpu auto and ref both run it).  threads is accepted and
+ * targets (rate control) and intra refresh.  threads is accepted and
  * ignored: coding is single-threaded.
  *
  * Messages: every failure with a cause worth knowing prints one line
@@ -19,7 +31,8 @@
  *
  * Memory: everything is allocated at open except the packet buffer and
  * the range coders' buffers, which grow (only) while a frame is larger
- * than any before it.
+ * than any before it.  The reference of a P frame is the reconstruction
+ * the intra context keeps (decoder/inter.h: no second copy is needed).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +42,9 @@
 #include "common/bitstream.h"
 #include "common/model.h"
 #include "common/picture.h"
+#include "decoder/inter.h"
 #include "decoder/intra.h"
+#include "encoder/inter.h"
 #include "encoder/intra.h"
 #include "encoder/settings.h"
 
@@ -37,11 +52,20 @@ struct NeuvcEncoder {
     NeuvcEncSettings s;          /* model_path cleared: not kept after open */
     nv_model *model;
     nv_intra intra;
+    nv_inter inter;              /* open when has_inter */
+    int has_inter;               /* the model has the inter part: P frames possible */
+    nv_mv *prev_mvs;             /* the last P frame's field (wb x hb), search candidates */
+    int prev_mvs_valid;          /* 1 when the last frame was a P frame */
     nv_picture src;              /* the input, on the coded size */
     uint8_t *x6_mem;
     nl_tensor x6;                /* u8 (hp/2, wp/2, 6) */
+    /* Coders: with the inter part, rc[0] codes the field of P frames,
+     * rc[1] z and rc[2 + j] band j of both frame types; without it, rc[0]
+     * is z and rc[1 + j] band j.  n_rc = has_inter + 1 + intra.nbands. */
     rc_enc rc[NVC_MAX_SUBSTREAMS];
-    int n_rc;                    /* 1 + intra.nbands coders initialized */
+    int n_rc;
+    int ref_valid;               /* intra.recon is the reference a decoder has */
+    int64_t frame_num;           /* pictures sent so far (coded or failed) */
     uint8_t header[NVC_SEQ_HEADER_SIZE];
     uint8_t *pkt;                /* the last packet's payload */
     size_t pkt_cap;
@@ -50,6 +74,7 @@ struct NeuvcEncoder {
     int flushed;
     int recon_valid;             /* 1 once a picture was coded */
     int64_t recon_pts;
+    NeuvcFrameType recon_type;
     int force_key;
     char errmsg[NV_ERRMSG_SIZE];
 };
@@ -70,19 +95,16 @@ static int enc_log(int log_level, char *errmsg, int code, const char *fmt, ...)
 /* Refuses settings this build cannot honour. */
 static int enc_supported(const NeuvcEncSettings *s, char *errmsg)
 {
-    if (s->cpu != NEUVC_CPU_AUTO && s->cpu != NEUVC_CPU_REF)
-        return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
-                       "cpu backend %d is not available in this build (auto, ref)", (int)s->cpu);
     if (s->bitrate_kbps > 0 || s->vbv_maxrate_kbps > 0 || s->vbv_bufsize_kbit > 0)
         return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
                        "rate control (bitrate, vbv) is not implemented yet: use qp");
     if (s->intra_refresh)
         return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
                        "intra refresh is not implemented yet");
-    if (s->height > NV_INTRA_MAX_HEIGHT)
+    if (s->height > NV_INTER_MAX_HEIGHT)
         return enc_log(s->log_level, errmsg, NEUVC_ERR(ERANGE),
                        "height %d above the %d a frame's sub-streams can cover", s->height,
-                       NV_INTRA_MAX_HEIGHT);
+                       NV_INTER_MAX_HEIGHT);
     return 0;
 }
 
@@ -129,26 +151,38 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
     e->s = *s;
     e->s.model_path = NULL;
     if ((ret = nv_model_open(&e->model, s->model_path, e->errmsg, sizeof(e->errmsg))) < 0 ||
-        (ret = nv_intra_open(&e->intra, e->model, s->width, s->height, 1, e->errmsg,
+        (ret = nv_intra_open(&e->intra, e->model, s->width, s->height, 1, s->cpu, e->errmsg,
                              sizeof(e->errmsg))) < 0) {
         enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
         goto fail;
     }
     const int wp = e->intra.wp, hp = e->intra.hp;
+    e->has_inter = e->model->has_inter;
+    if (e->has_inter &&
+        (ret = nv_inter_open(&e->inter, &e->intra, e->errmsg, sizeof(e->errmsg))) < 0) {
+        enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
+        goto fail;
+    }
     e->x6_mem = malloc((size_t)wp * (size_t)hp / 4 * NV_X6_CHANNELS);
-    if (nv_picture_alloc(&e->src, wp, hp) < 0 || !e->x6_mem) {
+    if (e->has_inter)
+        e->prev_mvs = calloc((size_t)e->inter.wb * (size_t)e->inter.hb, sizeof(nv_mv));
+    if (nv_picture_alloc(&e->src, wp, hp) < 0 || !e->x6_mem || (e->has_inter && !e->prev_mvs)) {
         ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory for %dx%d pictures",
                       s->width, s->height);
         goto fail;
     }
     e->x6 = (nl_tensor){ e->x6_mem, hp / 2, wp / 2, NV_X6_CHANNELS,
                          (ptrdiff_t)(wp / 2) * NV_X6_CHANNELS, NL_U8 };
-    /* Hint: 4 bits per latent value for a band, a byte per z value; a
-     * larger frame grows a coder's buffer, which it then keeps. */
+    /* Hint: 4 bits per latent value for a band, a byte per z value, half
+     * a byte per vector; a larger frame grows a coder's buffer, which it
+     * then keeps. */
     size_t band_hint = (size_t)(wp / NV_LATENT_STRIDE) * NV_BAND_ROWS * e->model->cy / 2 + 64;
     size_t z_hint = (size_t)(wp / NV_HYPER_STRIDE) * (hp / NV_HYPER_STRIDE) * e->model->cz + 64;
-    for (; e->n_rc < 1 + e->intra.nbands; e->n_rc++) {
-        if (rc_enc_init(&e->rc[e->n_rc], e->n_rc ? band_hint : z_hint) < 0) {
+    size_t mv_hint = (size_t)(wp / NV_MC_LUMA_BLOCK) * (hp / NV_MC_LUMA_BLOCK) / 2 + 64;
+    const int z_at = e->has_inter;
+    for (; e->n_rc < z_at + 1 + e->intra.nbands; e->n_rc++) {
+        size_t hint = e->n_rc < z_at ? mv_hint : e->n_rc == z_at ? z_hint : band_hint;
+        if (rc_enc_init(&e->rc[e->n_rc], hint) < 0) {
             rc_enc_free(&e->rc[e->n_rc]);
             ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory");
             goto fail;
@@ -157,8 +191,10 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
     if ((ret = enc_header(e)) < 0)
         goto fail;
     if (s->log_level >= 2)
-        fprintf(stderr, "neuvc: encoder %dx%d (coded %dx%d, %d sub-streams), model '%s', qp %d\n",
-                s->width, s->height, wp, hp, e->n_rc, e->model->id, s->qp);
+        fprintf(stderr, "neuvc: encoder %dx%d (coded %dx%d), model '%s' (%s), qp %d, keyint %d\n",
+                s->width, s->height, wp, hp, e->model->id,
+                e->has_inter ? "I and P frames" : "no inter part: I frames only", s->qp,
+                s->keyint);
     *penc = e;
     return 0;
 fail:
@@ -211,12 +247,27 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
                        pic->width, pic->height, enc->s.width, enc->s.height);
     nv_picture_import(&enc->src, pic, enc->s.width, enc->s.height);
     nv_x6_pack(&enc->src, &enc->x6);
-    /* Every frame is intra for now: force_keyframe needs no action. */
+    const int qp = enc->s.qp;
+    const int keyint = enc->s.keyint;
+    /* frame_num >= 0, keyint > 0: the remainder is defined. */
+    const int64_t n = enc->frame_num++;
+    const int key = !enc->has_inter || !enc->ref_valid || enc->force_key ||
+                    pic->force_keyframe || (keyint > 0 ? n % keyint == 0 : n == 0);
+    /* Until this frame is out, the reference is in doubt: a failure below
+     * leaves the next frame an I frame. */
     enc->force_key = 0;
     enc->recon_valid = 0;
-    const int qp = enc->s.qp;
-    ret = nv_intra_encode(&enc->intra, enc->rc, &enc->x6, qp, &fh, enc->errmsg,
-                          sizeof(enc->errmsg));
+    enc->ref_valid = 0;
+    if (key) {
+        ret = nv_intra_encode(&enc->intra, enc->rc + enc->has_inter, &enc->x6, qp, &fh,
+                              enc->errmsg, sizeof(enc->errmsg));
+    } else {
+        nv_me_params me;
+        nv_inter_me_params(qp, &me);
+        ret = nv_inter_encode(&enc->inter, enc->rc, &enc->src, &enc->x6, qp,
+                              enc->prev_mvs_valid ? enc->prev_mvs : NULL, &me, &fh, enc->errmsg,
+                              sizeof(enc->errmsg));
+    }
     if (ret < 0)
         return enc_log(enc->s.log_level, NULL, ret, "%s", enc->errmsg);
     size_t size = nvc_frame_payload_size(&fh);
@@ -227,10 +278,17 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
         return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(ENOMEM), "out of memory");
     if ((ret = nvc_frame_write(&fh, enc->pkt, enc->pkt_cap, &written)) < 0)
         return enc_log(enc->s.log_level, enc->errmsg, ret, "cannot write the frame");
-    enc->out = (NeuvcPacket){ enc->pkt, written, pic->pts, NEUVC_FRAME_I, qp };
+    const NeuvcFrameType type = key ? NEUVC_FRAME_I : NEUVC_FRAME_P;
+    if (!key)
+        memcpy(enc->prev_mvs, enc->inter.mvs,
+               (size_t)enc->inter.wb * (size_t)enc->inter.hb * sizeof(nv_mv));
+    enc->prev_mvs_valid = !key;
+    enc->ref_valid = 1;
+    enc->out = (NeuvcPacket){ enc->pkt, written, pic->pts, type, qp };
     enc->out_pending = 1;
     enc->recon_valid = 1;
     enc->recon_pts = pic->pts;
+    enc->recon_type = type;
     return 0;
 }
 
@@ -254,7 +312,7 @@ int neuvc_enc_get_recon(NeuvcEncoder *enc, NeuvcPicture *pic)
         return NEUVC_ERR(EAGAIN);
     nv_picture_crop(&enc->intra.recon, enc->s.width, enc->s.height, pic);
     pic->pts = enc->recon_pts;
-    pic->frame_type = NEUVC_FRAME_I;
+    pic->frame_type = enc->recon_type;
     return 0;
 }
 
@@ -283,7 +341,9 @@ void neuvc_enc_close(NeuvcEncoder **penc)
         rc_enc_free(&e->rc[i]);
     free(e->pkt);
     free(e->x6_mem);
+    free(e->prev_mvs);
     nv_picture_free(&e->src);
+    nv_inter_close(&e->inter);
     nv_intra_close(&e->intra);
     nv_model_close(&e->model);
     free(e);

@@ -158,11 +158,33 @@ static void search_block(me_block *b, const nv_mv *cands, int ncands, const nv_m
         pattern_search(b, pat_diamond, 4, 1, NV_MV_MAX, SUBPEL_MOVES);
 }
 
+/* Step 4 of me.h: the predictor, then (0, 0), within prefer_sad of the
+ * best SAD replaces it.  best_sad <= 65280 and prefer_sad <= 65536: the
+ * sum fits a uint32_t. */
+static void prefer_cheap(me_block *b, uint32_t prefer_sad)
+{
+    const nv_mv cheap[2] = { b->pred, { 0, 0 } };
+
+    for (int k = 0; k < 2; k++) {
+        nv_mv v = cheap[k];
+        if (v.x == b->best.x && v.y == b->best.y)
+            return;
+        uint32_t sad = block_sad(b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
+                                 b->x, b->y, v, b->buf);
+        if (sad <= b->best_sad + prefer_sad) {
+            b->best = v;
+            b->best_sad = sad;
+            return;
+        }
+    }
+}
+
 void nv_me_default_params(nv_me_params *p)
 {
     p->lambda_q8 = 4 * 256;
     p->subpel = 2;
     p->max_iter = NV_ME_MAX_ITER_DEFAULT;
+    p->prefer_sad = 0;
 }
 
 uint32_t nv_me_lambda_q8(int qp)
@@ -194,7 +216,7 @@ int nv_me_search(nv_mv *mvs, ptrdiff_t mv_stride,
 
     if (!mvs || !cur || !ref || !p || w < BS || h < BS || w % BS || h % BS || w > 65536 ||
         h > 65536 || mv_stride < wb || (prev && prev_stride < wb) || p->lambda_q8 > (1u << 24) ||
-        p->max_iter < 0)
+        p->max_iter < 0 || p->prefer_sad > 65536)
         return NEUVC_ERR(EINVAL);
     if (!costs) {
         nv_mv_costs_init(&init_costs, NULL);
@@ -228,6 +250,8 @@ int nv_me_search(nv_mv *mvs, ptrdiff_t mv_stride,
             b.y = by * BS;
             b.cur = cur + (ptrdiff_t)b.y * cur_stride + b.x;
             search_block(&b, cands, n, p);
+            if (p->prefer_sad)
+                prefer_cheap(&b, p->prefer_sad);
             mvs[(ptrdiff_t)by * mv_stride + bx] = b.best;
         }
     return 0;

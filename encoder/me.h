@@ -5,7 +5,7 @@
  *
  *     J = SAD(block, nv_mc_pred_block(ref, mv)) + lambda * bits(mv - pred)
  *
- * with pred the median predictor of entropy/mv.h (the final vectors of the
+ * with pred the predictor of entropy/mv.h (from the final vectors of the
  * blocks before in raster order) and bits the vector coder's cost
  * estimate (nv_mv_cost_q8).  Per block:
  *   1. candidates, at integer positions (rounded to the nearest sample):
@@ -19,6 +19,12 @@
  *      distance, moving at most twice, then the same at quarter-sample
  *      distance.  (An 8-point square at both steps found 0.01-0.05 dB
  *      better OBMC predictions on real clips for about 1.6x the time.)
+ *   4. when prefer_sad > 0: the predictor, then (0, 0), replaces the best
+ *      vector when its SAD is at most the best's SAD + prefer_sad (the
+ *      first of the two that is already the best, or qualifies, ends
+ *      this step).  SAD differences that small are mostly noise of the
+ *      source and of the reference; the predictor costs almost no bits,
+ *      and (0, 0) copies the reference without interpolation.
  * Integer positions stay within [NV_MV_MIN, NV_MV_MAX - 3] (multiples of
  * 4), all vectors within [NV_MV_MIN, NV_MV_MAX]: the search range is the
  * vector range.  Ties keep the earlier point (fixed order).
@@ -42,9 +48,11 @@ typedef struct nv_me_params {
     uint32_t lambda_q8;      /* SAD per bit, in 1/256 (0: SAD only); <= 2^24 */
     int subpel;              /* 0: integer, 1: + half, 2: + quarter samples */
     int max_iter;            /* hexagon moves per block, >= 0 */
+    uint32_t prefer_sad;     /* step 4's margin (0: no step 4); <= 65536 */
 } nv_me_params;
 
-/* lambda 4 SAD per bit, quarter samples, NV_ME_MAX_ITER_DEFAULT moves. */
+/* lambda 4 SAD per bit, quarter samples, NV_ME_MAX_ITER_DEFAULT moves, no
+ * step 4. */
 void nv_me_default_params(nv_me_params *p);
 
 /* A rate weight for a quality index qp (clamped to 0..63), as x264

@@ -49,9 +49,14 @@ void nv_mv_predict(const nv_mv *mvs, ptrdiff_t mv_stride, int wb, int bx, int by
         else if (bx > 0)
             tr = up[bx - 1];                        /* top-left at the right edge */
     }
-    /* Medians of in-range components are in range. */
-    pred->x = (int16_t)median3(l.x, t.x, tr.x);
-    pred->y = (int16_t)median3(l.y, t.y, tr.y);
+    if (by == 0) {
+        /* First row: the left vector ((0, 0) at the left edge). */
+        *pred = l;
+    } else {
+        /* Medians of in-range components are in range. */
+        pred->x = (int16_t)median3(l.x, t.x, tr.x);
+        pred->y = (int16_t)median3(l.y, t.y, tr.y);
+    }
     *ctx = !(l.x == t.x && l.y == t.y && t.x == tr.x && t.y == tr.y);
 }
 

@@ -6,8 +6,9 @@
  *
  * SYNTAX (the normative text is docs/motion.md):
  *   all_zero                       1 bypass bit; 1: every vector is (0, 0)
- *   if !all_zero, per block in raster order, with the median predictor
- *   pred and the context ctx of nv_mv_predict, d = mv - pred:
+ *   if !all_zero, per block in raster order, with the predictor pred
+ *   (the left vector in the first row, else the median of left, top and
+ *   top-right) and the context ctx of nv_mv_predict, d = mv - pred:
  *     nz        binary, model nz[ctx]: d != (0, 0)
  *     if nz:
  *       cls_x   class of d.x, model cls_x[ctx] (NV_MV_CLASSES symbols)
@@ -70,9 +71,10 @@ static inline int nv_mv_class(int d)
 /* The predictor and context of block (bx, by) of a field of width wb
  * (mv_stride >= wb), from the already-known vectors left, top and
  * top-right (top-left at the right edge); a missing neighbour is (0, 0).
- * pred is the component-wise median, ctx 0 when the three (after the
- * substitutions) are equal, else 1.  Reads only blocks before (bx, by) in
- * raster order. */
+ * pred is the left vector in the first row (by == 0; so (0, 0) for block
+ * (0, 0)), elsewhere the component-wise median of the three; ctx is 0
+ * when the three (after the substitutions) are equal, else 1, in every
+ * row.  Reads only blocks before (bx, by) in raster order. */
 void nv_mv_predict(const nv_mv *mvs, ptrdiff_t mv_stride, int wb, int bx, int by,
                    nv_mv *pred, int *ctx);
 

@@ -759,6 +759,58 @@ START_TEST(test_me_real_pair)
 }
 END_TEST
 
+/* Step 4 of encoder/me.h (prefer_sad = m) on frames 0 -> 1 of the clip:
+ * every vector is (0, 0), its predictor (from the final field), or one
+ * whose SAD is lower than both of theirs by more than m; m = 65536 gives
+ * the all-zero field; a margin makes more blocks take (0, 0) or the
+ * predictor than none does. */
+START_TEST(test_me_prefer)
+{
+    int fw, fh;
+    uint8_t **fr = clip_luma(2, &fw, &fh);
+    const int w = 480, h = 256, wb = w / 16, hb = h / 16;
+    plane r = crop(fr[0], fw, 0, 7, w, h), cur = crop(fr[1], fw, 0, 7, w, h);
+    nv_mv *f = field_new(wb, hb);
+    const uint32_t margins[4] = { 0, 300, 2000, 65536 };
+    int cheap[4];
+    nv_me_params p;
+
+    for (int i = 0; i < 4; i++) {
+        nv_me_default_params(&p);
+        p.prefer_sad = margins[i];
+        ck_assert_int_eq(nv_me_search(f, wb, cur.d, cur.s, r.d, r.s, w, h, NULL, 0, &p, NULL), 0);
+        cheap[i] = 0;
+        for (int by = 0; by < hb; by++)
+            for (int bx = 0; bx < wb; bx++) {
+                nv_mv v = f[by * wb + bx], pred;
+                int ctx;
+                nv_mv_predict(f, wb, wb, bx, by, &pred, &ctx);
+                if ((v.x == 0 && v.y == 0) || (v.x == pred.x && v.y == pred.y)) {
+                    cheap[i]++;
+                    continue;
+                }
+                uint32_t s = nv_me_block_sad(cur.d, cur.s, r.d, r.s, w, h, bx * 16, by * 16, v);
+                uint32_t sp = nv_me_block_sad(cur.d, cur.s, r.d, r.s, w, h, bx * 16, by * 16, pred);
+                uint32_t s0 = nv_me_block_sad(cur.d, cur.s, r.d, r.s, w, h, bx * 16, by * 16,
+                                              (nv_mv){ 0, 0 });
+                REQUIRE(sp > s + margins[i] && s0 > s + margins[i]);
+            }
+    }
+    ck_assert_int_eq(cheap[3], wb * hb);
+    for (int i = 0; i < wb * hb; i++)
+        REQUIRE(f[i].x == 0 && f[i].y == 0);
+    ck_assert_msg(cheap[2] > cheap[0], "blocks at (0, 0) or the predictor: %d with margin 0, %d "
+                  "with 2000", cheap[0], cheap[2]);
+    p.prefer_sad = 65537;
+    ck_assert_int_eq(nv_me_search(f, wb, cur.d, cur.s, r.d, r.s, w, h, NULL, 0, &p, NULL),
+                     NEUVC_ERR(EINVAL));
+    free(f);
+    free(r.d);
+    free(cur.d);
+    clip_free(fr, 2);
+}
+END_TEST
+
 START_TEST(test_me_args)
 {
     uint8_t pl[32 * 32] = { 0 };
@@ -792,9 +844,10 @@ END_TEST
 /* Neighbour rules by hand on a 3 x 2 field:
  *     A=(4,8)   B=(-4,0)  C=(12,-4)
  *     D=(0,4)   E         F
- * block (0,0): no neighbours -> (0,0), ctx 0 (all three (0,0));
- * block (1,0): left A, top/top-right missing -> median(4,0,0)=0,
- *              median(8,0,0)=0, ctx 1;
+ * block (0,0): first row, no left -> (0,0), ctx 0 (all three (0,0));
+ * block (1,0): first row: the left vector A = (4,8); ctx 1 (top and
+ *              top-right missing, (0,0) != A);
+ * block (2,0): first row: left B = (-4,0), ctx 1;
  * block (0,1): left missing, top A, top-right B -> median(0,4,-4)=0,
  *              median(0,8,0)=0, ctx 1;
  * block (1,1): left D, top B, top-right C -> (median(0,-4,12),
@@ -810,7 +863,9 @@ START_TEST(test_mv_predict_rules)
     nv_mv_predict(f, 3, 3, 0, 0, &p, &ctx);
     ck_assert(p.x == 0 && p.y == 0 && ctx == 0);
     nv_mv_predict(f, 3, 3, 1, 0, &p, &ctx);
-    ck_assert(p.x == 0 && p.y == 0 && ctx == 1);
+    ck_assert(p.x == 4 && p.y == 8 && ctx == 1);
+    nv_mv_predict(f, 3, 3, 2, 0, &p, &ctx);
+    ck_assert(p.x == -4 && p.y == 0 && ctx == 1);
     nv_mv_predict(f, 3, 3, 0, 1, &p, &ctx);
     ck_assert(p.x == 0 && p.y == 0 && ctx == 1);
     nv_mv_predict(f, 3, 3, 1, 1, &p, &ctx);
@@ -821,6 +876,12 @@ START_TEST(test_mv_predict_rules)
     nv_mv g[4] = { { 5, -3 }, { 5, -3 }, { 5, -3 }, { 0, 0 } };
     nv_mv_predict(g, 2, 2, 1, 1, &p, &ctx);      /* right edge: top-left */
     ck_assert(p.x == 5 && p.y == -3 && ctx == 0);
+    /* first row after a (0, 0) left: (0, 0), ctx 0 */
+    nv_mv h[3] = { { 0, 0 }, { 9, 9 }, { 0, 0 } };
+    nv_mv_predict(h, 3, 3, 1, 0, &p, &ctx);
+    ck_assert(p.x == 0 && p.y == 0 && ctx == 0);
+    nv_mv_predict(h, 3, 3, 2, 0, &p, &ctx);
+    ck_assert(p.x == 9 && p.y == 9 && ctx == 1);
     /* classes */
     ck_assert_int_eq(nv_mv_class(0), 0);
     ck_assert_int_eq(nv_mv_class(1), 1);
@@ -909,10 +970,13 @@ START_TEST(test_mv_roundtrip_smooth)
 END_TEST
 
 /* All (0, 0): the all_zero bit and the flush, 1 byte for any size.  A
- * constant nonzero field: the top row predicts (0, 0) (missing
- * neighbours) and pays the whole vector, about 12 bits per block once the
- * models adapt; every other block predicts exactly (nz flag about 0.01
- * bit).  Bound: 2 bytes per top-row block + 16. */
+ * constant nonzero field: block (0, 0) predicts (0, 0) and pays the whole
+ * vector (about 20 bits); the rest of the first row predicts from the
+ * left and every other row by the median (the first column's median of
+ * (0, 0) and two equal vectors is that vector), so every other block
+ * predicts exactly: an nz flag each, under 0.05 bit once the models
+ * adapt.  Bound: 64 bytes for the 8160 blocks (the median in the first
+ * row too, as before, cost about 2 bytes per first-row block). */
 START_TEST(test_mv_all_zero)
 {
     const int wb = 120, hb = 68;
@@ -927,7 +991,7 @@ START_TEST(test_mv_all_zero)
     for (int i = 0; i < wb * hb; i++)
         f[i] = (nv_mv){ -37, 11 };
     size_t size = roundtrip(&e, f, wb, wb, hb);
-    ck_assert_msg(size <= (size_t)(2 * wb + 16), "constant field: %zu bytes", size);
+    ck_assert_msg(size <= 64, "constant field: %zu bytes", size);
     rc_enc_free(&e);
     free(f);
 }
@@ -953,7 +1017,7 @@ START_TEST(test_mv_decode_out_of_range)
             rc_enc_adapt(&e, &m.cls_y[0], 0);
             rc_enc_bits(&e, 511 - 256, 8);
             rc_enc_bits(&e, 0, 1);
-            /* block (1, 0): pred = median(511, 0, 0) = 0, ctx 1: d.x = 512 */
+            /* block (1, 0): pred = left = (511, 0), ctx 1: d.x = 512 gives 1023 */
             rc_enc_bin(&e, &m.nz[1], 1);
             rc_enc_adapt(&e, &m.cls_x[1], 10);
             rc_enc_adapt(&e, &m.cls_y[1], 0);
@@ -1268,6 +1332,7 @@ static Suite *mc_suite(void)
     tcase_add_test(tc, test_me_integer_shift);
     tcase_add_test(tc, test_me_qpel_shift);
     tcase_add_test(tc, test_me_real_pair);
+    tcase_add_test(tc, test_me_prefer);
     tcase_add_test(tc, test_me_args);
     tcase_add_test(tc, test_mv_predict_rules);
     tcase_add_test(tc, test_mv_roundtrip_random);

@@ -78,6 +78,7 @@ typedef struct dec_ctx {
     int64_t failed;               /* frames that did not decode */
     uint8_t *last;                /* copy of the last good picture, for concealment */
     int have_last;
+    int awaiting_key;             /* after a failed frame, until one decodes */
     cli_progress prog;
     double t0;
 } dec_ctx;
@@ -276,6 +277,7 @@ static int write_picture(dec_ctx *c, const NeuvcPicture *pic)
                    (size_t)pw);
     }
     c->have_last = 1;
+    c->awaiting_key = 0;
     const uint8_t *const src[3] = { pic->data[0], pic->data[1], pic->data[2] };
     return write_planes(c, src, pic->stride);
 }
@@ -308,11 +310,16 @@ static int drain_pictures(dec_ctx *c, int *eof, int *err)
     }
 }
 
-/* A frame that did not decode: one line, and the last good picture again. */
+/* A frame that did not decode: one line, and the last good picture again.
+ * The P frames that follow have no reference until the next I frame; they
+ * are concealed the same way without a line of their own (the first line
+ * says so), and counted in failed. */
 static int conceal(dec_ctx *c, int64_t frame, int err)
 {
-    cli_error("frame %lld: %s; %s", (long long)frame, cli_strerror(err),
-              c->have_last ? "the previous picture is repeated" : "skipped");
+    if (!c->awaiting_key)
+        cli_error("frame %lld: %s; %s until the next keyframe", (long long)frame, cli_strerror(err),
+                  c->have_last ? "the previous picture is repeated" : "frames are skipped");
+    c->awaiting_key = 1;
     c->failed++;
     if (!c->have_last)
         return 0;

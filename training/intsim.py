@@ -5,6 +5,12 @@ rounding rule requant(x, m, s) = (x*m + 2^(s-1)) >> s in int64 (s = 0:
 x*m), clamps, PyTorch channel order for s2d/d2s.  tests/test_intsim.py
 checks it against the C code on real inputs.
 
+Motion compensation of docs/motion.md (mc_obmc_plane_int,
+mc_obmc_picture_int) is here too, exactly as common/mc.c computes it
+(tests/test_mc_py.py checks it), so that P frames can be simulated: the
+prediction p6 of docs/codec.md "Inter frame" is the x6 packing of
+mc_obmc_picture_int of the previous frame's padded reconstruction.
+
 Graph format (the same dicts training/export.py writes into .nvm files):
   {"name": str, "inputs": [slot names], "outputs": [slot names],
    "ops": [{"op": "conv"|"requant"|"add"|"clamp"|"s2d"|"d2s"|"concat",
@@ -128,3 +134,82 @@ def graphs_for_intsim(model):
                           "outputs": [name(s) for s in g["outputs"]], "ops": ops,
                           "types": types}
     return out
+
+
+# ------------------------------------------------- motion compensation
+
+MV_MIN, MV_MAX = -512, 511          # a vector component, quarter luma samples
+MC_TAPS = np.array([
+    [0, 64, 0, 0],
+    [-2, 58, 10, -2],
+    [-4, 54, 16, -2],
+    [-6, 46, 28, -4],
+    [-4, 36, 36, -4],
+    [-4, 28, 46, -6],
+    [-2, 16, 54, -4],
+    [-2, 10, 58, -2],
+], dtype=np.int64)
+
+
+def mc_pred_samples_int(ref, vx, vy, xs, ys, chroma):
+    """Block prediction of docs/motion.md at sample positions (xs, ys)
+    with per-sample vectors (vx, vy) (quarter luma / eighth chroma
+    samples); all arrays of one shape.  Returns int64 values in 0..255."""
+    h, w = ref.shape
+    q = 8 if chroma else 4
+    ix = xs + np.floor_divide(vx, q)
+    iy = ys + np.floor_divide(vy, q)
+    px = np.mod(vx, q) * (8 // q)
+    py = np.mod(vy, q) * (8 // q)
+    r = ref.astype(np.int64)
+    acc = np.zeros(np.shape(xs), dtype=np.int64)
+    for j in range(4):
+        yy = np.clip(iy - 1 + j, 0, h - 1)
+        hsum = np.zeros_like(acc)
+        for t in range(4):
+            hsum += MC_TAPS[px, t] * r[yy, np.clip(ix - 1 + t, 0, w - 1)]
+        acc += MC_TAPS[py, j] * hsum
+    return np.clip(np.floor_divide(acc + 2048, 4096), 0, 255)
+
+
+def _obmc_window(n):
+    """w(t) for t = 0 .. 2n-1."""
+    t = np.arange(2 * n)
+    return np.where(t < n, 2 * t + 1, 4 * n - 1 - 2 * t)
+
+
+def mc_obmc_plane_int(ref, mvs, n, chroma):
+    """OBMC prediction of one plane, exactly as common/mc.c computes it.
+
+    ref: (H, W) uint8, H and W multiples of n; mvs: (H/n, W/n, 2) integer
+    (x, y) vectors in quarter luma samples (chroma reads them as eighth
+    chroma samples); n: block size in this plane (16 luma, 8 chroma);
+    chroma: bool.  Returns (H, W) uint8."""
+    h, w = ref.shape
+    hb, wb = h // n, w // n
+    ys, xs = np.mgrid[0:h, 0:w]
+    win = _obmc_window(n)
+    own_x, own_y = xs // n, ys // n
+    # the other covering window: the block before or after, by half
+    oth_x = np.where(xs % n < n // 2, own_x - 1, own_x + 1)
+    oth_y = np.where(ys % n < n // 2, own_y - 1, own_y + 1)
+    total = np.zeros((h, w), dtype=np.int64)
+    for by in (own_y, oth_y):
+        wy = win[ys - (by * n - n // 2)]
+        for bx in (own_x, oth_x):
+            wx = win[xs - (bx * n - n // 2)]
+            # the field extended beyond its edges by repetition
+            v = mvs[np.clip(by, 0, hb - 1), np.clip(bx, 0, wb - 1)].astype(np.int64)
+            total += wx * wy * mc_pred_samples_int(ref, v[..., 0], v[..., 1], xs, ys, chroma)
+    return np.floor_divide(total + 2 * n * n, 4 * n * n).astype(np.uint8)
+
+
+def mc_obmc_picture_int(ref, mvs):
+    """OBMC prediction of a padded picture, as nv_mc_obmc_picture.
+
+    ref: (Y, U, V) uint8 planes, Y of H x W (multiples of 16), U and V
+    of H/2 x W/2; mvs: (H/16, W/16, 2) integer vectors in quarter luma
+    samples, each component in [MV_MIN, MV_MAX].  Returns (Y, U, V)."""
+    y, u, v = ref
+    return (mc_obmc_plane_int(y, mvs, 16, False), mc_obmc_plane_int(u, mvs, 8, True),
+            mc_obmc_plane_int(v, mvs, 8, True))

@@ -1,0 +1,158 @@
+/*
+ * Inter frames, decoder half (decoder/inter.h).
+ */
+#include "decoder/inter.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entropy/latent.h"
+#include "entropy/mv.h"
+#include "entropy/rangecoder.h"
+
+__attribute__((format(printf, 4, 5)))
+static int inter_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int nv_inter_open(nv_inter *p, nv_intra *c, char *err, size_t errlen)
+{
+    int ret;
+    memset(p, 0, sizeof(*p));
+    if (!c->m || !c->m->has_inter || !c->nets.pred) {
+        ret = inter_fail(err, errlen, NEUVC_ERR(EINVAL), "the model has no inter part");
+        goto fail;
+    }
+    if (c->h > NV_INTER_MAX_HEIGHT) {
+        ret = inter_fail(err, errlen, NEUVC_ERR(ERANGE),
+                         "height %d above the %d a P frame's sub-streams can cover", c->h,
+                         NV_INTER_MAX_HEIGHT);
+        goto fail;
+    }
+    p->c = c;
+    /* wp, hp: multiples of 64 up to 65536, so wb, hb <= 4096 = NV_MV_FIELD_MAX. */
+    p->wb = c->wp / NV_MC_LUMA_BLOCK;
+    p->hb = c->hp / NV_MC_LUMA_BLOCK;
+    p->mvs = calloc((size_t)p->wb * (size_t)p->hb, sizeof(*p->mvs));
+    p->p6_mem = malloc((size_t)c->wp * (size_t)c->hp / 4 * NV_X6_CHANNELS);
+    if (!p->mvs || !p->p6_mem || nv_picture_alloc(&p->pred, c->wp, c->hp) < 0) {
+        ret = inter_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory for %dx%d P frames",
+                         c->w, c->h);
+        goto fail;
+    }
+    p->p6 = (nl_tensor){ p->p6_mem, c->hp / 2, c->wp / 2, NV_X6_CHANNELS,
+                         (ptrdiff_t)(c->wp / 2) * NV_X6_CHANNELS, NL_U8 };
+    return 0;
+fail:
+    nv_inter_close(p);
+    return ret;
+}
+
+void nv_inter_close(nv_inter *p)
+{
+    if (!p)
+        return;
+    free(p->mvs);
+    free(p->p6_mem);
+    nv_picture_free(&p->pred);
+    memset(p, 0, sizeof(*p));
+}
+
+int nv_inter_predict(nv_inter *p)
+{
+    nl_tensor out[2];
+    nv_mc_obmc_picture(&p->pred, &p->c->recon, p->mvs, p->wb);
+    nv_x6_pack(&p->pred, &p->p6);
+    int ret = nl_graph_run(p->c->nets.pred, &p->p6, out, NULL);
+    if (ret < 0)
+        return ret;
+    p->pt = out[0];
+    p->pf = out[1];
+    return 0;
+}
+
+int nv_inter_hyper(nv_inter *p, const nl_tensor *z, nl_tensor *mu, nl_tensor *sidx)
+{
+    nl_tensor in[2] = { *z, p->pf }, out[2];
+    int ret = nl_graph_run(p->c->nets.inter_hyper_synthesis, in, out, NULL);
+    if (ret < 0)
+        return ret;
+    *mu = out[0];
+    *sidx = out[1];
+    return 0;
+}
+
+int nv_inter_reconstruct(nv_inter *p, int qp)
+{
+    nv_intra *c = p->c;
+    nl_requant rq;
+    nl_tensor x6;
+    nv_model_requant_inter(c->m, qp, 1, &rq);
+    nl_requant_ref(&rq, &c->yq, &c->yq, 0, c->yq.h);
+    nl_tensor in[3] = { c->yq, p->pt, p->p6 };
+    int ret = nl_graph_run(c->nets.inter_synthesis, in, &x6, NULL);
+    if (ret < 0)
+        return ret;
+    nv_x6_unpack(&x6, &c->recon);
+    return 0;
+}
+
+int nv_inter_decode(nv_inter *p, const nvc_frame_header *fh, char *err, size_t errlen)
+{
+    nv_intra *c = p->c;
+    rc_dec d;
+    nl_tensor mu, sidx;
+    int ret;
+
+    if (fh->type != NEUVC_FRAME_P || fh->qp < 0 || fh->qp >= NV_QP_COUNT)
+        return inter_fail(err, errlen, NEUVC_ERR(EINVAL), "not a P frame");
+    if (fh->num_substreams != 2 + c->nbands)
+        return inter_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "P frame of %d sub-streams, %d expected for height %d",
+                          fh->num_substreams, 2 + c->nbands, c->h);
+    /* Sub-stream 0: the field (every vector in range, or an error). */
+    ret = nv_mv_read_substream(fh->substream[0], fh->substream_size[0], p->mvs, p->wb, p->wb,
+                               p->hb);
+    if (ret < 0)
+        return inter_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "corrupt or truncated vector sub-stream (%zu bytes)",
+                          fh->substream_size[0]);
+    if ((ret = nv_inter_predict(p)) < 0)
+        return inter_fail(err, errlen, ret, "inter prediction failed");
+    /* Sub-stream 1: z. */
+    rc_dec_init(&d, fh->substream[1], fh->substream_size[1]);
+    ret = nv_latent_dec_z(&d, &c->z, &c->m->inter.z_tab);
+    if (ret == 0)
+        ret = rc_dec_finish(&d);
+    if (ret < 0)
+        return inter_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "corrupt or truncated hyper-latent sub-stream (%zu bytes)",
+                          fh->substream_size[1]);
+    if ((ret = nv_inter_hyper(p, &c->z, &mu, &sidx)) < 0)
+        return inter_fail(err, errlen, ret, "inter hyper-synthesis failed");
+    /* Sub-streams 2..: the bands of yq. */
+    for (int j = 0; j < c->nbands; j++) {
+        int y0 = j * NV_BAND_ROWS;
+        int y1 = y0 + NV_BAND_ROWS < c->yq.h ? y0 + NV_BAND_ROWS : c->yq.h;
+        rc_dec_init(&d, fh->substream[2 + j], fh->substream_size[2 + j]);
+        ret = nv_latent_dec_band(&d, &c->yq, &mu, &sidx, y0, y1, &c->m->y_tab);
+        if (ret == 0)
+            ret = rc_dec_finish(&d);
+        if (ret < 0)
+            return inter_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                              "corrupt or truncated latent band %d (%zu bytes)", j,
+                              fh->substream_size[2 + j]);
+    }
+    if ((ret = nv_inter_reconstruct(p, fh->qp)) < 0)
+        return inter_fail(err, errlen, ret, "inter synthesis failed");
+    return 0;
+}

@@ -1,0 +1,115 @@
+/*
+ * Inter frames, encoder half (encoder/inter.h).
+ */
+#include "encoder/inter.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "entropy/latent.h"
+#include "entropy/mv.h"
+
+__attribute__((format(printf, 4, 5)))
+static int enc_inter_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* Motion decisions: the rate weight nv_me_lambda_q8(qp) times
+ * NV_INTER_LAMBDA_MULT, and no preference margin (step 4 of encoder/me.h
+ * off).  Measured with model neuvc-rt-0 (inter step 1111) on 32 frames
+ * (IPPP..., one I frame) of seven 640x360 crops of the evaluation clips
+ * (cups, highway, bbb, katie, webcam, park_joy 480x270 10 frames,
+ * cockatoo), qp 22/28/34/40, BD-rate of the whole stream (bytes vs
+ * PSNR-YUV) against lambda x1:
+ *     lambda  x1/4   x1/2   x3/4   x1     x2     x4
+ *     BD-rate +2.1%  -0.8%  -0.8%  0      +5.0%  +16.5%
+ *     vectors 11.5%  8.8%   7.2%   6.2%   4.3%   2.8%  of all bytes;
+ *     a margin of 32 / 96 / 256 SAD per 16x16 block: +0.7% / +3.4% /
+ *     +12.2% at x1 (0.0% / +3.1% / +11.9% at x1/2).
+ * So stronger rate weights, or snapping to (0, 0) and the predictor, save
+ * vector bytes but cost more in the latents than they save: this inter
+ * model codes a worse prediction at a higher price.  x1/2 .. x1 is flat;
+ * x1 keeps the vector share lower. */
+#define NV_INTER_LAMBDA_MULT 1u      /* times nv_me_lambda_q8(qp) (<= 2^24 / 92672) */
+#define NV_INTER_PREFER_SAD 0u       /* step 4 margin of encoder/me.h */
+
+void nv_inter_me_params(int qp, nv_me_params *p)
+{
+    nv_me_default_params(p);
+    p->lambda_q8 = NV_INTER_LAMBDA_MULT * nv_me_lambda_q8(qp);
+    p->prefer_sad = NV_INTER_PREFER_SAD;
+}
+
+int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_tensor *x6, int qp,
+                    const nv_mv *prev, const nv_me_params *me, nvc_frame_header *fh, char *err,
+                    size_t errlen)
+{
+    nv_intra *c = p->c;
+    nl_tensor y, z, mu, sidx;
+    nl_requant rq;
+    const uint8_t *data;
+    size_t size;
+    int ret;
+
+    /* 1: the field, and sub-stream 0. */
+    ret = nv_me_search(p->mvs, p->wb, src->data[0], src->stride[0], c->recon.data[0],
+                       c->recon.stride[0], c->wp, c->hp, prev, p->wb, me, NULL);
+    if (ret < 0)
+        return enc_inter_fail(err, errlen, ret, "motion search: invalid parameters");
+    rc_enc_reset(&rc[0]);
+    if ((ret = nv_mv_encode_field(&rc[0], p->mvs, p->wb, p->wb, p->hb)) < 0)
+        return enc_inter_fail(err, errlen, NEUVC_ERR(EINVAL), "vector out of the coded range");
+    /* 2, 3: prediction. */
+    if ((ret = nv_inter_predict(p)) < 0)
+        return enc_inter_fail(err, errlen, ret, "inter prediction: %s",
+                              nl_graph_exec_error(c->nets.pred));
+    /* 4: analysis, quantization into c->yq, hyper-analysis. */
+    const nl_tensor an_in[3] = { *x6, p->p6, p->pt };
+    if ((ret = nl_graph_run(c->nets.inter_analysis, an_in, &y, NULL)) < 0)
+        return enc_inter_fail(err, errlen, ret, "inter analysis: %s",
+                              nl_graph_exec_error(c->nets.inter_analysis));
+    nv_model_requant_inter(c->m, qp, 0, &rq);
+    nl_requant_ref(&rq, &y, &c->yq, 0, y.h);
+    if ((ret = nl_graph_run(c->nets.inter_hyper_analysis, &c->yq, &z, NULL)) < 0)
+        return enc_inter_fail(err, errlen, ret, "inter hyper-analysis: %s",
+                              nl_graph_exec_error(c->nets.inter_hyper_analysis));
+    /* 5: z into sub-stream 1. */
+    rc_enc_reset(&rc[1]);
+    if ((ret = nv_latent_enc_z(&rc[1], &z, &c->m->inter.z_tab)) < 0)
+        return enc_inter_fail(err, errlen, ret, "hyper-latent out of the coded range");
+    /* 6, 7: hyper-synthesis, then the bands of yq. */
+    if ((ret = nv_inter_hyper(p, &z, &mu, &sidx)) < 0)
+        return enc_inter_fail(err, errlen, ret, "inter hyper-synthesis failed");
+    for (int j = 0; j < c->nbands; j++) {
+        int y0 = j * NV_BAND_ROWS;
+        rc_enc_reset(&rc[2 + j]);
+        ret = nv_latent_enc_band(&rc[2 + j], &c->yq, &mu, &sidx, y0, y0 + NV_BAND_ROWS,
+                                 &c->m->y_tab);
+        if (ret < 0)
+            return enc_inter_fail(err, errlen, ret, "latent band %d out of the coded range", j);
+    }
+    memset(fh, 0, sizeof(*fh));
+    fh->type = NEUVC_FRAME_P;
+    fh->qp = qp;
+    fh->flags = 0;
+    fh->num_substreams = 2 + c->nbands;
+    for (int i = 0; i < fh->num_substreams; i++) {
+        if ((ret = rc_enc_finish(&rc[i], &data, &size)) < 0)
+            return enc_inter_fail(err, errlen, ret, "sub-stream %d: %s", i,
+                                  ret == NEUVC_ERR(ENOMEM) ? "out of memory" : "coding error");
+        fh->substream[i] = data;
+        fh->substream_size[i] = size;
+    }
+    /* 8: the decoder's reconstruction, over the reference. */
+    if ((ret = nv_inter_reconstruct(p, qp)) < 0)
+        return enc_inter_fail(err, errlen, ret, "inter synthesis failed");
+    return 0;
+}

@@ -1,0 +1,228 @@
+/* Every backend gives the same bytes: a real clip crop (odd size, I and P
+ * frames) is encoded with each CPU backend this machine runs, the packets
+ * and reconstructions are compared byte for byte, and every stream is
+ * decoded with every backend.  Backends the CPU lacks are listed as not
+ * run; they never count as passed. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/y4m.h"
+#include "netlib/dsp.h"
+#include "neuvc/neuvc.h"
+
+#define NFRAMES 5
+#define W 99
+#define H 70
+#define MAXPKT (1 << 20)
+
+typedef struct stream {
+    size_t size[NFRAMES];
+    uint8_t *pkt[NFRAMES];
+    uint8_t *recon[NFRAMES];          /* W*H + 2 * chroma, packed */
+    uint8_t header[256];
+    size_t header_size;
+} stream;
+
+static const size_t CW = (W + 1) / 2, CH = (H + 1) / 2;
+
+static uint8_t src_mem[NFRAMES][W * H + 2 * ((W + 1) / 2) * ((H + 1) / 2)];
+
+static void load_clip(void)
+{
+    const char *dir = getenv("NEUVC_CLIPS");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/eval/vmaf_park_joy_480x270_10f.y4m",
+             dir && *dir ? dir : "../shared/clips");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        ck_abort_msg("test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
+    y4m_reader r;
+    ck_assert_int_eq(y4m_reader_open(&r, f, 0, 0), 0);
+    for (int k = 0; k < NFRAMES; k++) {
+        NeuvcPicture p;
+        ck_assert_int_eq(y4m_read_picture(&r, &p), 1);
+        uint8_t *d = src_mem[k];
+        for (int y = 0; y < H; y++)
+            memcpy(d + y * W, p.data[0] + (size_t)(y + 100) * p.stride[0] + 200, W);
+        for (int i = 1; i < 3; i++)
+            for (size_t y = 0; y < CH; y++)
+                memcpy(d + W * H + (i - 1) * CW * CH + y * CW,
+                       p.data[i] + (y + 50) * p.stride[i] + 100, CW);
+    }
+    y4m_reader_close(&r);
+    fclose(f);
+}
+
+static void picture_of(NeuvcPicture *p, uint8_t *d)
+{
+    memset(p, 0, sizeof(*p));
+    p->data[0] = d;
+    p->data[1] = d + W * H;
+    p->data[2] = d + W * H + CW * CH;
+    p->stride[0] = W;
+    p->stride[1] = p->stride[2] = (ptrdiff_t)CW;
+    p->width = W;
+    p->height = H;
+}
+
+static void pack(uint8_t *dst, const NeuvcPicture *p)
+{
+    for (int y = 0; y < H; y++)
+        memcpy(dst + y * W, p->data[0] + y * p->stride[0], W);
+    for (int i = 1; i < 3; i++)
+        for (size_t y = 0; y < CH; y++)
+            memcpy(dst + W * H + (i - 1) * CW * CH + y * CW, p->data[i] + (ptrdiff_t)y * p->stride[i], CW);
+}
+
+static void encode(stream *s, NeuvcCpu cpu)
+{
+    NeuvcEncSettings es;
+    NeuvcEncoder *enc = NULL;
+    const uint8_t *hdr;
+    neuvc_enc_default_settings(&es);
+    es.width = W;
+    es.height = H;
+    es.qp = 30;
+    es.keyint = 4;
+    es.cpu = cpu;
+    es.log_level = 0;
+    ck_assert_int_eq(neuvc_enc_open(&enc, &es), 0);
+    ck_assert_int_eq(neuvc_enc_get_header(enc, &hdr, &s->header_size), 0);
+    ck_assert_uint_le(s->header_size, sizeof(s->header));
+    memcpy(s->header, hdr, s->header_size);
+    for (int k = 0; k < NFRAMES; k++) {
+        NeuvcPicture p, rec;
+        NeuvcPacket pkt;
+        picture_of(&p, src_mem[k]);
+        p.pts = k;
+        ck_assert_int_eq(neuvc_enc_send_picture(enc, &p), 0);
+        ck_assert_int_eq(neuvc_enc_receive_packet(enc, &pkt), 0);
+        ck_assert_int_eq(pkt.frame_type, (k % 4) ? NEUVC_FRAME_P : NEUVC_FRAME_I);
+        s->size[k] = pkt.size;
+        s->pkt[k] = malloc(pkt.size);
+        ck_assert_ptr_nonnull(s->pkt[k]);
+        memcpy(s->pkt[k], pkt.data, pkt.size);
+        ck_assert_int_eq(neuvc_enc_get_recon(enc, &rec), 0);
+        s->recon[k] = malloc(sizeof(src_mem[0]));
+        ck_assert_ptr_nonnull(s->recon[k]);
+        pack(s->recon[k], &rec);
+    }
+    neuvc_enc_close(&enc);
+}
+
+/* Decodes s with cpu and checks every picture against want (packed). */
+static void decode_check(const stream *s, NeuvcCpu cpu, uint8_t *const *want, const char *what)
+{
+    NeuvcDecSettings ds;
+    NeuvcDecoder *dec = NULL;
+    uint8_t buf[sizeof(src_mem[0])];
+    neuvc_dec_default_settings(&ds);
+    ds.cpu = cpu;
+    ds.log_level = 0;
+    ck_assert_int_eq(neuvc_dec_open(&dec, &ds), 0);
+    ck_assert_int_eq(neuvc_dec_set_header(dec, s->header, s->header_size), 0);
+    for (int k = 0; k < NFRAMES; k++) {
+        NeuvcPacket pkt;
+        NeuvcPicture pic;
+        memset(&pkt, 0, sizeof(pkt));
+        pkt.data = s->pkt[k];
+        pkt.size = s->size[k];
+        pkt.pts = k;
+        ck_assert_int_eq(neuvc_dec_send_packet(dec, &pkt), 0);
+        ck_assert_int_eq(neuvc_dec_receive_picture(dec, &pic), 0);
+        pack(buf, &pic);
+        ck_assert_msg(!memcmp(buf, want[k], sizeof(buf)), "%s: frame %d differs", what, k);
+    }
+    neuvc_dec_close(&dec);
+}
+
+static void stream_free(stream *s)
+{
+    for (int k = 0; k < NFRAMES; k++) {
+        free(s->pkt[k]);
+        free(s->recon[k]);
+    }
+}
+
+START_TEST(all_backends_same_bytes)
+{
+    static const struct { NeuvcCpu cpu; const char *name; unsigned need; } be[] = {
+        { NEUVC_CPU_REF, "ref", 0 },
+        { NEUVC_CPU_AVX2, "avx2", NL_CPU_FLAG_AVX2 },
+        { NEUVC_CPU_AVX512, "avx512", NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 },
+        { NEUVC_CPU_AUTO, "auto", 0 },
+    };
+    enum { NB = sizeof(be) / sizeof(be[0]) };
+    stream st[NB];
+    int ran[NB], nran = 0;
+    unsigned flags = nl_cpu_flags();
+    memset(st, 0, sizeof(st));
+    load_clip();
+    for (int b = 0; b < NB; b++) {
+        ran[b] = (flags & be[b].need) == be[b].need;
+        if (!ran[b]) {
+            printf("backend %s: NOT RUN on this CPU\n", be[b].name);
+            NeuvcEncSettings es;
+            NeuvcEncoder *enc = NULL;
+            neuvc_enc_default_settings(&es);
+            es.width = W;
+            es.height = H;
+            es.cpu = be[b].cpu;
+            es.log_level = 0;
+            ck_assert_int_eq(neuvc_enc_open(&enc, &es), NEUVC_ERR(ENOSYS));
+            continue;
+        }
+        encode(&st[b], be[b].cpu);
+        nran++;
+        for (int k = 0; k < NFRAMES; k++) {
+            ck_assert_msg(st[b].size[k] == st[0].size[k] && !memcmp(st[b].pkt[k], st[0].pkt[k], st[0].size[k]),
+                          "%s: packet %d differs from ref", be[b].name, k);
+            ck_assert_msg(!memcmp(st[b].recon[k], st[0].recon[k], sizeof(src_mem[0])),
+                          "%s: reconstruction %d differs from ref", be[b].name, k);
+        }
+    }
+    for (int b = 0; b < NB; b++)
+        for (int d = 0; d < NB; d++)
+            if (ran[b] && ran[d]) {
+                char what[64];
+                snprintf(what, sizeof(what), "encoded %s, decoded %s", be[b].name, be[d].name);
+                decode_check(&st[b], be[d].cpu, st[0].recon, what);
+            }
+    printf("backends compared: %d of %d run on this CPU\n", nran, (int)NB);
+    for (int b = 0; b < NB; b++)
+        stream_free(&st[b]);
+}
+END_TEST
+
+START_TEST(unavailable_backends_refused)
+{
+    NeuvcEncSettings es;
+    NeuvcEncoder *enc = NULL;
+    neuvc_enc_default_settings(&es);
+    es.width = 64;
+    es.height = 64;
+    es.log_level = 0;
+    es.cpu = NEUVC_CPU_NEON;               /* not built on this architecture */
+    ck_assert_int_eq(neuvc_enc_open(&enc, &es), NEUVC_ERR(ENOSYS));
+    ck_assert_ptr_null(enc);
+    es.cpu = NEUVC_CPU_OPENCL;
+    ck_assert_int_eq(neuvc_enc_open(&enc, &es), NEUVC_ERR(ENOSYS));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("backends");
+    TCase *tc = tcase_create("backends");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, all_backends_same_bytes);
+    tcase_add_test(tc, unavailable_backends_refused);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? 1 : 0;
+}
