@@ -109,7 +109,6 @@ int nv_inter_reconstruct(nv_inter *p, int qp)
 int nv_inter_decode(nv_inter *p, const nvc_frame_header *fh, char *err, size_t errlen)
 {
     nv_intra *c = p->c;
-    rc_dec d;
     nl_tensor mu, sidx;
     int ret;
 
@@ -128,30 +127,14 @@ int nv_inter_decode(nv_inter *p, const nvc_frame_header *fh, char *err, size_t e
                           fh->substream_size[0]);
     if ((ret = nv_inter_predict(p)) < 0)
         return inter_fail(err, errlen, ret, "inter prediction failed");
-    /* Sub-stream 1: z. */
-    rc_dec_init(&d, fh->substream[1], fh->substream_size[1]);
-    ret = nv_latent_dec_z(&d, &c->z, &c->m->inter.z_tab);
-    if (ret == 0)
-        ret = rc_dec_finish(&d);
-    if (ret < 0)
-        return inter_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
-                          "corrupt or truncated hyper-latent sub-stream (%zu bytes)",
-                          fh->substream_size[1]);
+    /* Sub-stream 1: z; sub-streams 2..: the bands of yq. */
+    if ((ret = nv_dec_latent_z(c, fh->substream[1], fh->substream_size[1], &c->m->inter.z_tab,
+                               err, errlen)) < 0)
+        return ret;
     if ((ret = nv_inter_hyper(p, &c->z, &mu, &sidx)) < 0)
         return inter_fail(err, errlen, ret, "inter hyper-synthesis failed");
-    /* Sub-streams 2..: the bands of yq. */
-    for (int j = 0; j < c->nbands; j++) {
-        int y0 = j * NV_BAND_ROWS;
-        int y1 = y0 + NV_BAND_ROWS < c->yq.h ? y0 + NV_BAND_ROWS : c->yq.h;
-        rc_dec_init(&d, fh->substream[2 + j], fh->substream_size[2 + j]);
-        ret = nv_latent_dec_band(&d, &c->yq, &mu, &sidx, y0, y1, &c->m->y_tab);
-        if (ret == 0)
-            ret = rc_dec_finish(&d);
-        if (ret < 0)
-            return inter_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
-                              "corrupt or truncated latent band %d (%zu bytes)", j,
-                              fh->substream_size[2 + j]);
-    }
+    if ((ret = nv_dec_latent_bands(c, fh, 2, &mu, &sidx, err, errlen)) < 0)
+        return ret;
     if ((ret = nv_inter_reconstruct(p, fh->qp)) < 0)
         return inter_fail(err, errlen, ret, "inter synthesis failed");
     return 0;

@@ -122,7 +122,6 @@ int nv_intra_reconstruct(nv_intra *c, int qp)
 
 int nv_intra_decode(nv_intra *c, const nvc_frame_header *fh, char *err, size_t errlen)
 {
-    rc_dec d;
     nl_tensor mu, sidx;
     int ret;
 
@@ -132,29 +131,47 @@ int nv_intra_decode(nv_intra *c, const nvc_frame_header *fh, char *err, size_t e
         return intra_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "intra frame of %d sub-streams, %d expected for height %d",
                           fh->num_substreams, 1 + c->nbands, c->h);
-    rc_dec_init(&d, fh->substream[0], fh->substream_size[0]);
-    ret = nv_latent_dec_z(&d, &c->z, &c->m->z_tab);
+    if ((ret = nv_dec_latent_z(c, fh->substream[0], fh->substream_size[0], &c->m->z_tab, err,
+                               errlen)) < 0)
+        return ret;
+    if ((ret = nv_intra_hyper(c, &c->z, &mu, &sidx)) < 0)
+        return intra_fail(err, errlen, ret, "hyper-synthesis failed");
+    if ((ret = nv_dec_latent_bands(c, fh, 1, &mu, &sidx, err, errlen)) < 0)
+        return ret;
+    if ((ret = nv_intra_reconstruct(c, fh->qp)) < 0)
+        return intra_fail(err, errlen, ret, "synthesis failed");
+    return 0;
+}
+
+int nv_dec_latent_z(nv_intra *c, const uint8_t *buf, size_t size, const nv_latent_tables *t,
+                    char *err, size_t errlen)
+{
+    rc_dec d;
+    rc_dec_init(&d, buf, size);
+    int ret = nv_latent_dec_z(&d, &c->z, t);
     if (ret == 0)
         ret = rc_dec_finish(&d);
     if (ret < 0)
         return intra_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
-                          "corrupt or truncated hyper-latent sub-stream (%zu bytes)",
-                          fh->substream_size[0]);
-    if ((ret = nv_intra_hyper(c, &c->z, &mu, &sidx)) < 0)
-        return intra_fail(err, errlen, ret, "hyper-synthesis failed");
+                          "corrupt or truncated hyper-latent sub-stream (%zu bytes)", size);
+    return 0;
+}
+
+int nv_dec_latent_bands(nv_intra *c, const nvc_frame_header *fh, int first, const nl_tensor *mu,
+                        const nl_tensor *sidx, char *err, size_t errlen)
+{
     for (int j = 0; j < c->nbands; j++) {
+        rc_dec d;
         int y0 = j * NV_BAND_ROWS;
         int y1 = y0 + NV_BAND_ROWS < c->yq.h ? y0 + NV_BAND_ROWS : c->yq.h;
-        rc_dec_init(&d, fh->substream[1 + j], fh->substream_size[1 + j]);
-        ret = nv_latent_dec_band(&d, &c->yq, &mu, &sidx, y0, y1, &c->m->y_tab);
+        rc_dec_init(&d, fh->substream[first + j], fh->substream_size[first + j]);
+        int ret = nv_latent_dec_band(&d, &c->yq, mu, sidx, y0, y1, &c->m->y_tab);
         if (ret == 0)
             ret = rc_dec_finish(&d);
         if (ret < 0)
             return intra_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                               "corrupt or truncated latent band %d (%zu bytes)", j,
-                              fh->substream_size[1 + j]);
+                              fh->substream_size[first + j]);
     }
-    if ((ret = nv_intra_reconstruct(c, fh->qp)) < 0)
-        return intra_fail(err, errlen, ret, "synthesis failed");
     return 0;
 }

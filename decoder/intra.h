@@ -61,6 +61,13 @@ int nv_intra_reconstruct(nv_intra *c, int qp);
  * NEUVC_ERR_INVALIDDATA for a frame that is not this size's intra frame
  * (sub-stream count) or whose sub-streams are corrupt or truncated, with a
  * message in err.  c stays usable after any failure. */
+/* Shared by I and P frames.  Decodes z from one sub-stream with table set
+ * t into c->z; then the bands of c->yq, band j from sub-stream first + j of
+ * fh.  Corrupt or truncated data: NEUVC_ERR_INVALIDDATA and a message. */
+int nv_dec_latent_z(nv_intra *c, const uint8_t *buf, size_t size, const nv_latent_tables *t,
+                    char *err, size_t errlen);
+int nv_dec_latent_bands(nv_intra *c, const nvc_frame_header *fh, int first, const nl_tensor *mu,
+                        const nl_tensor *sidx, char *err, size_t errlen);
 int nv_intra_decode(nv_intra *c, const nvc_frame_header *fh, char *err, size_t errlen);
 
 #endif

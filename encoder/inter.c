@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "encoder/intra.h"
 #include "entropy/latent.h"
 #include "entropy/mv.h"
 
@@ -55,8 +56,6 @@ int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_ten
     nv_intra *c = p->c;
     nl_tensor y, z, mu, sidx;
     nl_requant rq;
-    const uint8_t *data;
-    size_t size;
     int ret;
 
     /* 1: the field, and sub-stream 0. */
@@ -88,26 +87,9 @@ int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_ten
     /* 6, 7: hyper-synthesis, then the bands of yq. */
     if ((ret = nv_inter_hyper(p, &z, &mu, &sidx)) < 0)
         return enc_inter_fail(err, errlen, ret, "inter hyper-synthesis failed");
-    for (int j = 0; j < c->nbands; j++) {
-        int y0 = j * NV_BAND_ROWS;
-        rc_enc_reset(&rc[2 + j]);
-        ret = nv_latent_enc_band(&rc[2 + j], &c->yq, &mu, &sidx, y0, y0 + NV_BAND_ROWS,
-                                 &c->m->y_tab);
-        if (ret < 0)
-            return enc_inter_fail(err, errlen, ret, "latent band %d out of the coded range", j);
-    }
-    memset(fh, 0, sizeof(*fh));
-    fh->type = NEUVC_FRAME_P;
-    fh->qp = qp;
-    fh->flags = 0;
-    fh->num_substreams = 2 + c->nbands;
-    for (int i = 0; i < fh->num_substreams; i++) {
-        if ((ret = rc_enc_finish(&rc[i], &data, &size)) < 0)
-            return enc_inter_fail(err, errlen, ret, "sub-stream %d: %s", i,
-                                  ret == NEUVC_ERR(ENOMEM) ? "out of memory" : "coding error");
-        fh->substream[i] = data;
-        fh->substream_size[i] = size;
-    }
+    if ((ret = nv_enc_latent_bands(c, rc + 2, &mu, &sidx, err, errlen)) < 0 ||
+        (ret = nv_enc_finish_frame(rc, 2 + c->nbands, NEUVC_FRAME_P, qp, fh, err, errlen)) < 0)
+        return ret;
     /* 8: the decoder's reconstruction, over the reference. */
     if ((ret = nv_inter_reconstruct(p, qp)) < 0)
         return enc_inter_fail(err, errlen, ret, "inter synthesis failed");

@@ -26,8 +26,6 @@ int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
 {
     nl_tensor y, z, mu, sidx;
     nl_requant rq;
-    const uint8_t *data;
-    size_t size;
     int ret;
 
     /* 1, 2: analysis and quantization into c->yq. */
@@ -46,29 +44,47 @@ int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
     /* 5, 6: hyper-synthesis, then the bands of yq. */
     if ((ret = nv_intra_hyper(c, &z, &mu, &sidx)) < 0)
         return enc_intra_fail(err, errlen, ret, "hyper-synthesis failed");
+    if ((ret = nv_enc_latent_bands(c, rc + 1, &mu, &sidx, err, errlen)) < 0)
+        return ret;
+    /* 8: finish every sub-stream. */
+    if ((ret = nv_enc_finish_frame(rc, 1 + c->nbands, NEUVC_FRAME_I, qp, fh, err, errlen)) < 0)
+        return ret;
+    /* 7, 9, 10: the decoder's reconstruction. */
+    if ((ret = nv_intra_reconstruct(c, qp)) < 0)
+        return enc_intra_fail(err, errlen, ret, "synthesis failed");
+    return 0;
+}
+
+int nv_enc_latent_bands(nv_intra *c, rc_enc *rc, const nl_tensor *mu, const nl_tensor *sidx,
+                        char *err, size_t errlen)
+{
     for (int j = 0; j < c->nbands; j++) {
         int y0 = j * NV_BAND_ROWS;
-        rc_enc_reset(&rc[1 + j]);
-        ret = nv_latent_enc_band(&rc[1 + j], &c->yq, &mu, &sidx, y0, y0 + NV_BAND_ROWS,
-                                 &c->m->y_tab);
+        rc_enc_reset(&rc[j]);
+        int ret = nv_latent_enc_band(&rc[j], &c->yq, mu, sidx, y0, y0 + NV_BAND_ROWS, &c->m->y_tab);
         if (ret < 0)
             return enc_intra_fail(err, errlen, ret, "latent band %d out of the coded range", j);
     }
-    /* 8: finish every sub-stream. */
+    return 0;
+}
+
+int nv_enc_finish_frame(rc_enc *rc, int n, NeuvcFrameType type, int qp, nvc_frame_header *fh,
+                        char *err, size_t errlen)
+{
     memset(fh, 0, sizeof(*fh));
-    fh->type = NEUVC_FRAME_I;
+    fh->type = type;
     fh->qp = qp;
     fh->flags = 0;
-    fh->num_substreams = 1 + c->nbands;
-    for (int i = 0; i < fh->num_substreams; i++) {
-        if ((ret = rc_enc_finish(&rc[i], &data, &size)) < 0)
+    fh->num_substreams = n;
+    for (int i = 0; i < n; i++) {
+        const uint8_t *data;
+        size_t size;
+        int ret = rc_enc_finish(&rc[i], &data, &size);
+        if (ret < 0)
             return enc_intra_fail(err, errlen, ret, "sub-stream %d: %s", i,
                                   ret == NEUVC_ERR(ENOMEM) ? "out of memory" : "coding error");
         fh->substream[i] = data;
         fh->substream_size[i] = size;
     }
-    /* 7, 9, 10: the decoder's reconstruction. */
-    if ((ret = nv_intra_reconstruct(c, qp)) < 0)
-        return enc_intra_fail(err, errlen, ret, "synthesis failed");
     return 0;
 }

@@ -21,4 +21,13 @@
 int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
                     nvc_frame_header *fh, char *err, size_t errlen);
 
+/* Shared by I and P frames.  Codes the bands of c->yq, band j into
+ * rc[j] (c->nbands coders), with mu and sidx from the hyper-synthesis. */
+int nv_enc_latent_bands(nv_intra *c, rc_enc *rc, const nl_tensor *mu, const nl_tensor *sidx,
+                        char *err, size_t errlen);
+/* Finishes rc[0 .. n-1] and fills fh (type, qp, n sub-streams pointing
+ * into the coders' buffers). */
+int nv_enc_finish_frame(rc_enc *rc, int n, NeuvcFrameType type, int qp, nvc_frame_header *fh,
+                        char *err, size_t errlen);
+
 #endif

@@ -436,3 +436,24 @@ void cli_psnr_add(cli_psnr *acc, const NeuvcPicture *src, const NeuvcPicture *re
     acc->sum_yuv += (6.0 * p[0] + p[1] + p[2]) / 8.0;
     acc->frames++;
 }
+
+int cli_params_add(cli_params *p, const char *v, const cli_opt *table, const cli_lib *lib)
+{
+    if (p->n == CLI_MAX_PARAMS) {
+        cli_error("--params given more than %d times", CLI_MAX_PARAMS);
+        return -1;
+    }
+    p->v[p->n] = strdup(v);
+    if (!p->v[p->n]) {
+        cli_error("out of memory");
+        return -1;
+    }
+    return cli_apply_params(p->v[p->n++], table, lib);
+}
+
+void cli_params_free(cli_params *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->v[i]);
+    p->n = 0;
+}

@@ -91,6 +91,18 @@ int cli_args_next(cli_args *a, const cli_opt *table, const cli_lib *lib, int *id
  * Modifies s in place.  0, or CLI_ARG_ERROR with the message printed. */
 int cli_apply_params(char *s, const cli_opt *table, const cli_lib *lib);
 
+/* The --params values given so far, kept because settings (model_path) may
+ * point into them; at most CLI_MAX_PARAMS. */
+#define CLI_MAX_PARAMS 32
+typedef struct cli_params {
+    char *v[CLI_MAX_PARAMS];
+    int n;
+} cli_params;
+/* Keeps a copy of v and applies it with cli_apply_params: 0 or -1 (message
+ * printed). */
+int cli_params_add(cli_params *p, const char *v, const cli_opt *table, const cli_lib *lib);
+void cli_params_free(cli_params *p);
+
 /* Parses a tool option's integer value in [lo, hi]; prints the error. */
 int cli_parse_int(const char *opt, const char *value, int lo, int hi, int *out);
 

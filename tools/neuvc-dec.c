@@ -32,7 +32,6 @@ enum {
     OPT_NO_PROGRESS, OPT_VERSION, OPT_HELP,
 };
 
-#define DEC_MAX_PARAMS 32
 /* Largest packet accepted: four raw frames plus 1 MiB, far above what any
  * sane encoder makes, and a bound on the memory a corrupt size can claim. */
 #define DEC_PACKET_RAW_FACTOR 4
@@ -66,8 +65,7 @@ typedef struct dec_ctx {
     int max_frames;               /* 0: all */
     int quiet;
     int progress;                 /* -1: when stderr is a terminal, 0 off, 1 on */
-    char *params[DEC_MAX_PARAMS]; /* copies of --params values: s.model_path may point here */
-    int num_params;
+    cli_params params;            /* --params values: s.model_path may point here */
 
     FILE *in, *out;
     nvc_reader nr;
@@ -134,16 +132,7 @@ static int parse_args(dec_ctx *c, int argc, char **argv)
                 return -1;
             break;
         case OPT_PARAMS:
-            if (c->num_params == DEC_MAX_PARAMS) {
-                cli_error("--params given more than %d times", DEC_MAX_PARAMS);
-                return -1;
-            }
-            c->params[c->num_params] = strdup(v);
-            if (!c->params[c->num_params]) {
-                cli_error("out of memory");
-                return -1;
-            }
-            if (cli_apply_params(c->params[c->num_params++], dec_opts, &lib) < 0)
+            if (cli_params_add(&c->params, v, dec_opts, &lib) < 0)
                 return -1;
             break;
         case OPT_QUIET: c->quiet = 1; break;
@@ -464,7 +453,6 @@ fail:
     free(c.last);
     if (c.in && c.in != stdin)
         fclose(c.in);
-    for (int i = 0; i < c.num_params; i++)
-        free(c.params[i]);
+    cli_params_free(&c.params);
     return rc;
 }

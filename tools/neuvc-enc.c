@@ -27,7 +27,6 @@ enum {
     OPT_PROGRESS, OPT_NO_PROGRESS, OPT_VERSION, OPT_HELP,
 };
 
-#define ENC_MAX_PARAMS 32         /* --params given more often is refused */
 
 /* The defaults shown by --help: the library's, except log-level (0: the
  * tool prints the one error line itself). */
@@ -72,8 +71,7 @@ typedef struct enc_ctx {
     int max_frames;               /* 0: all */
     int quiet;
     int progress;                 /* -1: when stderr is a terminal, 0 off, 1 on */
-    char *params[ENC_MAX_PARAMS]; /* copies of --params values: s.model_path may point here */
-    int num_params;
+    cli_params params;            /* --params values: s.model_path may point here */
 
     FILE *in, *out, *recon;
     y4m_reader yr;
@@ -149,16 +147,7 @@ static int parse_args(enc_ctx *c, int argc, char **argv)
             break;
         case OPT_RECON: c->recon_path = v; break;
         case OPT_PARAMS:
-            if (c->num_params == ENC_MAX_PARAMS) {
-                cli_error("--params given more than %d times", ENC_MAX_PARAMS);
-                return -1;
-            }
-            c->params[c->num_params] = strdup(v);
-            if (!c->params[c->num_params]) {
-                cli_error("out of memory");
-                return -1;
-            }
-            if (cli_apply_params(c->params[c->num_params++], enc_opts, &lib) < 0)
+            if (cli_params_add(&c->params, v, enc_opts, &lib) < 0)
                 return -1;
             break;
         case OPT_QUIET: c->quiet = 1; break;
@@ -493,7 +482,6 @@ fail:
     y4m_reader_close(&c.yr);
     if (c.in && c.in != stdin)
         fclose(c.in);
-    for (int i = 0; i < c.num_params; i++)
-        free(c.params[i]);
+    cli_params_free(&c.params);
     return rc;
 }
