@@ -156,6 +156,8 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
         enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
         goto fail;
     }
+    e->intra.dz_intra = s->deadzone_intra;
+    e->intra.dz_inter = s->deadzone_inter;
     const int wp = e->intra.wp, hp = e->intra.hp;
     e->has_inter = e->model->has_inter;
     if (e->has_inter &&

@@ -87,6 +87,7 @@ int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_ten
     /* 6, 7: hyper-synthesis, then the bands of yq. */
     if ((ret = nv_inter_hyper(p, &z, &mu, &sidx)) < 0)
         return enc_inter_fail(err, errlen, ret, "inter hyper-synthesis failed");
+    nv_enc_deadzone(c, &y, &rq, &mu, c->dz_inter);
     if ((ret = nv_enc_latent_bands(c, rc + 2, &mu, &sidx, err, errlen)) < 0 ||
         (ret = nv_enc_finish_frame(rc, 2 + c->nbands, NEUVC_FRAME_P, qp, fh, err, errlen)) < 0)
         return ret;

@@ -44,6 +44,7 @@ int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
     /* 5, 6: hyper-synthesis, then the bands of yq. */
     if ((ret = nv_intra_hyper(c, &z, &mu, &sidx)) < 0)
         return enc_intra_fail(err, errlen, ret, "hyper-synthesis failed");
+    nv_enc_deadzone(c, &y, &rq, &mu, c->dz_intra);
     if ((ret = nv_enc_latent_bands(c, rc + 1, &mu, &sidx, err, errlen)) < 0)
         return ret;
     /* 8: finish every sub-stream. */
@@ -87,4 +88,35 @@ int nv_enc_finish_frame(rc_enc *rc, int n, NeuvcFrameType type, int qp, nvc_fram
         fh->substream_size[i] = size;
     }
     return 0;
+}
+
+void nv_enc_deadzone(nv_intra *c, const nl_tensor *y, const nl_requant *rq, const nl_tensor *mu,
+                     int dz)
+{
+    if (dz <= 0)
+        return;
+    const int ch = y->c;
+    for (int r = 0; r < y->h; r++) {
+        const int32_t *yr = (const int32_t *)y->data + (ptrdiff_t)r * y->stride;
+        const int16_t *mr = (const int16_t *)mu->data + (ptrdiff_t)r * mu->stride;
+        int16_t *qr = (int16_t *)c->yq.data + (ptrdiff_t)r * c->yq.stride;
+        for (int i = 0; i < y->w * ch; i++) {
+            const int k = i % ch;
+            /* |y| < 2^31 and mult < 2^31: the product fits int64; beyond
+             * +-2^56 the latent saturates anyway, so clamp there to keep
+             * the 32x scaling exact and in range. */
+            int64_t p = (int64_t)yr[i] * rq->mult[k];
+            const int64_t lim = (int64_t)1 << 56;
+            p = p > lim ? lim : p < -lim ? -lim : p;
+            const int s = rq->shift[k];
+            /* v32 = round(32 * v): the latent with 5 fractional bits. */
+            const int64_t v32 = s >= 5 ? (s > 5 ? (p + ((int64_t)1 << (s - 6))) >> (s - 5) : p)
+                                       : p * ((int64_t)1 << (5 - s));
+            const int64_t d32 = v32 - 32 * (int64_t)mr[i];
+            const int64_t a = d32 < 0 ? -d32 : d32;
+            int64_t q = (a + 16 - dz) >> 5;
+            int64_t v = mr[i] + (d32 < 0 ? -q : q);
+            qr[i] = (int16_t)(v > NV_LATENT_MAX ? NV_LATENT_MAX : v < -NV_LATENT_MAX ? -NV_LATENT_MAX : v);
+        }
+    }
 }

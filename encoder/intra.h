@@ -25,6 +25,14 @@ int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
  * rc[j] (c->nbands coders), with mu and sidx from the hyper-synthesis. */
 int nv_enc_latent_bands(nv_intra *c, rc_enc *rc, const nl_tensor *mu, const nl_tensor *sidx,
                         char *err, size_t errlen);
+/* Deadzone quantization towards the predicted mean (encoder-only; the
+ * decoder reads whatever yq is coded).  With v = y * mult / 2^shift the
+ * unrounded latent and d = v - mu, c->yq becomes
+ *     mu + sign(d) * floor(|d| + 1/2 - dz / 32)      (clamped to +-4096)
+ * so values within 1/2 + dz/32 of mu cost the mean's (cheapest) symbol.
+ * dz in [0, 16]; 0 leaves the plain rounding of step 2 untouched. */
+void nv_enc_deadzone(nv_intra *c, const nl_tensor *y, const nl_requant *rq, const nl_tensor *mu,
+                     int dz);
 /* Finishes rc[0 .. n-1] and fills fh (type, qp, n sub-streams pointing
  * into the coders' buffers). */
 int nv_enc_finish_frame(rc_enc *rc, int n, NeuvcFrameType type, int qp, nvc_frame_header *fh,

@@ -53,6 +53,10 @@ int neuvc_enc_param_parse(NeuvcEncSettings *s, const char *name, const char *val
         return nv_parse_int(value, 1, NEUVC_MAX_DIM, &s->max_height);
     if (!strcmp(name, "log-level"))
         return nv_parse_int(value, 0, 2, &s->log_level);
+    if (!strcmp(name, "deadzone-intra"))
+        return nv_parse_int(value, 0, 16, &s->deadzone_intra);
+    if (!strcmp(name, "deadzone-inter"))
+        return nv_parse_int(value, 0, 16, &s->deadzone_inter);
     return NEUVC_ERR(ENOENT);
 }
 
@@ -76,6 +80,9 @@ int nv_enc_settings_check(const NeuvcEncSettings *s)
     if (s->bitrate_kbps < 0 || s->vbv_maxrate_kbps < 0 || s->vbv_bufsize_kbit < 0)
         return NEUVC_ERR(EINVAL);
     if (s->intra_refresh < 0 || s->intra_refresh > 1)
+        return NEUVC_ERR(EINVAL);
+    if (s->deadzone_intra < 0 || s->deadzone_intra > 16 || s->deadzone_inter < 0 ||
+        s->deadzone_inter > 16)
         return NEUVC_ERR(EINVAL);
     return 0;
 }

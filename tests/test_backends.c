@@ -76,7 +76,7 @@ static void pack(uint8_t *dst, const NeuvcPicture *p)
             memcpy(dst + W * H + (i - 1) * CW * CH + y * CW, p->data[i] + (ptrdiff_t)y * p->stride[i], CW);
 }
 
-static void encode(stream *s, NeuvcCpu cpu)
+static void encode_dz(stream *s, NeuvcCpu cpu, int dz)
 {
     NeuvcEncSettings es;
     NeuvcEncoder *enc = NULL;
@@ -88,6 +88,7 @@ static void encode(stream *s, NeuvcCpu cpu)
     es.keyint = 4;
     es.cpu = cpu;
     es.log_level = 0;
+    es.deadzone_intra = es.deadzone_inter = dz;
     ck_assert_int_eq(neuvc_enc_open(&enc, &es), 0);
     ck_assert_int_eq(neuvc_enc_get_header(enc, &hdr, &s->header_size), 0);
     ck_assert_uint_le(s->header_size, sizeof(s->header));
@@ -110,6 +111,11 @@ static void encode(stream *s, NeuvcCpu cpu)
         pack(s->recon[k], &rec);
     }
     neuvc_enc_close(&enc);
+}
+
+static void encode(stream *s, NeuvcCpu cpu)
+{
+    encode_dz(s, cpu, 0);
 }
 
 /* Decodes s with cpu and checks every picture against want (packed). */
@@ -196,6 +202,28 @@ START_TEST(all_backends_same_bytes)
 }
 END_TEST
 
+/* The deadzone is an encoder decision: the decoder still reproduces the
+ * reconstruction exactly, and the stream gets smaller. */
+START_TEST(deadzone_exact_and_smaller)
+{
+    stream plain, dz;
+    size_t a = 0, b = 0;
+    memset(&plain, 0, sizeof(plain));
+    memset(&dz, 0, sizeof(dz));
+    load_clip();
+    encode_dz(&plain, NEUVC_CPU_AUTO, 0);
+    encode_dz(&dz, NEUVC_CPU_AUTO, 12);
+    decode_check(&dz, NEUVC_CPU_AUTO, dz.recon, "deadzone 12");
+    for (int k = 0; k < NFRAMES; k++) {
+        a += plain.size[k];
+        b += dz.size[k];
+    }
+    ck_assert_msg(b < a, "deadzone 12 gave %zu bytes, plain rounding %zu", b, a);
+    stream_free(&plain);
+    stream_free(&dz);
+}
+END_TEST
+
 START_TEST(unavailable_backends_refused)
 {
     NeuvcEncSettings es;
@@ -219,6 +247,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, all_backends_same_bytes);
     tcase_add_test(tc, unavailable_backends_refused);
+    tcase_add_test(tc, deadzone_exact_and_smaller);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

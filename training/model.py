@@ -233,14 +233,33 @@ class IntraCodec(nn.Module):
         yq = ste_round(y)
         z = self.hyper_analysis(yq)
         zq = ste_round(z)
-        zn = z + torch.empty_like(z).uniform_(-0.5, 0.5) if noise else zq
         mu, log_sigma = self.hyper_synthesis(zq)
-        yn = y + torch.empty_like(y).uniform_(-0.5, 0.5) if noise else yq
-        bits_y = gaussian_bits(yn, mu, log_sigma)
-        zs = self.z_log_scale[None, :, None, None].expand_as(z)
-        bits_z = gaussian_bits(zn, torch.zeros_like(zn), zs)
+        bits_y, bits_z = latent_bits(y, yq, z, zq, mu, log_sigma, self.z_log_scale, noise)
         x6_hat = self.synthesis(yq * ig)
         return x6_hat, bits_y, bits_z
+
+
+# Rate model used in training: "noise" measures y + U(-1/2, 1/2) against a
+# continuous mean (Balle et al.); "round" measures exactly what the C coder
+# codes: the integer yq - round(mu) against a zero-centred discretized
+# Gaussian (and the integer z), with straight-through gradients.  Noise
+# cannot reward scales near the table minimum for latents that are exactly
+# at the mean, so models trained with it pay a rate floor at low rates;
+# "round" removes that mismatch.
+RATE_MODE = "noise"
+
+
+def latent_bits(y, yq, z, zq, mu, log_sigma, z_log_scale, noise):
+    zs = z_log_scale[None, :, None, None].expand_as(z)
+    if RATE_MODE == "round" or not noise:
+        bits_y = gaussian_bits(yq - ste_round(mu), torch.zeros_like(mu), log_sigma)
+        bits_z = gaussian_bits(zq, torch.zeros_like(zq), zs)
+    else:
+        yn = y + torch.empty_like(y).uniform_(-0.5, 0.5)
+        zn = z + torch.empty_like(z).uniform_(-0.5, 0.5)
+        bits_y = gaussian_bits(yn, mu, log_sigma)
+        bits_z = gaussian_bits(zn, torch.zeros_like(zn), zs)
+    return bits_y, bits_z
 
 
 def gaussian_bits(v, mu, log_sigma):

@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import model as M
-from model import CY, CZ, ResBlock, Unpatch, ste_round, gaussian_bits
+from model import CY, CZ, ResBlock, Unpatch, ste_round, latent_bits
 
 
 class CondResBlock(nn.Module):
@@ -103,15 +103,11 @@ class InterCodec(nn.Module):
         yq = ste_round(y)
         z = self.ha2(F.relu(self.ha1(yq)))
         zq = ste_round(z)
-        zn = z + torch.empty_like(z).uniform_(-0.5, 0.5) if noise else zq
         pf = F.relu(self.p_feat16(pt))
         h = F.relu(self.hs2(F.relu(self.hs1(zq))))
         p = self.hs4(F.relu(self.hs3(torch.cat([h, pf], 1))))
         mu, log_sigma = p[:, :CY], p[:, CY:]
-        yn = y + torch.empty_like(y).uniform_(-0.5, 0.5) if noise else yq
-        bits_y = gaussian_bits(yn, mu, log_sigma)
-        zs = self.z_log_scale[None, :, None, None].expand_as(z)
-        bits_z = gaussian_bits(zn, torch.zeros_like(zn), zs)
+        bits_y, bits_z = latent_bits(y, yq, z, zq, mu, log_sigma, self.z_log_scale, noise)
         s16 = self.s_unpatch16(self.s_rb16(yq * ig))
         a8 = self.s_rb8(s16 + pt, pt)
         x6m = self.s_unpatch8(a8)

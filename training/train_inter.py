@@ -57,10 +57,13 @@ def main():
     ap.add_argument("--qp-min", type=float, default=14)
     ap.add_argument("--qp-max", type=float, default=50)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rate-mode", choices=["noise", "round"], default="round",
+                    help="rate on y + noise, or on the rounded values the coder codes (model.RATE_MODE)")
     ap.add_argument("--seed", type=int, default=2)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    M.RATE_MODE = args.rate_mode
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     intra = M.IntraCodec()
@@ -88,7 +91,8 @@ def main():
     sampler = DS.SeqSampler(DS.load(args.cache), seed=args.seed + int(time.time()) % 1000, crop=args.crop)
     os.makedirs(os.path.dirname(args.state), exist_ok=True)
     logf = open(args.log, "a")
-    meta = {"stage": "inter-float", "intra_step": intra_step, "batch": args.batch, "crop": args.crop}
+    meta = {"stage": "inter-float", "intra_step": intra_step, "batch": args.batch, "crop": args.crop,
+            "rate_mode": args.rate_mode}
 
     stop = {"now": False}
 

@@ -46,10 +46,13 @@ def main():
     ap.add_argument("--qp-min", type=float, default=14)
     ap.add_argument("--qp-max", type=float, default=50)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rate-mode", choices=["noise", "round"], default="round",
+                    help="rate on y + noise, or on the rounded values the coder codes (model.RATE_MODE)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    M.RATE_MODE = args.rate_mode
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     pics = D.load_intra_cache(args.cache)
@@ -118,10 +121,10 @@ def main():
             logf.flush()
             acc = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "n": 0, "t": time.time()}
         if time.time() - last_save > args.save_minutes * 60:
-            save(args.ckpt, net, step, {"stage": "intra-float", "batch": args.batch, "patch": args.patch})
+            save(args.ckpt, net, step, {"stage": "intra-float", "batch": args.batch, "patch": args.patch, "rate_mode": args.rate_mode})
             torch.save({"opt": opt.state_dict(), "step": step}, args.state)
             last_save = time.time()
-    save(args.ckpt, net, step, {"stage": "intra-float", "batch": args.batch, "patch": args.patch})
+    save(args.ckpt, net, step, {"stage": "intra-float", "batch": args.batch, "patch": args.patch, "rate_mode": args.rate_mode})
     torch.save({"opt": opt.state_dict(), "step": step}, args.state)
     print(f"done at step {step}", flush=True)
 

@@ -125,6 +125,8 @@ typedef struct NeuvcEncSettings {
     int intra_refresh;            /* 0 = periodic keyframes (default) */
     int max_width, max_height;    /* limits; default 8192 x 8192 */
     int log_level;                /* 0 quiet, 1 errors (default), 2 info */
+    int deadzone_intra;           /* 0..16: latents within 1/2 + d/32 of the predicted */
+    int deadzone_inter;           /*  mean are coded as the mean (I / P frames); 0 (default) = rounding */
 } NeuvcEncSettings;
 
 typedef struct NeuvcEncoder NeuvcEncoder;
@@ -132,7 +134,8 @@ typedef struct NeuvcEncoder NeuvcEncoder;
 NEUVC_API void neuvc_enc_default_settings(NeuvcEncSettings *s);
 /* Sets one setting by its name, as the CLI and FFmpeg's -neuvc-params do
  * ("qp", "keyint", "threads", "cpu", "model", "bitrate", "vbv-maxrate",
- * "vbv-bufsize", "intra-refresh", "fps", "max-width", "max-height").
+ * "vbv-bufsize", "intra-refresh", "fps", "max-width", "max-height",
+ * "deadzone-intra", "deadzone-inter", "log-level").
  * Returns 0, NEUVC_ERR(ENOENT) for an unknown name, NEUVC_ERR(EINVAL) for a
  * bad value. */
 NEUVC_API int neuvc_enc_param_parse(NeuvcEncSettings *s, const char *name, const char *value);
