@@ -351,3 +351,23 @@ void neuvc_enc_close(NeuvcEncoder **penc)
     free(e);
     *penc = NULL;
 }
+
+int neuvc_enc_get_complexity(NeuvcEncoder *enc, NeuvcComplexity *c)
+{
+    if (!enc || !c)
+        return NEUVC_ERR(EINVAL);
+    const nv_nets *n = &enc->intra.nets;
+    memset(c, 0, sizeof(*c));
+    c->coded_width = enc->intra.wp;
+    c->coded_height = enc->intra.hp;
+    c->intra_dec_macs = nl_graph_exec_macs(n->hyper_synthesis) + nl_graph_exec_macs(n->synthesis);
+    c->intra_enc_macs = c->intra_dec_macs + nl_graph_exec_macs(n->analysis) +
+                        nl_graph_exec_macs(n->hyper_analysis);
+    if (enc->has_inter) {
+        c->inter_dec_macs = nl_graph_exec_macs(n->pred) + nl_graph_exec_macs(n->inter_hyper_synthesis) +
+                            nl_graph_exec_macs(n->inter_synthesis);
+        c->inter_enc_macs = c->inter_dec_macs + nl_graph_exec_macs(n->inter_analysis) +
+                            nl_graph_exec_macs(n->inter_hyper_analysis);
+    }
+    return 0;
+}

@@ -224,6 +224,35 @@ START_TEST(deadzone_exact_and_smaller)
 }
 END_TEST
 
+/* The complexity the encoder reports: executed MACs of each frame type's
+ * networks at the coded size (the network MAC counters), decoder part
+ * inside the encoder part, and within the real-time budget's order. */
+START_TEST(complexity_reported)
+{
+    NeuvcEncSettings es;
+    NeuvcEncoder *enc = NULL;
+    NeuvcComplexity cx;
+    neuvc_enc_default_settings(&es);
+    es.width = W;
+    es.height = H;
+    es.log_level = 0;
+    ck_assert_int_eq(neuvc_enc_open(&enc, &es), 0);
+    ck_assert_int_eq(neuvc_enc_get_complexity(enc, &cx), 0);
+    ck_assert_int_eq(cx.coded_width, 128);
+    ck_assert_int_eq(cx.coded_height, 128);
+    double px = 128.0 * 128.0;
+    ck_assert(cx.intra_dec_macs > 0 && cx.intra_enc_macs > cx.intra_dec_macs);
+    ck_assert(cx.inter_dec_macs > 0 && cx.inter_enc_macs > cx.inter_dec_macs);
+    ck_assert_msg(cx.intra_dec_macs / px < 4000 && cx.inter_dec_macs / px < 4000,
+                  "decoder above 4 kMAC/px: %.0f %.0f", cx.intra_dec_macs / px, cx.inter_dec_macs / px);
+    ck_assert_msg(cx.intra_enc_macs / px < 8000 && cx.inter_enc_macs / px < 8000,
+                  "encoder above 8 kMAC/px: %.0f %.0f", cx.intra_enc_macs / px, cx.inter_enc_macs / px);
+    ck_assert_int_eq(neuvc_enc_get_complexity(NULL, &cx), NEUVC_ERR(EINVAL));
+    ck_assert_int_eq(neuvc_enc_get_complexity(enc, NULL), NEUVC_ERR(EINVAL));
+    neuvc_enc_close(&enc);
+}
+END_TEST
+
 START_TEST(unavailable_backends_refused)
 {
     NeuvcEncSettings es;
@@ -248,6 +277,7 @@ int main(void)
     tcase_add_test(tc, all_backends_same_bytes);
     tcase_add_test(tc, unavailable_backends_refused);
     tcase_add_test(tc, deadzone_exact_and_smaller);
+    tcase_add_test(tc, complexity_reported);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -510,6 +510,22 @@ class RoundTrip(ToolCase):
         self.assertEqual((eerr, derr), (b'', b''), '--quiet printed something')
         self.assertEqual(out, recon)
 
+    def test_stats_complexity_line(self):
+        """--stats adds one line: kMAC per pixel of the coded size, I and P,
+        encoder and decoder, the encoder's above the decoder's."""
+        self.encoded()
+        out = self.path('stats.nvc')
+        rc, _, err = run([ENC, '--stats', '--frames', '1', '-o', out, self.src_path])
+        self.assertEqual(rc, 0, err)
+        lines = err.strip().split('\n')
+        self.assertEqual(len(lines), 2, err)
+        m = re.match(r'complexity at (\d+)x(\d+) \(coded size\): I frames ([\d.]+) kMAC/px to encode, '
+                     r'([\d.]+) to decode; P frames ([\d.]+) to encode, ([\d.]+) to decode$', lines[1])
+        self.assertIsNotNone(m, lines[1])
+        self.assertEqual((int(m.group(1)) % 64, int(m.group(2)) % 64), (0, 0))
+        ie, idec, pe, pd = (float(m.group(k)) for k in range(3, 7))
+        self.assertTrue(0 < idec < ie and 0 < pd < pe, lines[1])
+
     def test_frames_limit(self):
         self.encoded()
         out = self.path('two.nvc')

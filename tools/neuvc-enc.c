@@ -24,7 +24,7 @@
 
 enum {
     OPT_OUTPUT = 1, OPT_INPUT, OPT_FRAMES, OPT_RECON, OPT_PARAMS, OPT_QUIET,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_VERSION, OPT_HELP,
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_STATS, OPT_VERSION, OPT_HELP,
 };
 
 
@@ -60,6 +60,7 @@ static const cli_opt enc_opts[] = {
     { "deadzone-inter", 0, "N", CLI_LIB, "0..16", "P frames: the same", &g_defaults.deadzone_inter },
     { "params", 0, "K=V:K=V", OPT_PARAMS, NULL, "set the options above by name (qp=30:keyint=64)", NULL },
     { "quiet", 0, NULL, OPT_QUIET, NULL, "no progress and no summary line (errors still show)", NULL },
+    { "stats", 0, NULL, OPT_STATS, NULL, "also print the networks' kMAC per pixel (encoder and decoder)", NULL },
     { "progress", 0, NULL, OPT_PROGRESS, NULL, "show the progress line even when stderr is no terminal", NULL },
     { "no-progress", 0, NULL, OPT_NO_PROGRESS, NULL, "never show the progress line", NULL },
     { "version", 'V', NULL, OPT_VERSION, NULL, "print the version and exit", NULL },
@@ -73,6 +74,7 @@ typedef struct enc_ctx {
     const char *in_path, *out_path, *recon_path;
     int max_frames;               /* 0: all */
     int quiet;
+    int stats;                    /* --stats: print the complexity line */
     int progress;                 /* -1: when stderr is a terminal, 0 off, 1 on */
     cli_params params;            /* --params values: s.model_path may point here */
 
@@ -154,6 +156,7 @@ static int parse_args(enc_ctx *c, int argc, char **argv)
                 return -1;
             break;
         case OPT_QUIET: c->quiet = 1; break;
+        case OPT_STATS: c->stats = 1; break;
         case OPT_PROGRESS: c->progress = 1; break;
         case OPT_NO_PROGRESS: c->progress = 0; break;
         case OPT_VERSION:
@@ -395,6 +398,19 @@ static void print_summary(const enc_ctx *c)
             kbit_per_s(c, c->frames), psnr);
 }
 
+/* --stats: network multiply-accumulates per pixel of the coded size. */
+static void print_complexity(const enc_ctx *c)
+{
+    NeuvcComplexity cx;
+    if (neuvc_enc_get_complexity(c->enc, &cx) < 0)
+        return;
+    double px = (double)cx.coded_width * cx.coded_height;
+    fprintf(stderr, "complexity at %dx%d (coded size): I frames %.2f kMAC/px to encode, %.2f to decode; "
+            "P frames %.2f to encode, %.2f to decode\n", cx.coded_width, cx.coded_height,
+            cx.intra_enc_macs / px / 1e3, cx.intra_dec_macs / px / 1e3, cx.inter_enc_macs / px / 1e3,
+            cx.inter_dec_macs / px / 1e3);
+}
+
 static int encode_all(enc_ctx *c)
 {
     for (;;) {
@@ -481,6 +497,8 @@ fail:
         rc = CLI_EXIT_FAIL;
     if (rc == CLI_EXIT_OK && !c.quiet && c.enc)
         print_summary(&c);
+    if (rc == CLI_EXIT_OK && c.stats && c.enc)
+        print_complexity(&c);
     neuvc_enc_close(&c.enc);
     y4m_reader_close(&c.yr);
     if (c.in && c.in != stdin)

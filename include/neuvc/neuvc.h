@@ -155,6 +155,16 @@ NEUVC_API int neuvc_enc_receive_packet(NeuvcEncoder *enc, NeuvcPacket *pkt);
 NEUVC_API int neuvc_enc_get_recon(NeuvcEncoder *enc, NeuvcPicture *pic);
 /* The next picture sent is coded as an intra frame. */
 NEUVC_API int neuvc_enc_force_keyframe(NeuvcEncoder *enc);
+/* Network complexity of this encoder at its coded size (width and height
+ * rounded up to multiples of 64): multiply-accumulates of one frame's
+ * networks, for the encoder (its reconstruction pass included) and for a
+ * decoder, for I and P frames (P: 0 when the model has no inter part). */
+typedef struct NeuvcComplexity {
+    int coded_width, coded_height;
+    uint64_t intra_enc_macs, intra_dec_macs;
+    uint64_t inter_enc_macs, inter_dec_macs;
+} NeuvcComplexity;
+NEUVC_API int neuvc_enc_get_complexity(NeuvcEncoder *enc, NeuvcComplexity *c);
 /* Changes the bitrate target between frames (rate control only). */
 NEUVC_API int neuvc_enc_set_bitrate(NeuvcEncoder *enc, int bitrate_kbps);
 NEUVC_API void neuvc_enc_close(NeuvcEncoder **enc);
