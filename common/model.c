@@ -3,6 +3,7 @@
  * graphs (common/model.h).
  */
 #include "common/model.h"
+#include "common/errmsg.h"
 #include "netlib/dsp.h"
 
 #include <stdarg.h>
@@ -16,18 +17,6 @@
 /* The built-in model (build/gen/model_default.c, 64-byte aligned). */
 extern const unsigned char nv_default_model[];
 extern const size_t nv_default_model_size;
-
-__attribute__((format(printf, 4, 5)))
-static int model_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static const char *type_name(nl_type t)
 {
@@ -50,21 +39,21 @@ static int graph_get(const nv_model *m, const char *src, const char *name, const
 {
     const nl_graph *g = nvm_find_graph(m->nvm, name);
     if (!g)
-        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "%s: no graph '%s'", src, name);
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "%s: no graph '%s'", src, name);
     if (g->n_inputs != (uint32_t)n_in || g->n_outputs != (uint32_t)n_out)
-        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "%s: graph '%s' has %u inputs and %u outputs, expected %d and %d", src,
                           name, (unsigned)g->n_inputs, (unsigned)g->n_outputs, n_in, n_out);
     for (int i = 0; i < n_in; i++)
         if (g->inputs[i].type != (uint32_t)in[i].type || g->inputs[i].c != (uint32_t)in[i].c)
-            return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                               "%s: graph '%s' input %d must be %s x %d", src, name, i,
                               type_name(in[i].type), in[i].c);
     for (int i = 0; i < n_out; i++) {
         const nl_graph_slot *s = &g->slots[g->outputs[i]];
         if (s->type != outs[i].type || (outs[i].c && s->c != outs[i].c) || s->c < 1 ||
             s->c > NV_CHANNELS_LIMIT)
-            return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                               "%s: graph '%s' output %d is %s x %d, expected %s x %d", src, name,
                               i, type_name(s->type), s->c, type_name(outs[i].type), outs[i].c);
     }
@@ -90,7 +79,7 @@ static int sidx_range_check(const nv_model *m, const nl_graph *g, const char *sr
         }
     }
     if (lo < 0 || hi > m->nscales - 1)
-        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "%s: sidx of '%s' is not clamped to 0..%d", src, g->name,
                           m->nscales - 1);
     return 0;
@@ -102,7 +91,7 @@ static int param_get(const nv_model *m, const char *src, const char *name, int64
     int64_t v;
     int ret = nvm_get_param(m->nvm, name, 1, hi, &v);
     if (ret < 0)
-        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "%s: parameter '%s' %s (1..%lld)", src, name,
                           ret == NEUVC_ERR(ENOENT) ? "missing" : "out of range", (long long)hi);
     *out = (int)v;
@@ -116,7 +105,7 @@ static int gains_get(nv_model *m, const char *src, const char *mname, const char
     const nvm_tensor *tm = nvm_find_tensor(m->nvm, mname, NVM_S32, 2, NV_QP_COUNT, m->cy);
     const nvm_tensor *ts = nvm_find_tensor(m->nvm, sname, NVM_U8, 2, NV_QP_COUNT, m->cy);
     if (!tm || !ts)
-        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "%s: tensors '%s' s32 and '%s' u8 [%d][%d] required", src, mname, sname,
                           NV_QP_COUNT, m->cy);
     *mult = tm->data;
@@ -125,7 +114,7 @@ static int gains_get(nv_model *m, const char *src, const char *mname, const char
         nl_requant rq = { NULL, *mult + (size_t)qp * m->cy, *shift + (size_t)qp * m->cy,
                           -NV_LATENT_MAX, NV_LATENT_MAX };
         if (nl_requant_check(&rq, m->cy, NL_S16) < 0)
-            return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                               "%s: '%s' / '%s' row %d is not a valid requantization", src,
                               mname, sname, qp);
     }
@@ -143,7 +132,7 @@ static int tables_get(nv_model *m, const char *src, const char *prefix, int rows
     const nvm_tensor *tk = nvm_find_tensor(m->nvm, n_k, NVM_U8, 1, rows);
     const nvm_tensor *tb = nvm_find_tensor(m->nvm, n_b, NVM_U8, 1, rows);
     if (!tc || !tk || !tb)
-        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "%s: tensors '%s' u16 [%d][%d], '%s' and '%s' u8 [%d] required", src,
                           n_cdf, rows, NV_CDF_WIDTH, n_k, n_b, rows);
     t->cdf = tc->data;
@@ -154,7 +143,7 @@ static int tables_get(nv_model *m, const char *src, const char *prefix, int rows
     char msg[NV_ERRMSG_SIZE];
     int ret = nv_latent_tables_check(t, b_max, prefix, msg, sizeof(msg));
     if (ret < 0)
-        return model_fail(err, errlen, ret, "%s: %s", src, msg);
+        return nv_fail(err, errlen, ret, "%s: %s", src, msg);
     return 0;
 }
 
@@ -199,7 +188,7 @@ static int model_check_inter(nv_model *m, const char *src, char *err, size_t err
     if (ret == NEUVC_ERR(ENOENT) || (ret == 0 && v == 0))
         return 0;
     if (ret < 0)
-        return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "%s: parameter 'inter' out of range (0..1)", src);
     /* inter.pred fixes cpt and cpf; the others must take the same. */
     const io_spec x6 = { NL_U8, NV_X6_CHANNELS }, y = { NL_S32, m->cy }, yq = { NL_S16, m->cy };
@@ -245,7 +234,7 @@ int nv_model_open(nv_model **pm, const char *path, char *err, size_t errlen)
     const char *src = path ? path : "built-in model";
     m = calloc(1, sizeof(*m));
     if (!m) {
-        ret = model_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto fail;
     }
     msg[0] = '\0';
@@ -255,7 +244,7 @@ int nv_model_open(nv_model **pm, const char *path, char *err, size_t errlen)
         ret = nvm_load_mem(&m->nvm, nv_default_model, nv_default_model_size,
                            NVM_DEFAULT_MAX_PAYLOAD, NVM_LOAD_BORROW, msg, sizeof(msg));
     if (ret < 0) {
-        model_fail(err, errlen, ret, "model '%s': %s", src, msg);
+        nv_fail(err, errlen, ret, "model '%s': %s", src, msg);
         goto fail;
     }
     if ((ret = model_check(m, src, err, errlen)) < 0 ||
@@ -306,15 +295,15 @@ static int net_open(nl_graph_exec **ex, const nl_graph *g, const nl_dsp *dsp, co
 {
     int ret = nl_graph_exec_new_dsp(ex, g, dsp);
     if (ret < 0)
-        return model_fail(err, errlen, ret, "graph '%s': cannot create an executor", g->name);
+        return nv_fail(err, errlen, ret, "graph '%s': cannot create an executor", g->name);
     ret = nl_graph_prepare(*ex, in_h, in_w);
     if (ret < 0)
-        return model_fail(err, errlen, ret, "graph '%s' at %dx%d: %s", g->name, in_w[0],
+        return nv_fail(err, errlen, ret, "graph '%s' at %dx%d: %s", g->name, in_w[0],
                           in_h[0], nl_graph_exec_error(*ex));
     for (uint32_t i = 0; i < g->n_outputs; i++) {
         const nl_tensor *o = nl_graph_output(*ex, i);
         if (o->h != out_h[i] || o->w != out_w[i])
-            return model_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                               "graph '%s' maps %dx%d to %dx%d (output %u), expected %dx%d",
                               g->name, in_w[0], in_h[0], o->w, o->h, (unsigned)i, out_w[i],
                               out_h[i]);
@@ -334,7 +323,7 @@ int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, con
     const int zh = hp / NV_HYPER_STRIDE, zw = wp / NV_HYPER_STRIDE;
     if (wp < NV_HYPER_STRIDE || hp < NV_HYPER_STRIDE || wp % NV_HYPER_STRIDE ||
         hp % NV_HYPER_STRIDE) {
-        ret = model_fail(err, errlen, NEUVC_ERR(EINVAL), "coded size %dx%d", wp, hp);
+        ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "coded size %dx%d", wp, hp);
         goto fail;
     }
     const int x_h[3] = { xh, xh, th }, x_w[3] = { xw, xw, tw };      /* x6, p6, pt */

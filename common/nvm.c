@@ -4,6 +4,7 @@
  * from the NVM_OFF_* and NVM_*_REC constants of common/nvm.h.
  */
 #include "common/nvm.h"
+#include "common/errmsg.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -51,18 +52,6 @@ static const uint8_t *cursor_take(nvm_cursor *c, size_t n)
     const uint8_t *r = c->p + c->pos;
     c->pos += n;
     return r;
-}
-
-__attribute__((format(printf, 4, 5)))
-static int nvm_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }
 
 static int host_is_little_endian(void)
@@ -137,21 +126,21 @@ static int header_check(const uint8_t *hdr, size_t max_payload, char id[NVM_NAME
                         uint64_t *payload_size, char *err, size_t errlen)
 {
     if (memcmp(hdr, NVM_MAGIC, 4) != 0)
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "not an .nvm file (bad magic)");
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "not an .nvm file (bad magic)");
     uint32_t version = bytes_load_u32le(hdr + NVM_OFF_VERSION);
     if (version != NVM_VERSION)
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                         "unsupported .nvm version %u (this reader knows %d)",
                         (unsigned)version, NVM_VERSION);
     if (!name_field_read(hdr + NVM_OFF_ID, id))
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "invalid model id field");
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "invalid model id field");
     uint64_t size = bytes_load_u64le(hdr + NVM_OFF_PAYLOAD_SIZE);
     if (size > max_payload || size > SIZE_MAX - NVM_HEADER_SIZE)
-        return nvm_fail(err, errlen, NEUVC_ERR(ERANGE),
+        return nv_fail(err, errlen, NEUVC_ERR(ERANGE),
                         "payload of %llu bytes exceeds the limit of %zu",
                         (unsigned long long)size, max_payload);
     if (size < NVM_COUNTS_SIZE)
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                         "payload of %llu bytes is too small", (unsigned long long)size);
     *payload_size = size;
     return 0;
@@ -161,13 +150,13 @@ static int params_read(nvm_model *m, nvm_cursor *c, char *err, size_t errlen)
 {
     const uint8_t *p = cursor_take(c, (size_t)m->n_params * NVM_PARAM_REC);
     if (!p)
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "param table beyond the payload");
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "param table beyond the payload");
     m->params = calloc(m->n_params ? m->n_params : 1, sizeof(*m->params));
     if (!m->params)
         return NEUVC_ERR(ENOMEM);
     for (uint32_t i = 0; i < m->n_params; i++, p += NVM_PARAM_REC) {
         if (!name_field_read(p, m->params[i].name))
-            return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "param %u: invalid name", (unsigned)i);
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "param %u: invalid name", (unsigned)i);
         m->params[i].value = bytes_load_i64le(p + NVM_NAME_FIELD);
     }
     return 0;
@@ -178,31 +167,31 @@ static int tensors_read(nvm_model *m, nvm_cursor *c, uint64_t *offs, char *err, 
 {
     const uint8_t *p = cursor_take(c, (size_t)m->n_tensors * NVM_TENSOR_REC);
     if (!p)
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor table beyond the payload");
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor table beyond the payload");
     for (uint32_t i = 0; i < m->n_tensors; i++, p += NVM_TENSOR_REC) {
         nvm_tensor *t = &m->tensors[i];
         if (!name_field_read(p, t->name))
-            return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor %u: invalid name", (unsigned)i);
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor %u: invalid name", (unsigned)i);
         unsigned dtype = p[64], ndim = p[65];
         if (dtype >= NVM_NDTYPES)
-            return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor '%s': unknown dtype %u",
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor '%s': unknown dtype %u",
                             t->name, dtype);
         if (ndim < 1 || ndim > NVM_MAX_NDIM)
-            return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor '%s': ndim %u (1..%d)",
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor '%s': ndim %u (1..%d)",
                             t->name, ndim, NVM_MAX_NDIM);
         if (bytes_load_u16le(p + 66) != 0 || bytes_load_u32le(p + 84) != 0)
-            return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor '%s': reserved field not 0",
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "tensor '%s': reserved field not 0",
                             t->name);
         t->dtype = (nvm_dtype)dtype;
         t->ndim = (int)ndim;
         for (unsigned d = 0; d < NVM_MAX_NDIM; d++) {
             uint32_t v = bytes_load_u32le(p + 68 + 4 * d);
             if (d < ndim && (v < 1 || v > (uint32_t)INT32_MAX))
-                return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                                 "tensor '%s': dimension %u is %lu (1..%ld)", t->name, d,
                                 (unsigned long)v, (long)INT32_MAX);
             if (d >= ndim && v != 0)
-                return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                                 "tensor '%s': unused dimension %u not 0", t->name, d);
             t->dims[d] = d < ndim ? (int)v : 1;
         }
@@ -215,17 +204,17 @@ static int graph_read(nl_graph *g, uint32_t gi, nvm_cursor *c, char *err, size_t
 {
     const uint8_t *h = cursor_take(c, NVM_GRAPH_HDR);
     if (!h)
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "graph %u: beyond the payload",
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "graph %u: beyond the payload",
                         (unsigned)gi);
     if (!name_field_read(h, g->name))
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "graph %u: invalid name", (unsigned)gi);
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "graph %u: invalid name", (unsigned)gi);
     g->n_slots = bytes_load_u32le(h + 64);
     g->n_inputs = bytes_load_u32le(h + 68);
     g->n_outputs = bytes_load_u32le(h + 72);
     g->n_ops = bytes_load_u32le(h + 76);
     if (g->n_inputs < 1 || g->n_inputs > NL_GRAPH_MAX_IO || g->n_outputs < 1 ||
         g->n_outputs > NL_GRAPH_MAX_IO || g->n_ops < 1 || g->n_ops > NL_GRAPH_MAX_OPS)
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                         "graph '%s': %u inputs, %u outputs, %u ops (limits 1..%d, 1..%d, 1..%d)",
                         g->name, (unsigned)g->n_inputs, (unsigned)g->n_outputs,
                         (unsigned)g->n_ops, NL_GRAPH_MAX_IO, NL_GRAPH_MAX_IO, NL_GRAPH_MAX_OPS);
@@ -234,7 +223,7 @@ static int graph_read(nl_graph *g, uint32_t gi, nvm_cursor *c, char *err, size_t
                    (size_t)g->n_ops * NVM_OP_REC;
     const uint8_t *p = cursor_take(c, bytes);
     if (!p)
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "graph '%s': beyond the payload",
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "graph '%s': beyond the payload",
                         g->name);
     g->inputs = calloc(g->n_inputs, sizeof(*g->inputs));
     g->outputs = calloc(g->n_outputs, sizeof(*g->outputs));
@@ -271,15 +260,15 @@ static int data_read(nvm_model *m, nvm_cursor *c, const uint64_t *offs, char *er
         nvm_tensor *t = &m->tensors[i];
         size_t start = (pos + NVM_ALIGN - 1) / NVM_ALIGN * NVM_ALIGN;
         if (offs[i] != start)
-            return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                             "tensor '%s': data offset %llu, expected %zu", t->name,
                             (unsigned long long)offs[i], start);
         if (start > c->size)
-            return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                             "tensor '%s': data beyond the payload", t->name);
         for (size_t k = pos; k < start; k++)
             if (c->p[k] != 0)
-                return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                                 "tensor '%s': padding byte not 0", t->name);
         /* count <= limit after each step, so count * esize <= bytes left. */
         size_t esize = nvm_dtype_size(t->dtype);
@@ -287,7 +276,7 @@ static int data_read(nvm_model *m, nvm_cursor *c, const uint64_t *offs, char *er
         size_t count = 1;
         for (int d = 0; d < t->ndim; d++) {
             if ((size_t)t->dims[d] > limit / count)
-                return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                                 "tensor '%s': data beyond the payload", t->name);
             count *= (size_t)t->dims[d];
         }
@@ -297,7 +286,7 @@ static int data_read(nvm_model *m, nvm_cursor *c, const uint64_t *offs, char *er
         pos = start + t->size;
     }
     if (pos != c->size)
-        return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "%zu unused bytes at the payload end",
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "%zu unused bytes at the payload end",
                         c->size - pos);
     return 0;
 }
@@ -322,7 +311,7 @@ static int index_build(nvm_name_ref **out, const char *base, size_t stride, uint
     qsort(idx, n, sizeof(*idx), name_ref_cmp);
     for (uint32_t i = 1; i < n; i++)
         if (strcmp(idx[i - 1].name, idx[i].name) == 0)
-            return nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "duplicate %s name '%s'", kind,
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "duplicate %s name '%s'", kind,
                             idx[i].name);
     return 0;
 }
@@ -341,7 +330,7 @@ static int payload_parse(nvm_model *m, uint64_t payload_size, char *err, size_t 
     uint64_t *offs = NULL;
     int ret;
     if (m->file_size - NVM_HEADER_SIZE != payload_size) {
-        ret = nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                        "file has %zu bytes, header declares %llu", m->file_size,
                        (unsigned long long)(payload_size + NVM_HEADER_SIZE));
         goto fail;
@@ -351,7 +340,7 @@ static int payload_parse(nvm_model *m, uint64_t payload_size, char *err, size_t 
     uint8_t digest[NEUVC_SHA256_SIZE];
     neuvc_sha256(c.p, c.size, digest);
     if (memcmp(digest, m->sha256, NEUVC_SHA256_SIZE) != 0) {
-        ret = nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "payload SHA-256 mismatch (corrupt file)");
+        ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "payload SHA-256 mismatch (corrupt file)");
         goto fail;
     }
     const uint8_t *counts = cursor_take(&c, NVM_COUNTS_SIZE);
@@ -360,7 +349,7 @@ static int payload_parse(nvm_model *m, uint64_t payload_size, char *err, size_t 
     m->n_graphs = bytes_load_u32le(counts + 8);
     if (m->n_params > NVM_MAX_ITEMS || m->n_tensors > NVM_MAX_ITEMS || m->n_graphs > NVM_MAX_ITEMS ||
         bytes_load_u32le(counts + 12) != 0) {
-        ret = nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                        "bad counts: %u params, %u tensors, %u graphs (limit %d each; reserved 0)",
                        (unsigned)m->n_params, (unsigned)m->n_tensors, (unsigned)m->n_graphs,
                        NVM_MAX_ITEMS);
@@ -379,7 +368,7 @@ static int payload_parse(nvm_model *m, uint64_t payload_size, char *err, size_t 
         goto fail;
     /* A graph takes at least NVM_GRAPH_HDR bytes: check before allocating. */
     if ((uint64_t)m->n_graphs * NVM_GRAPH_HDR > c.size - c.pos) {
-        ret = nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "graph table beyond the payload");
+        ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "graph table beyond the payload");
         goto fail;
     }
     m->graphs = calloc(m->n_graphs ? m->n_graphs : 1, sizeof(*m->graphs));
@@ -424,7 +413,7 @@ static int model_from_image(nvm_model **out, const uint8_t *file, size_t size, u
     m->file_size = size;
     uint64_t payload_size = 0;
     if (size < NVM_HEADER_SIZE) {
-        ret = nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "truncated header (%zu of %d bytes)",
+        ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "truncated header (%zu of %d bytes)",
                        size, NVM_HEADER_SIZE);
         goto fail;
     }
@@ -450,12 +439,12 @@ int nvm_load_mem(nvm_model **out, const void *buf, size_t size, size_t max_paylo
     if (!buf && size > 0)
         return NEUVC_ERR(EINVAL);
     if (!host_is_little_endian())
-        return nvm_fail(err, errlen, NEUVC_ERR(ENOSYS), ".nvm needs a little-endian host");
+        return nv_fail(err, errlen, NEUVC_ERR(ENOSYS), ".nvm needs a little-endian host");
     if ((flags & NVM_LOAD_BORROW) && (uintptr_t)buf % NVM_ALIGN == 0)
         return model_from_image(out, buf, size, NULL, max_payload, err, errlen);
     /* Bound the copy by the limit before allocating it. */
     if (size > NVM_HEADER_SIZE && size - NVM_HEADER_SIZE > max_payload)
-        return nvm_fail(err, errlen, NEUVC_ERR(ERANGE), "model of %zu bytes exceeds the limit of %zu",
+        return nv_fail(err, errlen, NEUVC_ERR(ERANGE), "model of %zu bytes exceeds the limit of %zu",
                         size, max_payload);
     uint8_t *copy = alloc_aligned(size);
     if (!copy)
@@ -480,16 +469,16 @@ int nvm_load_file(nvm_model **out, const char *path, size_t max_payload, char *e
         return NEUVC_ERR(EINVAL);
     *out = NULL;
     if (!host_is_little_endian())
-        return nvm_fail(err, errlen, NEUVC_ERR(ENOSYS), ".nvm needs a little-endian host");
+        return nv_fail(err, errlen, NEUVC_ERR(ENOSYS), ".nvm needs a little-endian host");
     f = fopen(path, "rb");
     if (!f) {
-        ret = nvm_fail(err, errlen, NEUVC_ERR(ENOENT), "cannot open '%s': %s", path, strerror(errno));
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOENT), "cannot open '%s': %s", path, strerror(errno));
         goto fail;
     }
     size_t got = fread(hdr, 1, sizeof(hdr), f);
     if (got < sizeof(hdr)) {
-        ret = ferror(f) ? nvm_fail(err, errlen, NEUVC_ERR(EIO), "'%s': read error", path)
-                        : nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        ret = ferror(f) ? nv_fail(err, errlen, NEUVC_ERR(EIO), "'%s': read error", path)
+                        : nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                                    "'%s': truncated header (%zu of %d bytes)", path, got,
                                    NVM_HEADER_SIZE);
         goto fail;
@@ -499,7 +488,7 @@ int nvm_load_file(nvm_model **out, const char *path, size_t max_payload, char *e
     size_t total = NVM_HEADER_SIZE + (size_t)payload_size;
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size != total) {
-        ret = nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "'%s': file has %llu bytes, header declares %zu",
+        ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "'%s': file has %llu bytes, header declares %zu",
                        path, (unsigned long long)st.st_size, total);
         goto fail;
     }
@@ -511,12 +500,12 @@ int nvm_load_file(nvm_model **out, const char *path, size_t max_payload, char *e
     memcpy(buf, hdr, NVM_HEADER_SIZE);
     got = fread(buf + NVM_HEADER_SIZE, 1, (size_t)payload_size, f);
     if (got != payload_size) {
-        ret = ferror(f) ? nvm_fail(err, errlen, NEUVC_ERR(EIO), "'%s': read error", path)
-                        : nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "'%s': truncated payload", path);
+        ret = ferror(f) ? nv_fail(err, errlen, NEUVC_ERR(EIO), "'%s': read error", path)
+                        : nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "'%s': truncated payload", path);
         goto fail;
     }
     if (fgetc(f) != EOF) {
-        ret = nvm_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "'%s': bytes after the payload", path);
+        ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "'%s': bytes after the payload", path);
         goto fail;
     }
     fclose(f);

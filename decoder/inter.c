@@ -2,6 +2,7 @@
  * Inter frames, decoder half (decoder/inter.h).
  */
 #include "decoder/inter.h"
+#include "common/errmsg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,28 +13,16 @@
 #include "entropy/mv.h"
 #include "entropy/rangecoder.h"
 
-__attribute__((format(printf, 4, 5)))
-static int inter_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 int nv_inter_open(nv_inter *p, nv_intra *c, char *err, size_t errlen)
 {
     int ret;
     memset(p, 0, sizeof(*p));
     if (!c->m || !c->m->has_inter || !c->nets.pred) {
-        ret = inter_fail(err, errlen, NEUVC_ERR(EINVAL), "the model has no inter part");
+        ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "the model has no inter part");
         goto fail;
     }
     if (c->h > NV_INTER_MAX_HEIGHT) {
-        ret = inter_fail(err, errlen, NEUVC_ERR(ERANGE),
+        ret = nv_fail(err, errlen, NEUVC_ERR(ERANGE),
                          "height %d above the %d a P frame's sub-streams can cover", c->h,
                          NV_INTER_MAX_HEIGHT);
         goto fail;
@@ -45,7 +34,7 @@ int nv_inter_open(nv_inter *p, nv_intra *c, char *err, size_t errlen)
     p->mvs = calloc((size_t)p->wb * (size_t)p->hb, sizeof(*p->mvs));
     p->p6_mem = malloc((size_t)c->wp * (size_t)c->hp / 4 * NV_X6_CHANNELS);
     if (!p->mvs || !p->p6_mem || nv_picture_alloc(&p->pred, c->wp, c->hp) < 0) {
-        ret = inter_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory for %dx%d P frames",
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory for %dx%d P frames",
                          c->w, c->h);
         goto fail;
     }
@@ -113,29 +102,29 @@ int nv_inter_decode(nv_inter *p, const nvc_frame_header *fh, char *err, size_t e
     int ret;
 
     if (fh->type != NEUVC_FRAME_P || fh->qp < 0 || fh->qp >= NV_QP_COUNT)
-        return inter_fail(err, errlen, NEUVC_ERR(EINVAL), "not a P frame");
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "not a P frame");
     if (fh->num_substreams != 2 + c->nbands)
-        return inter_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "P frame of %d sub-streams, %d expected for height %d",
                           fh->num_substreams, 2 + c->nbands, c->h);
     /* Sub-stream 0: the field (every vector in range, or an error). */
     ret = nv_mv_read_substream(fh->substream[0], fh->substream_size[0], p->mvs, p->wb, p->wb,
                                p->hb);
     if (ret < 0)
-        return inter_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "corrupt or truncated vector sub-stream (%zu bytes)",
                           fh->substream_size[0]);
     if ((ret = nv_inter_predict(p)) < 0)
-        return inter_fail(err, errlen, ret, "inter prediction failed");
+        return nv_fail(err, errlen, ret, "inter prediction failed");
     /* Sub-stream 1: z; sub-streams 2..: the bands of yq. */
     if ((ret = nv_dec_latent_z(c, fh->substream[1], fh->substream_size[1], &c->m->inter.z_tab,
                                err, errlen)) < 0)
         return ret;
     if ((ret = nv_inter_hyper(p, &c->z, &mu, &sidx)) < 0)
-        return inter_fail(err, errlen, ret, "inter hyper-synthesis failed");
+        return nv_fail(err, errlen, ret, "inter hyper-synthesis failed");
     if ((ret = nv_dec_latent_bands(c, fh, 2, &mu, &sidx, err, errlen)) < 0)
         return ret;
     if ((ret = nv_inter_reconstruct(p, fh->qp)) < 0)
-        return inter_fail(err, errlen, ret, "inter synthesis failed");
+        return nv_fail(err, errlen, ret, "inter synthesis failed");
     return 0;
 }

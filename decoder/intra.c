@@ -2,6 +2,7 @@
  * Intra frames, decoder half (decoder/intra.h).
  */
 #include "decoder/intra.h"
+#include "common/errmsg.h"
 #include "common/params.h"
 #include "netlib/dsp.h"
 
@@ -12,18 +13,6 @@
 
 #include "entropy/latent.h"
 #include "entropy/rangecoder.h"
-
-__attribute__((format(printf, 4, 5)))
-static int intra_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* An owned s16 tensor of h x w x ch. */
 static int tensor_alloc(nl_tensor *t, int h, int w, int ch)
@@ -47,7 +36,7 @@ int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int
     int ret;
     memset(c, 0, sizeof(*c));
     if (w < 1 || w > NVC_DIM_MAX || h < 1 || h > NV_INTRA_MAX_HEIGHT) {
-        ret = intra_fail(err, errlen, NEUVC_ERR(ERANGE),
+        ret = nv_fail(err, errlen, NEUVC_ERR(ERANGE),
                          "picture size %dx%d outside 1..%d x 1..%d", w, h, NVC_DIM_MAX,
                          NV_INTRA_MAX_HEIGHT);
         goto fail;
@@ -62,7 +51,7 @@ int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int
     const nl_dsp *dsp = nl_dsp_default();       /* auto: NEUVC_CPU in the environment, else the best */
     if (cpu != NEUVC_CPU_AUTO) {
         if (nl_dsp_init_cpu(&table, cpu) < 0) {
-            ret = intra_fail(err, errlen, NEUVC_ERR(ENOSYS),
+            ret = nv_fail(err, errlen, NEUVC_ERR(ENOSYS),
                              "cpu backend '%s' is not available on this CPU or in this build",
                              nv_cpu_name((NeuvcCpu)cpu));
             goto fail;
@@ -76,7 +65,7 @@ int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int
         (ret = tensor_alloc(&c->z, c->hp / NV_HYPER_STRIDE, c->wp / NV_HYPER_STRIDE,
                             m->cz)) < 0 ||
         (ret = nv_picture_alloc(&c->recon, c->wp, c->hp)) < 0) {
-        intra_fail(err, errlen, ret, "out of memory for %dx%d pictures", w, h);
+        nv_fail(err, errlen, ret, "out of memory for %dx%d pictures", w, h);
         goto fail;
     }
     return 0;
@@ -126,20 +115,20 @@ int nv_intra_decode(nv_intra *c, const nvc_frame_header *fh, char *err, size_t e
     int ret;
 
     if (fh->type != NEUVC_FRAME_I || fh->qp < 0 || fh->qp >= NV_QP_COUNT)
-        return intra_fail(err, errlen, NEUVC_ERR(EINVAL), "not an intra frame");
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "not an intra frame");
     if (fh->num_substreams != 1 + c->nbands)
-        return intra_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "intra frame of %d sub-streams, %d expected for height %d",
                           fh->num_substreams, 1 + c->nbands, c->h);
     if ((ret = nv_dec_latent_z(c, fh->substream[0], fh->substream_size[0], &c->m->z_tab, err,
                                errlen)) < 0)
         return ret;
     if ((ret = nv_intra_hyper(c, &c->z, &mu, &sidx)) < 0)
-        return intra_fail(err, errlen, ret, "hyper-synthesis failed");
+        return nv_fail(err, errlen, ret, "hyper-synthesis failed");
     if ((ret = nv_dec_latent_bands(c, fh, 1, &mu, &sidx, err, errlen)) < 0)
         return ret;
     if ((ret = nv_intra_reconstruct(c, fh->qp)) < 0)
-        return intra_fail(err, errlen, ret, "synthesis failed");
+        return nv_fail(err, errlen, ret, "synthesis failed");
     return 0;
 }
 
@@ -152,7 +141,7 @@ int nv_dec_latent_z(nv_intra *c, const uint8_t *buf, size_t size, const nv_laten
     if (ret == 0)
         ret = rc_dec_finish(&d);
     if (ret < 0)
-        return intra_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "corrupt or truncated hyper-latent sub-stream (%zu bytes)", size);
     return 0;
 }
@@ -169,7 +158,7 @@ int nv_dec_latent_bands(nv_intra *c, const nvc_frame_header *fh, int first, cons
         if (ret == 0)
             ret = rc_dec_finish(&d);
         if (ret < 0)
-            return intra_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                               "corrupt or truncated latent band %d (%zu bytes)", j,
                               fh->substream_size[first + j]);
     }

@@ -2,6 +2,7 @@
  * Inter frames, encoder half (encoder/inter.h).
  */
 #include "encoder/inter.h"
+#include "common/errmsg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,18 +11,6 @@
 #include "encoder/intra.h"
 #include "entropy/latent.h"
 #include "entropy/mv.h"
-
-__attribute__((format(printf, 4, 5)))
-static int enc_inter_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* Motion decisions: the rate weight nv_me_lambda_q8(qp) times
  * NV_INTER_LAMBDA_MULT, and no preference margin (step 4 of encoder/me.h
@@ -62,37 +51,37 @@ int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_ten
     ret = nv_me_search(p->mvs, p->wb, src->data[0], src->stride[0], c->recon.data[0],
                        c->recon.stride[0], c->wp, c->hp, prev, p->wb, me, NULL);
     if (ret < 0)
-        return enc_inter_fail(err, errlen, ret, "motion search: invalid parameters");
+        return nv_fail(err, errlen, ret, "motion search: invalid parameters");
     rc_enc_reset(&rc[0]);
     if ((ret = nv_mv_encode_field(&rc[0], p->mvs, p->wb, p->wb, p->hb)) < 0)
-        return enc_inter_fail(err, errlen, NEUVC_ERR(EINVAL), "vector out of the coded range");
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "vector out of the coded range");
     /* 2, 3: prediction. */
     if ((ret = nv_inter_predict(p)) < 0)
-        return enc_inter_fail(err, errlen, ret, "inter prediction: %s",
+        return nv_fail(err, errlen, ret, "inter prediction: %s",
                               nl_graph_exec_error(c->nets.pred));
     /* 4: analysis, quantization into c->yq, hyper-analysis. */
     const nl_tensor an_in[3] = { *x6, p->p6, p->pt };
     if ((ret = nl_graph_run(c->nets.inter_analysis, an_in, &y, NULL)) < 0)
-        return enc_inter_fail(err, errlen, ret, "inter analysis: %s",
+        return nv_fail(err, errlen, ret, "inter analysis: %s",
                               nl_graph_exec_error(c->nets.inter_analysis));
     nv_model_requant_inter(c->m, qp, 0, &rq);
     nl_requant_ref(&rq, &y, &c->yq, 0, y.h);
     if ((ret = nl_graph_run(c->nets.inter_hyper_analysis, &c->yq, &z, NULL)) < 0)
-        return enc_inter_fail(err, errlen, ret, "inter hyper-analysis: %s",
+        return nv_fail(err, errlen, ret, "inter hyper-analysis: %s",
                               nl_graph_exec_error(c->nets.inter_hyper_analysis));
     /* 5: z into sub-stream 1. */
     rc_enc_reset(&rc[1]);
     if ((ret = nv_latent_enc_z(&rc[1], &z, &c->m->inter.z_tab)) < 0)
-        return enc_inter_fail(err, errlen, ret, "hyper-latent out of the coded range");
+        return nv_fail(err, errlen, ret, "hyper-latent out of the coded range");
     /* 6, 7: hyper-synthesis, then the bands of yq. */
     if ((ret = nv_inter_hyper(p, &z, &mu, &sidx)) < 0)
-        return enc_inter_fail(err, errlen, ret, "inter hyper-synthesis failed");
+        return nv_fail(err, errlen, ret, "inter hyper-synthesis failed");
     nv_enc_deadzone(c, &y, &rq, &mu, c->dz_inter);
     if ((ret = nv_enc_latent_bands(c, rc + 2, &mu, &sidx, err, errlen)) < 0 ||
         (ret = nv_enc_finish_frame(rc, 2 + c->nbands, NEUVC_FRAME_P, qp, fh, err, errlen)) < 0)
         return ret;
     /* 8: the decoder's reconstruction, over the reference. */
     if ((ret = nv_inter_reconstruct(p, qp)) < 0)
-        return enc_inter_fail(err, errlen, ret, "inter synthesis failed");
+        return nv_fail(err, errlen, ret, "inter synthesis failed");
     return 0;
 }

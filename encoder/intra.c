@@ -2,24 +2,13 @@
  * Intra frames, encoder half (encoder/intra.h).
  */
 #include "encoder/intra.h"
+#include "common/errmsg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "entropy/latent.h"
-
-__attribute__((format(printf, 4, 5)))
-static int enc_intra_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
                     nvc_frame_header *fh, char *err, size_t errlen)
@@ -30,20 +19,20 @@ int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
 
     /* 1, 2: analysis and quantization into c->yq. */
     if ((ret = nl_graph_run(c->nets.analysis, x6, &y, NULL)) < 0)
-        return enc_intra_fail(err, errlen, ret, "analysis: %s",
+        return nv_fail(err, errlen, ret, "analysis: %s",
                               nl_graph_exec_error(c->nets.analysis));
     nv_model_requant(c->m, qp, 0, &rq);
     nl_requant_ref(&rq, &y, &c->yq, 0, y.h);
     /* 3, 4: hyper-analysis, z into sub-stream 0. */
     if ((ret = nl_graph_run(c->nets.hyper_analysis, &c->yq, &z, NULL)) < 0)
-        return enc_intra_fail(err, errlen, ret, "hyper-analysis: %s",
+        return nv_fail(err, errlen, ret, "hyper-analysis: %s",
                               nl_graph_exec_error(c->nets.hyper_analysis));
     rc_enc_reset(&rc[0]);
     if ((ret = nv_latent_enc_z(&rc[0], &z, &c->m->z_tab)) < 0)
-        return enc_intra_fail(err, errlen, ret, "hyper-latent out of the coded range");
+        return nv_fail(err, errlen, ret, "hyper-latent out of the coded range");
     /* 5, 6: hyper-synthesis, then the bands of yq. */
     if ((ret = nv_intra_hyper(c, &z, &mu, &sidx)) < 0)
-        return enc_intra_fail(err, errlen, ret, "hyper-synthesis failed");
+        return nv_fail(err, errlen, ret, "hyper-synthesis failed");
     nv_enc_deadzone(c, &y, &rq, &mu, c->dz_intra);
     if ((ret = nv_enc_latent_bands(c, rc + 1, &mu, &sidx, err, errlen)) < 0)
         return ret;
@@ -52,7 +41,7 @@ int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
         return ret;
     /* 7, 9, 10: the decoder's reconstruction. */
     if ((ret = nv_intra_reconstruct(c, qp)) < 0)
-        return enc_intra_fail(err, errlen, ret, "synthesis failed");
+        return nv_fail(err, errlen, ret, "synthesis failed");
     return 0;
 }
 
@@ -64,7 +53,7 @@ int nv_enc_latent_bands(nv_intra *c, rc_enc *rc, const nl_tensor *mu, const nl_t
         rc_enc_reset(&rc[j]);
         int ret = nv_latent_enc_band(&rc[j], &c->yq, mu, sidx, y0, y0 + NV_BAND_ROWS, &c->m->y_tab);
         if (ret < 0)
-            return enc_intra_fail(err, errlen, ret, "latent band %d out of the coded range", j);
+            return nv_fail(err, errlen, ret, "latent band %d out of the coded range", j);
     }
     return 0;
 }
@@ -82,7 +71,7 @@ int nv_enc_finish_frame(rc_enc *rc, int n, NeuvcFrameType type, int qp, nvc_fram
         size_t size;
         int ret = rc_enc_finish(&rc[i], &data, &size);
         if (ret < 0)
-            return enc_intra_fail(err, errlen, ret, "sub-stream %d: %s", i,
+            return nv_fail(err, errlen, ret, "sub-stream %d: %s", i,
                                   ret == NEUVC_ERR(ENOMEM) ? "out of memory" : "coding error");
         fh->substream[i] = data;
         fh->substream_size[i] = size;

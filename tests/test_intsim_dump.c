@@ -29,6 +29,7 @@
  * tensor, name, type, shape [h, w, c] and file.  Exit status 0, 1 on
  * failure, 2 for bad usage, 3 as above. */
 #include <check.h>
+#include "common/errmsg.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -75,16 +76,6 @@ typedef struct dump_set {
     int n;
     dump_tensor t[DUMP_MAX];
 } dump_set;
-
-__attribute__((format(printf, 4, 5)))
-static int dump_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 static const char *type_str(nl_type t)
 {
@@ -199,16 +190,16 @@ static int set_write(const dump_set *s, const char *dir, char *err, size_t errle
         snprintf(path, sizeof(path), "%s/%s.raw", dir, s->t[i].name);
         FILE *f = fopen(path, "wb");
         if (!f)
-            return dump_fail(err, errlen, NEUVC_ERR(EIO), "cannot create %s", path);
+            return nv_fail(err, errlen, NEUVC_ERR(EIO), "cannot create %s", path);
         int bad = write_le(f, &s->t[i]);
         bad |= fclose(f);
         if (bad)
-            return dump_fail(err, errlen, NEUVC_ERR(EIO), "cannot write %s", path);
+            return nv_fail(err, errlen, NEUVC_ERR(EIO), "cannot write %s", path);
     }
     snprintf(path, sizeof(path), "%s/dump.json", dir);
     FILE *f = fopen(path, "w");
     if (!f)
-        return dump_fail(err, errlen, NEUVC_ERR(EIO), "cannot create %s", path);
+        return nv_fail(err, errlen, NEUVC_ERR(EIO), "cannot create %s", path);
     /* The model id is printable ASCII without spaces; '"' and '\\' are
      * escaped all the same. */
     fprintf(f, "{\"mode\": \"%s\", \"width\": %d, \"height\": %d, \"wp\": %d, \"hp\": %d, "
@@ -224,7 +215,7 @@ static int set_write(const dump_set *s, const char *dir, char *err, size_t errle
     }
     fprintf(f, "\n]}\n");
     if (fclose(f))
-        return dump_fail(err, errlen, NEUVC_ERR(EIO), "cannot write %s", path);
+        return nv_fail(err, errlen, NEUVC_ERR(EIO), "cannot write %s", path);
     return 0;
 }
 
@@ -239,12 +230,12 @@ static int picture_x6(const NeuvcPicture *pic, dump_set *s, char *err, size_t er
     s->wp = nv_padded_size(pic->width);
     s->hp = nv_padded_size(pic->height);
     if (nv_picture_alloc(&p, s->wp, s->hp) < 0)
-        return dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        return nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
     nv_picture_import(&p, pic, pic->width, pic->height);
     dump_tensor *x6 = set_new(s, "x6", NL_U8, s->hp / 2, s->wp / 2, NV_X6_CHANNELS);
     if (!x6) {
         nv_picture_free(&p);
-        return dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        return nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
     }
     nl_tensor v = tensor_view(x6);
     nv_x6_pack(&p, &v);
@@ -290,7 +281,7 @@ static int public_check(const NeuvcPicture *pic, int qp, const char *model_path,
     int ret;
 
     if (nv_picture_alloc(&p, nv_padded_size(pic->width), nv_padded_size(pic->height)) < 0)
-        return dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        return nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
     nv_x6_unpack(x6rec, &p);
     neuvc_enc_default_settings(&es);
     es.width = pic->width;
@@ -304,16 +295,16 @@ static int public_check(const NeuvcPicture *pic, int qp, const char *model_path,
     if ((ret = neuvc_enc_open(&enc, &es)) < 0 || (ret = neuvc_enc_send_picture(enc, pic)) < 0 ||
         (ret = neuvc_enc_receive_packet(enc, &pkt)) < 0 ||
         (ret = neuvc_enc_get_recon(enc, &rec)) < 0) {
-        dump_fail(err, errlen, ret, "public encoder: %s", neuvc_strerror(ret));
+        nv_fail(err, errlen, ret, "public encoder: %s", neuvc_strerror(ret));
         goto done;
     }
     if (pkt.frame_type != NEUVC_FRAME_I || pkt.qp != qp) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(EINVAL), "public encoder: frame type %d, qp %d",
+        ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "public encoder: frame type %d, qp %d",
                         (int)pkt.frame_type, pkt.qp);
         goto done;
     }
     if (picture_diff(&p, &rec, msg, sizeof(msg))) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(EINVAL), "public encoder recon differs: %s", msg);
+        ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "public encoder recon differs: %s", msg);
         goto done;
     }
     if ((ret = neuvc_enc_get_header(enc, &hdr, &hdr_size)) < 0 ||
@@ -321,12 +312,12 @@ static int public_check(const NeuvcPicture *pic, int qp, const char *model_path,
         (ret = neuvc_dec_set_header(dec, hdr, hdr_size)) < 0 ||
         (ret = neuvc_dec_send_packet(dec, &pkt)) < 0 ||
         (ret = neuvc_dec_receive_picture(dec, &out)) < 0) {
-        dump_fail(err, errlen, ret, "public decoder: %s", neuvc_strerror(ret));
+        nv_fail(err, errlen, ret, "public decoder: %s", neuvc_strerror(ret));
         goto done;
     }
     if (out.width != pic->width || out.height != pic->height ||
         picture_diff(&p, &out, msg, sizeof(msg))) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(EINVAL), "public decoder output differs: %s",
+        ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "public decoder output differs: %s",
                         out.width != pic->width ? "size" : msg);
         goto done;
     }
@@ -358,13 +349,13 @@ static int dump_intra(const NeuvcPicture *pic, int qp, const char *model_path, d
     s->mode = "intra";
     s->qp = qp;
     if (qp < 0 || qp >= NV_QP_COUNT)
-        return dump_fail(err, errlen, NEUVC_ERR(EINVAL), "qp %d outside 0..%d", qp,
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "qp %d outside 0..%d", qp,
                          NV_QP_COUNT - 1);
     if ((ret = nv_model_open(&m, model_path, msg, sizeof(msg))) < 0)
-        return dump_fail(err, errlen, ret, "%s", msg);
+        return nv_fail(err, errlen, ret, "%s", msg);
     snprintf(s->model_id, sizeof(s->model_id), "%s", m->id);
     if ((ret = nv_intra_open(&c, m, pic->width, pic->height, 1, NEUVC_CPU_AUTO, msg, sizeof(msg))) < 0) {
-        dump_fail(err, errlen, ret, "%s", msg);
+        nv_fail(err, errlen, ret, "%s", msg);
         goto done;
     }
     if ((ret = picture_x6(pic, s, err, errlen)) < 0)
@@ -372,12 +363,12 @@ static int dump_intra(const NeuvcPicture *pic, int qp, const char *model_path, d
     for (; n_rc < 1 + c.nbands; n_rc++)
         if (rc_enc_init(&rc[n_rc], 4096) < 0) {
             rc_enc_free(&rc[n_rc]);
-            ret = dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+            ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
             goto done;
         }
     nl_tensor x6 = tensor_view(&s->t[0]);
     if ((ret = nv_intra_encode(&c, rc, &x6, qp, &fh, msg, sizeof(msg))) < 0) {
-        dump_fail(err, errlen, ret, "nv_intra_encode: %s", msg);
+        nv_fail(err, errlen, ret, "nv_intra_encode: %s", msg);
         goto done;
     }
     /* The executors keep their outputs until their next run: each graph
@@ -391,7 +382,7 @@ static int dump_intra(const NeuvcPicture *pic, int qp, const char *model_path, d
     dump_tensor *ty = set_copy(s, "y", y);
     dump_tensor *tyq = set_new(s, "yq", NL_S16, y->h, y->w, y->c);
     if (!ty || !tyq) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto done;
     }
     nl_tensor yq = tensor_view(tyq);
@@ -403,7 +394,7 @@ static int dump_intra(const NeuvcPicture *pic, int qp, const char *model_path, d
     dump_tensor *zdec = set_new(s, "zdec", NL_S16, z->h, z->w, z->c);
     dump_tensor *yqdec = set_new(s, "yqdec", NL_S16, y->h, y->w, y->c);
     if (!tz || !tmu || !tsidx || !tyd || !tx6rec || !zdec || !yqdec) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto done;
     }
     /* The frame's sub-streams decode to z and yq. */
@@ -411,11 +402,11 @@ static int dump_intra(const NeuvcPicture *pic, int qp, const char *model_path, d
     nl_tensor vz = tensor_view(zdec), vyq = tensor_view(yqdec);
     rc_dec_init(&dec, fh.substream[0], fh.substream_size[0]);
     if (nv_latent_dec_z(&dec, &vz, &m->z_tab) < 0 || rc_dec_finish(&dec) < 0) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(EINVAL), "sub-stream 0 does not decode");
+        ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "sub-stream 0 does not decode");
         goto done;
     }
     if ((d = tensor_diff(&vz, z)) != -1) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(EINVAL), "decoded z differs at %ld", d);
+        ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "decoded z differs at %ld", d);
         goto done;
     }
     for (int j = 0; j < c.nbands; j++) {
@@ -423,24 +414,24 @@ static int dump_intra(const NeuvcPicture *pic, int qp, const char *model_path, d
         rc_dec_init(&dec, fh.substream[1 + j], fh.substream_size[1 + j]);
         if (nv_latent_dec_band(&dec, &vyq, mu, sidx, y0, y1, &m->y_tab) < 0 ||
             rc_dec_finish(&dec) < 0) {
-            ret = dump_fail(err, errlen, NEUVC_ERR(EINVAL), "sub-stream %d does not decode", 1 + j);
+            ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "sub-stream %d does not decode", 1 + j);
             goto done;
         }
     }
     if ((d = tensor_diff(&vyq, &yq)) != -1) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(EINVAL), "decoded yq differs at %ld", d);
+        ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "decoded yq differs at %ld", d);
         goto done;
     }
     /* The encoder's reconstruction is x6rec. */
     dump_tensor *packed = set_new(s, "recon", NL_U8, x6rec->h, x6rec->w, NV_X6_CHANNELS);
     if (!packed) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto done;
     }
     nl_tensor vp = tensor_view(packed);
     nv_x6_pack(&c.recon, &vp);
     if ((d = tensor_diff(&vp, x6rec)) != -1) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(EINVAL), "encoder recon differs from x6rec at %ld",
+        ret = nv_fail(err, errlen, NEUVC_ERR(EINVAL), "encoder recon differs from x6rec at %ld",
                         d);
         goto done;
     }
@@ -466,7 +457,7 @@ static int run_graph(const nl_graph *g, int n_in, const nl_tensor *in, int n_out
     nl_graph_exec *ex = NULL;
     int h[NL_GRAPH_MAX_IO], w[NL_GRAPH_MAX_IO], ret;
     if ((int)g->n_inputs != n_in || (int)g->n_outputs != n_out)
-        return dump_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                          "graph '%s' has %u inputs and %u outputs, expected %d and %d", g->name,
                          (unsigned)g->n_inputs, (unsigned)g->n_outputs, n_in, n_out);
     for (int i = 0; i < n_in; i++) {
@@ -474,14 +465,14 @@ static int run_graph(const nl_graph *g, int n_in, const nl_tensor *in, int n_out
         w[i] = in[i].w;
     }
     if ((ret = nl_graph_exec_new(&ex, g)) < 0)
-        return dump_fail(err, errlen, ret, "graph '%s': no executor", g->name);
+        return nv_fail(err, errlen, ret, "graph '%s': no executor", g->name);
     if ((ret = nl_graph_prepare(ex, h, w)) < 0 || (ret = nl_graph_run(ex, in, NULL, NULL)) < 0) {
-        dump_fail(err, errlen, ret, "graph '%s': %s", g->name, nl_graph_exec_error(ex));
+        nv_fail(err, errlen, ret, "graph '%s': %s", g->name, nl_graph_exec_error(ex));
         goto done;
     }
     for (int i = 0; i < n_out; i++)
         if (!set_copy(s, names[i], nl_graph_output(ex, (uint32_t)i))) {
-            ret = dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+            ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
             goto done;
         }
 done:
@@ -499,7 +490,7 @@ static int inter_requant(const nvm_model *nm, int cy, int qp, int dequant, nl_re
     const nvm_tensor *tm = nvm_find_tensor(nm, mn, NVM_S32, 2, NV_QP_COUNT, cy);
     const nvm_tensor *ts = nvm_find_tensor(nm, sn, NVM_U8, 2, NV_QP_COUNT, cy);
     if (!tm || !ts)
-        return dump_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                          "tensors '%s' s32, '%s' u8 [%d][%d] required", mn, sn, NV_QP_COUNT, cy);
     rq->bias = NULL;
     rq->mult = (const int32_t *)tm->data + (size_t)qp * (size_t)cy;
@@ -507,7 +498,7 @@ static int inter_requant(const nvm_model *nm, int cy, int qp, int dequant, nl_re
     rq->lo = -NV_LATENT_MAX;
     rq->hi = NV_LATENT_MAX;
     if (nl_requant_check(rq, cy, NL_S16) < 0)
-        return dump_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                          "'%s' / '%s' row %d is not a valid requantization", mn, sn, qp);
     return 0;
 }
@@ -519,7 +510,7 @@ static int shape_check(const dump_set *s, const char *name, nl_type t, int div, 
 {
     const dump_tensor *x = set_find(s, name);
     if (!x || x->type != t || x->h != s->hp / div || x->w != s->wp / div || (c >= 0 && x->c != c))
-        return dump_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                          "%s is %s %dx%dx%d, expected %s %dx%dx%d (docs/codec.md)", name,
                          x ? type_str(x->type) : "-", x ? x->h : 0, x ? x->w : 0, x ? x->c : 0,
                          type_str(t), s->hp / div, s->wp / div, c);
@@ -549,7 +540,7 @@ static int dump_inter(const NeuvcPicture *pic, int qp, const char *model_path, i
     s->mode = "inter";
     s->qp = qp;
     if (qp < 0 || qp >= NV_QP_COUNT)
-        return dump_fail(err, errlen, NEUVC_ERR(EINVAL), "qp %d outside 0..%d", qp,
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "qp %d outside 0..%d", qp,
                          NV_QP_COUNT - 1);
     if (model_path)
         ret = nvm_load_file(&nm, model_path, NVM_DEFAULT_MAX_PAYLOAD, msg, sizeof(msg));
@@ -557,22 +548,22 @@ static int dump_inter(const NeuvcPicture *pic, int qp, const char *model_path, i
         ret = nvm_load_mem(&nm, nv_default_model, nv_default_model_size, NVM_DEFAULT_MAX_PAYLOAD,
                            0, msg, sizeof(msg));
     if (ret < 0)
-        return dump_fail(err, errlen, ret, "model: %s", msg);
+        return nv_fail(err, errlen, ret, "model: %s", msg);
     snprintf(s->model_id, sizeof(s->model_id), "%s", nvm_model_id(nm));
     if (nvm_get_param(nm, "inter", 1, 1, &inter) < 0) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(ENOSYS),
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOSYS),
                         "model '%s' has no inter part (param inter != 1)", s->model_id);
         goto done;
     }
     if (nvm_get_param(nm, "cy", 1, NV_CHANNELS_LIMIT, &cy) < 0 ||
         nvm_get_param(nm, "cz", 1, NV_CHANNELS_LIMIT, &cz) < 0) {
-        ret = dump_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+        ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                         "params cy, cz missing or out of range");
         goto done;
     }
     for (int i = 0; i < 5; i++)
         if (!(g[i] = nvm_find_graph(nm, gname[i]))) {
-            ret = dump_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "no graph '%s'", gname[i]);
+            ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "no graph '%s'", gname[i]);
             goto done;
         }
     if ((ret = inter_requant(nm, (int)cy, qp, 0, &q, err, errlen)) < 0 ||
@@ -583,7 +574,7 @@ static int dump_inter(const NeuvcPicture *pic, int qp, const char *model_path, i
     const dump_tensor *x6 = set_find(s, "x6");
     dump_tensor *p6 = set_new(s, "p6", NL_U8, x6->h, x6->w, x6->c);
     if (!p6) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto done;
     }
     for (int y = 0; y < x6->h; y++)
@@ -611,7 +602,7 @@ static int dump_inter(const NeuvcPicture *pic, int qp, const char *model_path, i
     const dump_tensor *ty = set_find(s, "y");
     dump_tensor *tyq = set_new(s, "yq", NL_S16, ty->h, ty->w, ty->c);
     if (!tyq) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto done;
     }
     in[0] = tensor_view(ty);
@@ -629,7 +620,7 @@ static int dump_inter(const NeuvcPicture *pic, int qp, const char *model_path, i
         goto done;
     dump_tensor *tyd = set_new(s, "yd", NL_S16, ty->h, ty->w, ty->c);
     if (!tyd) {
-        ret = dump_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto done;
     }
     in[0] = view_of(s, "yq");
@@ -656,11 +647,11 @@ static int read_first_picture(const char *path, y4m_reader *r, FILE **f, NeuvcPi
     memset(r, 0, sizeof(*r));
     *f = fopen(path, "rb");
     if (!*f)
-        return dump_fail(err, errlen, NEUVC_ERR(ENOENT), "cannot open %s", path);
+        return nv_fail(err, errlen, NEUVC_ERR(ENOENT), "cannot open %s", path);
     if ((ret = y4m_reader_open(r, *f, 0, 0)) < 0 || (ret = y4m_read_picture(r, pic)) < 0)
-        return dump_fail(err, errlen, ret, "%s: %s", path, r->errmsg);
+        return nv_fail(err, errlen, ret, "%s: %s", path, r->errmsg);
     if (ret == 0)
-        return dump_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "%s: no frame", path);
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "%s: no frame", path);
     return 0;
 }
 
