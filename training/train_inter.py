@@ -12,7 +12,6 @@ does not pile up along the GOP.
 Resumes from --ckpt (and the optimizer state beside it).
 """
 import argparse
-import signal
 import json
 import os
 import random
@@ -23,17 +22,13 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as M       # noqa: E402
+import ckpt             # noqa: E402
 import model_p as MP    # noqa: E402
 import motion as Mo     # noqa: E402
 import data_seq as DS   # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-def save(path, net, step, extra):
-    tmp = path + ".tmp"
-    torch.save({"state_dict": net.state_dict(), "step": step, "meta": extra}, tmp)
-    os.replace(tmp, path)
 
 
 def round8(x):
@@ -75,31 +70,13 @@ def main():
     intra_step = ck.get("step", 0)
 
     net = MP.InterCodec(intra)
-    step = 0
-    if os.path.exists(args.ckpt):
-        ck = torch.load(args.ckpt, map_location="cpu")
-        net.load_state_dict(ck["state_dict"])
-        step = ck["step"]
-        print(f"resumed from {args.ckpt} at step {step}", flush=True)
-    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
-    if os.path.exists(args.state) and step > 0:
-        st = torch.load(args.state, map_location="cpu")
-        if st.get("step") == step:
-            opt.load_state_dict(st["opt"])
-    for g in opt.param_groups:
-        g["lr"] = args.lr
+    opt, step = ckpt.resume(net, args.ckpt, args.state, args.lr)
     sampler = DS.SeqSampler(DS.load(args.cache), seed=args.seed + int(time.time()) % 1000, crop=args.crop)
-    os.makedirs(os.path.dirname(args.state), exist_ok=True)
     logf = open(args.log, "a")
     meta = {"stage": "inter-float", "intra_step": intra_step, "batch": args.batch, "crop": args.crop,
             "rate_mode": args.rate_mode}
 
-    stop = {"now": False}
-
-    def on_signal(signum, frame):
-        stop["now"] = True
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = ckpt.stop_flag()
 
     t0 = time.time()
     last_save = t0
@@ -153,11 +130,9 @@ def main():
             logf.flush()
             acc = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "pred_psnr": 0.0, "n": 0, "t": time.time()}
         if time.time() - last_save > args.save_minutes * 60:
-            save(args.ckpt, net, step, meta)
-            torch.save({"opt": opt.state_dict(), "step": step}, args.state)
+            ckpt.save_all(args.ckpt, args.state, net, opt, step, meta)
             last_save = time.time()
-    save(args.ckpt, net, step, meta)
-    torch.save({"opt": opt.state_dict(), "step": step}, args.state)
+    ckpt.save_all(args.ckpt, args.state, net, opt, step, meta)
     print(f"done at step {step}", flush=True)
 
 

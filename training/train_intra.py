@@ -8,7 +8,6 @@ state beside it, so a run can span several sittings:
 Checkpoints are written every --save-minutes.
 """
 import argparse
-import signal
 import json
 import math
 import os
@@ -20,15 +19,11 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as M  # noqa: E402
+import ckpt        # noqa: E402
 import data as D   # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-def save(path, net, step, extra):
-    tmp = path + ".tmp"
-    torch.save({"state_dict": net.state_dict(), "step": step, "meta": extra}, tmp)
-    os.replace(tmp, path)
 
 
 def main():
@@ -60,29 +55,10 @@ def main():
     sampler = D.PatchSampler(pics, args.patch, seed=args.seed + int(time.time()) % 1000)
 
     net = M.IntraCodec()
-    step = 0
-    if os.path.exists(args.ckpt):
-        ck = torch.load(args.ckpt, map_location="cpu")
-        net.load_state_dict(ck["state_dict"])
-        step = ck["step"]
-        print(f"resumed from {args.ckpt} at step {step}", flush=True)
-    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
-    if os.path.exists(args.state) and step > 0:
-        st = torch.load(args.state, map_location="cpu")
-        if st.get("step") == step:
-            opt.load_state_dict(st["opt"])
-            print("optimizer state restored", flush=True)
-    for g in opt.param_groups:
-        g["lr"] = args.lr
-    os.makedirs(os.path.dirname(args.state), exist_ok=True)
-    os.makedirs(os.path.dirname(args.ckpt), exist_ok=True)
+    opt, step = ckpt.resume(net, args.ckpt, args.state, args.lr)
+    meta = {"stage": "intra-float", "batch": args.batch, "patch": args.patch, "rate_mode": args.rate_mode}
 
-    stop = {"now": False}
-
-    def on_signal(signum, frame):
-        stop["now"] = True
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = ckpt.stop_flag()
 
     t0 = time.time()
     last_save = t0
@@ -121,11 +97,9 @@ def main():
             logf.flush()
             acc = {"loss": 0.0, "bpp": 0.0, "psnr": 0.0, "n": 0, "t": time.time()}
         if time.time() - last_save > args.save_minutes * 60:
-            save(args.ckpt, net, step, {"stage": "intra-float", "batch": args.batch, "patch": args.patch, "rate_mode": args.rate_mode})
-            torch.save({"opt": opt.state_dict(), "step": step}, args.state)
+            ckpt.save_all(args.ckpt, args.state, net, opt, step, meta)
             last_save = time.time()
-    save(args.ckpt, net, step, {"stage": "intra-float", "batch": args.batch, "patch": args.patch, "rate_mode": args.rate_mode})
-    torch.save({"opt": opt.state_dict(), "step": step}, args.state)
+    ckpt.save_all(args.ckpt, args.state, net, opt, step, meta)
     print(f"done at step {step}", flush=True)
 
 
