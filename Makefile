@@ -1,6 +1,8 @@
 # neuvc: plain GNU make.  Targets:
 #   make              library (static + shared), pkg-config file, tools -> build/
-#   make check        build and run the whole test suite
+#   make check        build and run the whole test suite: every suite in
+#                     CHECK_SUITES, one after another (what CI runs)
+#   make test         only the native suite (tests/run.sh), the quick loop
 #   make bench        benchmarks (entropy coder, kernels, codec vs x264)
 #   make install PREFIX=/usr/local
 #   make ffmpeg       FFmpeg 5.1 with neuvc into build/ffmpeg/ (docs/ffmpeg.md)
@@ -66,7 +68,13 @@ BENCH_BINS := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all lib tools tests check bench eval install clean ffmpeg
+.PHONY: all lib tools tests test check check-san bench eval install clean ffmpeg
+
+# The suites `make check` runs, in order.  A new suite is a phony target
+# added here; each prints its own "N passed, N failed" line.
+#   test       the native suite: C (Check) and Python tests, tests/run.sh
+#   check-san  the native suite again under ASan + UBSan (build/san/)
+CHECK_SUITES := test check-san
 # keep object files (the tools' objects would otherwise be deleted as intermediates)
 .SECONDARY:
 all: lib tools $(BUILD)/neuvc.pc
@@ -131,8 +139,20 @@ $(BUILD)/tests/bench_checkasm: tests/test_checkasm.c
 ffmpeg: lib
 	sh ffmpeg_plugin/build-ffmpeg.sh
 
-check: all tests ffmpeg
+# Every suite runs even when an earlier one failed; the exit status says
+# whether any failed.
+check:
+	@rc=0; for s in $(CHECK_SUITES); do \
+	    echo "== make $$s"; $(MAKE) --no-print-directory $$s || rc=1; \
+	done; \
+	[ $$rc -eq 0 ] && echo "make check: all suites passed" || echo "make check: a suite FAILED"; \
+	exit $$rc
+
+test: all tests ffmpeg
 	BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run.sh
+
+check-san:
+	$(MAKE) --no-print-directory SANITIZE=1 test
 
 bench: all tests
 	BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run-bench.sh
