@@ -71,6 +71,12 @@ void nl_dsp_init(nl_dsp *d, unsigned allowed_flags)
             for (int i = 0; i < NL_DSP_NIN; i++)
                 for (int o = 0; o < NL_NTYPES; o++)
                     d->conv[k][s][i][o] = ref;
+    d->requant = nl_requant_ref;  d->requant_name = "nl_requant_ref";
+    d->add = nl_add_ref;          d->add_name = "nl_add_ref";
+    d->clamp = nl_clamp_ref;      d->clamp_name = "nl_clamp_ref";
+    d->s2d = nl_s2d_ref;          d->s2d_name = "nl_s2d_ref";
+    d->d2s = nl_d2s_ref;          d->d2s_name = "nl_d2s_ref";
+    d->concat = nl_concat_ref;    d->concat_name = "nl_concat_ref";
     unsigned flags = allowed_flags & nl_cpu_flags();
     /* A level is only used on top of the ones below it. */
     if (!(flags & NL_CPU_FLAG_AVX2))

@@ -74,6 +74,22 @@ struct nl_conv_plan {
     void *priv;                  /* the kernel's packed data, NULL for the reference */
 };
 
+/* ------------------------------------------------------------ other ops
+ * One entry per op family, with the reference's signature and contract
+ * (netlib.h): output rows [y0, y1) only, every type combination the
+ * reference accepts.  A kernel that implements only some combinations
+ * (or sizes) calls the reference for the others, so an entry is always
+ * complete.  Every entry is safe to call from several threads on
+ * disjoint row ranges. */
+typedef void (*nl_requant_fn)(const nl_requant *rq, const nl_tensor *src, nl_tensor *dst,
+                              int y0, int y1);
+typedef void (*nl_add_fn)(const nl_add_desc *d, const nl_tensor *a, const nl_tensor *b,
+                          nl_tensor *dst, int y0, int y1);
+typedef void (*nl_clamp_fn)(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1);
+typedef void (*nl_shuffle_fn)(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1);
+typedef void (*nl_concat_fn)(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst,
+                             int y0, int y1);
+
 /* Table positions: kernel size, stride, input type, output type. */
 enum { NL_DSP_K1 = 0, NL_DSP_K3 = 1 };
 enum { NL_DSP_S1 = 0, NL_DSP_S2 = 1 };
@@ -82,6 +98,14 @@ enum { NL_DSP_S1 = 0, NL_DSP_S2 = 1 };
 typedef struct nl_dsp {
     unsigned flags;              /* the features this table was allowed to use */
     nl_conv_kernel conv[2][2][NL_DSP_NIN][NL_NTYPES];
+    /* Each fn with its kernel's name (e.g. "nl_requant_ref"), which the
+     * checker and the benchmark print. */
+    nl_requant_fn requant;  const char *requant_name;
+    nl_add_fn add;          const char *add_name;
+    nl_clamp_fn clamp;      const char *clamp_name;
+    nl_shuffle_fn s2d;      const char *s2d_name;
+    nl_shuffle_fn d2s;      const char *d2s_name;
+    nl_concat_fn concat;    const char *concat_name;
 } nl_dsp;
 
 /* Fills d with the reference, then upgrades it with every level present

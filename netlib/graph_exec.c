@@ -317,12 +317,13 @@ static void rows_copy(const nl_tensor *src, nl_tensor *dst)
                (const char *)src->data + (size_t)y * (size_t)src->stride * esize, row);
 }
 
-/* The one place that calls kernels: convolutions through the executor's
- * dispatch table (plans made at creation), the other ops on the reference. */
+/* The one place that calls kernels, all through the executor's dispatch
+ * table (convolutions through the plans made at creation). */
 static void op_run(nl_graph_exec *ex, uint32_t i, nl_stats *st)
 {
     const nl_graph_op *op = &ex->g->ops[i];
     const nl_graph_bound *b = &ex->g->bound[i];
+    const nl_dsp *dsp = &ex->dsp;
     const nl_tensor *x = &ex->view[op->src[0]];
     const nl_tensor *y = op->src[1] != NL_GRAPH_NONE ? &ex->view[op->src[1]] : NULL;
     nl_tensor *d = &ex->view[op->dst];
@@ -331,24 +332,24 @@ static void op_run(nl_graph_exec *ex, uint32_t i, nl_stats *st)
         nl_conv_plan_run(ex->plan[i], x, d, 0, d->h, st);
         break;
     case NL_OP_REQUANT:
-        nl_requant_ref(&b->rq, x, d, 0, d->h);
+        dsp->requant(&b->rq, x, d, 0, d->h);
         break;
     case NL_OP_ADD:
-        nl_add_ref(&b->add, x, y, d, 0, d->h);
+        dsp->add(&b->add, x, y, d, 0, d->h);
         break;
     case NL_OP_CLAMP:
         if (d->data != x->data)
             rows_copy(x, d);
-        nl_clamp_ref(d, op->attr[NL_CLAMP_LO], op->attr[NL_CLAMP_HI], 0, d->h);
+        dsp->clamp(d, op->attr[NL_CLAMP_LO], op->attr[NL_CLAMP_HI], 0, d->h);
         break;
     case NL_OP_S2D:
-        nl_s2d_ref(x, d, op->attr[NL_SHUFFLE_R]);
+        dsp->s2d(x, d, op->attr[NL_SHUFFLE_R], 0, d->h);
         break;
     case NL_OP_D2S:
-        nl_d2s_ref(x, d, op->attr[NL_SHUFFLE_R]);
+        dsp->d2s(x, d, op->attr[NL_SHUFFLE_R], 0, d->h);
         break;
     case NL_OP_CONCAT:
-        nl_concat_ref(x, y, d);
+        dsp->concat(x, y, d, 0, d->h);
         break;
     default:
         break; /* unreachable: validated opcodes only */

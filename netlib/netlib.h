@@ -148,12 +148,14 @@ int nl_add_check(const nl_add_desc *d, int c, nl_type out_type);
 /* In-place clamp of every element to [lo, hi] (ReLU is lo = 0). */
 void nl_clamp_ref(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1);
 
-/* Space-to-depth by r (h, w multiples of r): dst is (h/r, w/r, c*r*r). */
-void nl_s2d_ref(const nl_tensor *src, nl_tensor *dst, int r);
-/* Depth-to-space by r (c multiple of r*r): dst is (h*r, w*r, c/(r*r)). */
-void nl_d2s_ref(const nl_tensor *src, nl_tensor *dst, int r);
+/* Space-to-depth by r (h, w multiples of r): dst is (h/r, w/r, c*r*r).
+ * Output rows [y0, y1). */
+void nl_s2d_ref(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1);
+/* Depth-to-space by r (c multiple of r*r): dst is (h*r, w*r, c/(r*r)).
+ * Output rows [y0, y1). */
+void nl_d2s_ref(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1);
 /* Channel concatenation: dst[..][0..a.c) = a, dst[..][a.c..a.c+b.c) = b;
- * a, b, dst of one type. */
-void nl_concat_ref(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst);
+ * a, b, dst of one type.  Output rows [y0, y1). */
+void nl_concat_ref(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0, int y1);
 
 #endif

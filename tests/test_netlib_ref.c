@@ -1020,10 +1020,10 @@ START_TEST(s2d_d2s_order)
     static const int32_t e[] = { 0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15 };
     nl_tensor src = tnew_packed(4, 4, 1, NL_U8), dst = tnew_packed(2, 2, 4, NL_U8);
     tfill(&src, v16);
-    nl_s2d_ref(&src, &dst, 2);
+    nl_s2d_ref(&src, &dst, 2, 0, dst.h);
     texpect(&dst, e, "s2d 1 channel");
     nl_tensor back = tnew_packed(4, 4, 1, NL_U8);
-    nl_d2s_ref(&dst, &back, 2);
+    nl_d2s_ref(&dst, &back, 2, 0, back.h);
     texpect(&back, v16, "d2s 1 channel");
     tfree(&src);
     tfree(&dst);
@@ -1036,10 +1036,10 @@ START_TEST(s2d_d2s_order)
     src = tnew_packed(2, 2, 2, NL_S16);
     dst = tnew_packed(1, 1, 8, NL_S16);
     tfill(&src, v2);
-    nl_s2d_ref(&src, &dst, 2);
+    nl_s2d_ref(&src, &dst, 2, 0, dst.h);
     texpect(&dst, e2, "s2d 2 channels");
     back = tnew_packed(2, 2, 2, NL_S16);
-    nl_d2s_ref(&dst, &back, 2);
+    nl_d2s_ref(&dst, &back, 2, 0, back.h);
     texpect(&back, v2, "d2s 2 channels");
     tfree(&src);
     tfree(&dst);
@@ -1058,8 +1058,8 @@ START_TEST(s2d_d2s_round_trip)
         nl_tensor mid = tnew(h / r, w / r, c * r * r, (ptrdiff_t)(w / r) * c * r * r + rnd_in(0, 2), t);
         nl_tensor back = tnew(h, w, c, (ptrdiff_t)w * c + rnd_in(0, 2), t);
         tfill_random(&src);
-        nl_s2d_ref(&src, &mid, r);
-        nl_d2s_ref(&mid, &back, r);
+        nl_s2d_ref(&src, &mid, r, 0, mid.h);
+        nl_d2s_ref(&mid, &back, r, 0, back.h);
         ck_assert_msg(tsame(&src, &back), "iter %d r %d", iter, r);
         ck_assert(canary_intact(&mid) && canary_intact(&back));
         /* One element of the channel order, spot-checked per case. */
@@ -1083,7 +1083,7 @@ START_TEST(concat_channels)
         nl_tensor a = tnew(2, 1, 2, 3, ty), b = tnew(2, 1, 1, 1, ty), d = tnew(2, 1, 3, 5, ty);
         tfill(&a, va);
         tfill(&b, vb);
-        nl_concat_ref(&a, &b, &d);
+        nl_concat_ref(&a, &b, &d, 0, d.h);
         texpect(&d, e, "concat");
         ck_assert(canary_intact(&d));
         tfree(&a);

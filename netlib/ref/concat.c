@@ -12,15 +12,16 @@
 #include "netlib/netlib.h"
 #include "netlib/ref/elem.h"
 
-void nl_concat_ref(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst)
+void nl_concat_ref(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0, int y1)
 {
     assert(nl_tensor_ok(a) && nl_tensor_ok(b) && nl_tensor_ok(dst));
     assert(a->type == dst->type && b->type == dst->type);
     assert(a->h == dst->h && b->h == dst->h && a->w == dst->w && b->w == dst->w);
     assert(dst->c == a->c + b->c);
+    assert(0 <= y0 && y0 <= y1 && y1 <= dst->h);
     const size_t es = (size_t)nl_elem_size(dst->type);
 
-    for (int y = 0; y < dst->h; y++) {
+    for (int y = y0; y < y1; y++) {
         for (int x = 0; x < dst->w; x++) {
             memcpy(nl_elem_ptr(dst, y, (ptrdiff_t)x * dst->c),
                    nl_elem_ptr(a, y, (ptrdiff_t)x * a->c), (size_t)a->c * es);
