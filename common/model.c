@@ -362,6 +362,15 @@ fail:
     return ret;
 }
 
+void nv_nets_set_pool(nv_nets *n, struct nv_pool *pool)
+{
+    nl_graph_exec *all[] = { n->analysis, n->hyper_analysis, n->hyper_synthesis, n->synthesis,
+                             n->pred, n->inter_analysis, n->inter_hyper_analysis,
+                             n->inter_hyper_synthesis, n->inter_synthesis };
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        nl_graph_exec_set_pool(all[i], pool);
+}
+
 void nv_nets_close(nv_nets *n)
 {
     if (!n)

@@ -109,5 +109,8 @@ struct nl_dsp;
 int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, const struct nl_dsp *dsp,
                  char *err, size_t errlen);
 void nv_nets_close(nv_nets *n);
+/* Every executor of n runs its layers on pool (nl_graph_exec_set_pool). */
+struct nv_pool;
+void nv_nets_set_pool(nv_nets *n, struct nv_pool *pool);
 
 #endif

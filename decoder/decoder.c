@@ -158,7 +158,8 @@ int neuvc_dec_set_header(NeuvcDecoder *dec, const uint8_t *data, size_t size)
     dec->model = NULL;
     nv_inter_close(&dec->inter);
     nv_intra_close(&dec->intra);
-    ret = nv_intra_open(&dec->intra, m, h.width, h.height, 0, dec->s.cpu, dec->errmsg, sizeof(dec->errmsg));
+    ret = nv_intra_open(&dec->intra, m, h.width, h.height, 0, dec->s.cpu, dec->s.threads, dec->errmsg,
+                        sizeof(dec->errmsg));
     /* A height above NV_INTER_MAX_HEIGHT cannot have P frames: I frames only. */
     if (ret == 0 && m->has_inter && h.height <= NV_INTER_MAX_HEIGHT)
         ret = nv_inter_open(&dec->inter, &dec->intra, dec->errmsg, sizeof(dec->errmsg));

@@ -30,8 +30,8 @@ static int tensor_alloc(nl_tensor *t, int h, int w, int ch)
     return 0;
 }
 
-int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int cpu, char *err,
-                  size_t errlen)
+int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int cpu, int threads,
+                  char *err, size_t errlen)
 {
     int ret;
     memset(c, 0, sizeof(*c));
@@ -60,6 +60,11 @@ int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int
     }
     if ((ret = nv_nets_open(&c->nets, m, c->wp, c->hp, encoder, dsp, err, errlen)) < 0)
         goto fail;
+    if ((ret = nv_pool_new(&c->pool, threads)) < 0) {
+        nv_fail(err, errlen, ret, "cannot start %d threads", threads);
+        goto fail;
+    }
+    nv_nets_set_pool(&c->nets, c->pool);
     if ((ret = tensor_alloc(&c->yq, c->hp / NV_LATENT_STRIDE, c->wp / NV_LATENT_STRIDE,
                             m->cy)) < 0 ||
         (ret = tensor_alloc(&c->z, c->hp / NV_HYPER_STRIDE, c->wp / NV_HYPER_STRIDE,
@@ -79,6 +84,7 @@ void nv_intra_close(nv_intra *c)
     if (!c)
         return;
     nv_nets_close(&c->nets);
+    nv_pool_free(&c->pool);
     free(c->yq.data);
     free(c->z.data);
     nv_picture_free(&c->recon);

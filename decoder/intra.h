@@ -20,6 +20,7 @@
 #include "common/bitstream.h"
 #include "common/model.h"
 #include "common/picture.h"
+#include "common/threadpool.h"
 
 #define NV_BAND_ROWS 4           /* latent rows per y sub-stream */
 /* Largest picture height with 1 + hp / 64 <= NVC_MAX_SUBSTREAMS. */
@@ -34,6 +35,7 @@ typedef struct nv_intra {
     nl_tensor yq;                /* s16 (hp/16, wp/16, cy), owned: quantized latent */
     nl_tensor z;                 /* s16 (hp/64, wp/64, cz), owned: decoded z */
     nv_picture recon;            /* the reconstruction of the last frame */
+    nv_pool *pool;               /* threads of the networks, motion and bands; owned */
     int dz_intra, dz_inter;      /* encoder only: deadzone of nv_enc_deadzone, 0..16 */
 } nv_intra;
 
@@ -43,9 +45,11 @@ typedef struct nv_intra {
  * of nv_nets_open / NEUVC_ERR(ENOMEM), with a message in err.  On failure
  * c holds nothing (nv_intra_close is still safe). */
 /* cpu: the NeuvcCpu backend setting; one the CPU or build lacks is refused
- * with NEUVC_ERR(ENOSYS). */
-int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int cpu, char *err,
-                  size_t errlen);
+ * with NEUVC_ERR(ENOSYS).  threads: the threads setting (0: all cores,
+ * 1: none besides the caller; at most NV_POOL_MAX_THREADS); the output does
+ * not depend on it. */
+int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int cpu, int threads,
+                  char *err, size_t errlen);
 void nv_intra_close(nv_intra *c);
 
 /* Step 5: runs the hyper-synthesis on z (s16, (hp/64, wp/64, cz)); mu and

@@ -151,7 +151,7 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
     e->s = *s;
     e->s.model_path = NULL;
     if ((ret = nv_model_open(&e->model, s->model_path, e->errmsg, sizeof(e->errmsg))) < 0 ||
-        (ret = nv_intra_open(&e->intra, e->model, s->width, s->height, 1, s->cpu, e->errmsg,
+        (ret = nv_intra_open(&e->intra, e->model, s->width, s->height, 1, s->cpu, s->threads, e->errmsg,
                              sizeof(e->errmsg))) < 0) {
         enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
         goto fail;

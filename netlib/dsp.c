@@ -15,6 +15,7 @@
 #define NL_DSP_X86 1
 #include <cpuid.h>
 #include "netlib/x86/conv_x86.h"
+#include "netlib/x86/elem_x86.h"
 #else
 #define NL_DSP_X86 0
 #endif
@@ -82,10 +83,14 @@ void nl_dsp_init(nl_dsp *d, unsigned allowed_flags)
     if (!(flags & NL_CPU_FLAG_AVX2))
         flags = 0;
 #if NL_DSP_X86
-    if (flags & NL_CPU_FLAG_AVX2)
+    if (flags & NL_CPU_FLAG_AVX2) {
         nl_dsp_init_x86_avx2(d);
-    if (flags & NL_CPU_FLAG_AVX512)
+        nl_dsp_init_x86_elem_avx2(d);
+    }
+    if (flags & NL_CPU_FLAG_AVX512) {
         nl_dsp_init_x86_avx512(d);
+        nl_dsp_init_x86_elem_avx512(d);
+    }
 #endif
     d->flags = flags;
 }

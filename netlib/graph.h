@@ -153,6 +153,21 @@ int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w);
  * next prepare with other sizes or free.  MACs are added to *st when st
  * is not NULL.  0 or NEUVC_ERR(EINVAL). */
 int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stats *st);
+/* Threads: every later run cuts each large op into bands of rows run on
+ * pool (common/threadpool.h; borrowed, must outlive its use; NULL: the
+ * calling thread alone).  The output bytes do not depend on the pool. */
+struct nv_pool;
+void nl_graph_exec_set_pool(nl_graph_exec *ex, struct nv_pool *pool);
+/* Profiling: when ns is not NULL (n_ops entries, borrowed), every later run
+ * adds the wall time of op i, in nanoseconds, to ns[i]. */
+void nl_graph_exec_set_profile(nl_graph_exec *ex, uint64_t *ns);
+/* The prepared view of slot s (shape and type; data only after a run);
+ * NULL if unprepared or out of range. */
+const nl_tensor *nl_graph_exec_view(const nl_graph_exec *ex, uint32_t s);
+/* MACs of op i per run as prepared (0 for an op that is not a CONV). */
+uint64_t nl_graph_exec_op_macs(const nl_graph_exec *ex, uint32_t i);
+/* Name of the kernel that runs op i (e.g. "nl_conv3x3_u8s8_avx512vnni"). */
+const char *nl_graph_exec_kernel(const nl_graph_exec *ex, uint32_t i);
 /* View of output i after prepare (data filled by run); NULL if unprepared
  * or out of range. */
 const nl_tensor *nl_graph_output(const nl_graph_exec *ex, uint32_t i);

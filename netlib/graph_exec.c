@@ -9,6 +9,13 @@
  * CLAMP whose source dies at that op runs in place on the source's buffer.
  * So a buffer holds at most one live slot at any time, and run() cannot
  * overwrite a value that a later op still reads.
+ *
+ * Threads: with a pool (nl_graph_exec_set_pool), each op large enough to
+ * pay for it is cut into bands of output rows run as the pool's jobs, one
+ * op after another (every kernel computes any row range of its output
+ * from the whole input, dsp.h).  A band's bytes do not depend on which
+ * thread computes it or how rows are cut, so the output is the same for
+ * every thread count.
  */
 #include "netlib/graph.h"
 
@@ -17,8 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "neuvc/neuvc.h"
+#include "common/threadpool.h"
 #include "netlib/dsp.h"
 
 #define EXEC_ALIGN 64            /* buffer alignment, and slack after each */
@@ -41,6 +50,11 @@ struct nl_graph_exec {
     char err[160];
     nl_dsp dsp;                  /* the kernels (a copy of the table given at creation) */
     nl_conv_plan **plan;         /* [n_ops] a plan (packed weights) per CONV op */
+    nv_pool *pool;               /* borrowed; NULL: one thread */
+    uint64_t *op_cost;           /* [n_ops] work of each op as prepared (MACs or bytes) */
+    uint64_t *prof_ns;           /* borrowed [n_ops] per-op time, or NULL */
+    uint32_t cur_op;             /* the op the pool's jobs belong to */
+    int cur_jobs;                /* and its number of bands */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -93,7 +107,8 @@ int nl_graph_exec_new_dsp(nl_graph_exec **pex, const nl_graph *g, const nl_dsp *
     ex->buf_size = calloc(g->n_ops, sizeof(size_t));
     ex->free_bufs = calloc(g->n_ops, sizeof(int));
     ex->plan = calloc(g->n_ops, sizeof(nl_conv_plan *));
-    if (!ex->in_h || !ex->in_w || !ex->last_use || !ex->is_output || !ex->view ||
+    ex->op_cost = calloc(g->n_ops, sizeof(uint64_t));
+    if (!ex->op_cost || !ex->in_h || !ex->in_w || !ex->last_use || !ex->is_output || !ex->view ||
         !ex->slot_bytes || !ex->buf_of || !ex->buf || !ex->buf_size || !ex->free_bufs ||
         !ex->plan) {
         nl_graph_exec_free(&ex);
@@ -142,6 +157,7 @@ void nl_graph_exec_free(nl_graph_exec **pex)
     for (uint32_t i = 0; ex->plan && i < ex->g->n_ops; i++)
         nl_conv_plan_free(&ex->plan[i]);
     free(ex->plan);
+    free(ex->op_cost);
     free(ex);
     *pex = NULL;
 }
@@ -169,8 +185,9 @@ static int shapes_compute(nl_graph_exec *ex, const int *h, const int *w)
             const nl_conv_desc *cd = &g->bound[i].conv;
             d->h = nl_conv_out_size(x->h, cd->stride);
             d->w = nl_conv_out_size(x->w, cd->stride);
-            ex->macs += (uint64_t)d->h * (uint64_t)d->w * (uint64_t)cd->cout *
-                        (uint64_t)(cd->k * cd->k) * (uint64_t)cd->cin;
+            ex->op_cost[i] = (uint64_t)d->h * (uint64_t)d->w * (uint64_t)cd->cout *
+                             (uint64_t)(cd->k * cd->k) * (uint64_t)cd->cin;
+            ex->macs += ex->op_cost[i];
             break;
         }
         case NL_OP_ADD:
@@ -211,6 +228,11 @@ static int shapes_compute(nl_graph_exec *ex, const int *h, const int *w)
         t->stride = (ptrdiff_t)t->w * t->c;
         ex->slot_bytes[s] = (size_t)bytes;
     }
+    /* Work of the other ops: bytes written (an element op moves a few
+     * bytes per byte written, a MAC costs about as much as a byte). */
+    for (uint32_t i = 0; i < g->n_ops; i++)
+        if (g->ops[i].code != NL_OP_CONV)
+            ex->op_cost[i] = 4 * ex->slot_bytes[g->ops[i].dst];
     return 0;
 }
 
@@ -308,18 +330,19 @@ int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w)
     return 0;
 }
 
-static void rows_copy(const nl_tensor *src, nl_tensor *dst)
+static void rows_copy(const nl_tensor *src, nl_tensor *dst, int y0, int y1)
 {
     size_t row = (size_t)dst->w * (size_t)dst->c * nl_type_size(dst->type);
     size_t esize = nl_type_size(dst->type);
-    for (int y = 0; y < dst->h; y++)
+    for (int y = y0; y < y1; y++)
         memcpy((char *)dst->data + (size_t)y * (size_t)dst->stride * esize,
                (const char *)src->data + (size_t)y * (size_t)src->stride * esize, row);
 }
 
 /* The one place that calls kernels, all through the executor's dispatch
- * table (convolutions through the plans made at creation). */
-static void op_run(nl_graph_exec *ex, uint32_t i, nl_stats *st)
+ * table (convolutions through the plans made at creation): output rows
+ * [y0, y1) of op i. */
+static void op_run(nl_graph_exec *ex, uint32_t i, int y0, int y1)
 {
     const nl_graph_op *op = &ex->g->ops[i];
     const nl_graph_bound *b = &ex->g->bound[i];
@@ -329,31 +352,52 @@ static void op_run(nl_graph_exec *ex, uint32_t i, nl_stats *st)
     nl_tensor *d = &ex->view[op->dst];
     switch (op->code) {
     case NL_OP_CONV:
-        nl_conv_plan_run(ex->plan[i], x, d, 0, d->h, st);
+        nl_conv_plan_run(ex->plan[i], x, d, y0, y1, NULL);
         break;
     case NL_OP_REQUANT:
-        dsp->requant(&b->rq, x, d, 0, d->h);
+        dsp->requant(&b->rq, x, d, y0, y1);
         break;
     case NL_OP_ADD:
-        dsp->add(&b->add, x, y, d, 0, d->h);
+        dsp->add(&b->add, x, y, d, y0, y1);
         break;
     case NL_OP_CLAMP:
         if (d->data != x->data)
-            rows_copy(x, d);
-        dsp->clamp(d, op->attr[NL_CLAMP_LO], op->attr[NL_CLAMP_HI], 0, d->h);
+            rows_copy(x, d, y0, y1);
+        dsp->clamp(d, op->attr[NL_CLAMP_LO], op->attr[NL_CLAMP_HI], y0, y1);
         break;
     case NL_OP_S2D:
-        dsp->s2d(x, d, op->attr[NL_SHUFFLE_R], 0, d->h);
+        dsp->s2d(x, d, op->attr[NL_SHUFFLE_R], y0, y1);
         break;
     case NL_OP_D2S:
-        dsp->d2s(x, d, op->attr[NL_SHUFFLE_R], 0, d->h);
+        dsp->d2s(x, d, op->attr[NL_SHUFFLE_R], y0, y1);
         break;
     case NL_OP_CONCAT:
-        dsp->concat(x, y, d, 0, d->h);
+        dsp->concat(x, y, d, y0, y1);
         break;
     default:
         break; /* unreachable: validated opcodes only */
     }
+}
+
+/* Work per band: below this an op runs on one thread (a band then costs
+ * more to hand over than to compute). */
+#define BAND_MIN_COST (1u << 20)
+#define BANDS_PER_THREAD 4       /* bands per thread, for balance under load */
+
+static void band_job(void *arg, int job, int thread)
+{
+    nl_graph_exec *ex = arg;
+    const int h = ex->view[ex->g->ops[ex->cur_op].dst].h, n = ex->cur_jobs;
+    (void)thread;
+    /* Band j: rows [j * h / n, (j + 1) * h / n); h < 2^17, n <= h. */
+    op_run(ex, ex->cur_op, (int)((int64_t)job * h / n), (int)((int64_t)(job + 1) * h / n));
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stats *st)
@@ -375,12 +419,74 @@ int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stat
     }
     for (uint32_t i = 0; i < g->n_inputs; i++)
         ex->view[g->inputs[i].slot] = in[i];
-    for (uint32_t i = 0; i < g->n_ops; i++)
-        op_run(ex, i, st);
+    const int threads = nv_pool_threads(ex->pool);
+    for (uint32_t i = 0; i < g->n_ops; i++) {
+        uint64_t t0 = ex->prof_ns ? now_ns() : 0;
+        const int h = ex->view[g->ops[i].dst].h;
+        uint64_t bands = ex->op_cost[i] / BAND_MIN_COST;
+        if (bands > (uint64_t)threads * BANDS_PER_THREAD)
+            bands = (uint64_t)threads * BANDS_PER_THREAD;
+        if (bands > (uint64_t)h)
+            bands = (uint64_t)h;
+        if (threads > 1 && bands > 1) {
+            ex->cur_op = i;
+            ex->cur_jobs = (int)bands;
+            nv_pool_run(ex->pool, band_job, ex, (int)bands);
+        } else {
+            op_run(ex, i, 0, h);
+        }
+        if (ex->prof_ns)
+            ex->prof_ns[i] += now_ns() - t0;
+    }
+    if (st)
+        st->macs += ex->macs;
     if (out)
         for (uint32_t i = 0; i < g->n_outputs; i++)
             out[i] = ex->view[g->outputs[i]];
     return 0;
+}
+
+void nl_graph_exec_set_pool(nl_graph_exec *ex, struct nv_pool *pool)
+{
+    if (ex)
+        ex->pool = pool;
+}
+
+void nl_graph_exec_set_profile(nl_graph_exec *ex, uint64_t *ns)
+{
+    if (ex)
+        ex->prof_ns = ns;
+}
+
+const nl_tensor *nl_graph_exec_view(const nl_graph_exec *ex, uint32_t slot)
+{
+    if (!ex || !ex->prepared || slot >= ex->g->n_slots)
+        return NULL;
+    return &ex->view[slot];
+}
+
+uint64_t nl_graph_exec_op_macs(const nl_graph_exec *ex, uint32_t i)
+{
+    if (!ex || !ex->prepared || i >= ex->g->n_ops || ex->g->ops[i].code != NL_OP_CONV)
+        return 0;
+    return ex->op_cost[i];
+}
+
+const char *nl_graph_exec_kernel(const nl_graph_exec *ex, uint32_t i)
+{
+    if (!ex || i >= ex->g->n_ops)
+        return NULL;
+    const nl_dsp *d = &ex->dsp;
+    switch (ex->g->ops[i].code) {
+    case NL_OP_CONV: return ex->plan[i]->kern.name;
+    case NL_OP_REQUANT: return d->requant_name;
+    case NL_OP_ADD: return d->add_name;
+    case NL_OP_CLAMP: return d->clamp_name;
+    case NL_OP_S2D: return d->s2d_name;
+    case NL_OP_D2S: return d->d2s_name;
+    case NL_OP_CONCAT: return d->concat_name;
+    default: return NULL;
+    }
 }
 
 const nl_tensor *nl_graph_output(const nl_graph_exec *ex, uint32_t i)

@@ -354,7 +354,7 @@ static int dump_intra(const NeuvcPicture *pic, int qp, const char *model_path, d
     if ((ret = nv_model_open(&m, model_path, msg, sizeof(msg))) < 0)
         return nv_fail(err, errlen, ret, "%s", msg);
     snprintf(s->model_id, sizeof(s->model_id), "%s", m->id);
-    if ((ret = nv_intra_open(&c, m, pic->width, pic->height, 1, NEUVC_CPU_AUTO, msg, sizeof(msg))) < 0) {
+    if ((ret = nv_intra_open(&c, m, pic->width, pic->height, 1, NEUVC_CPU_AUTO, 1, msg, sizeof(msg))) < 0) {
         nv_fail(err, errlen, ret, "%s", msg);
         goto done;
     }

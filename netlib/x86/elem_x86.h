@@ -1,0 +1,42 @@
+/*
+ * x86 kernels of the element-wise and data-movement ops (requant, add,
+ * clamp, concat, space-to-depth, depth-to-space): the table fillers.
+ *
+ * Per-channel constants.  requant and add apply per-channel constants to
+ * HWC rows, i.e. constants that repeat every c elements.  The kernels walk
+ * a row L elements at a time (L lanes) and read the constants from a
+ * pattern of P = lcm(c, L) elements built on the stack at each call (the
+ * channel of element e of a row is e % c, and P is a multiple of both c
+ * and L, so position e % P of the pattern is that channel's constant and
+ * each step of L stays inside the pattern).  Rows whose pattern would
+ * exceed NL_X86_ELEM_PMAX elements (c above 1024) run the reference.
+ */
+#ifndef NEUVC_NETLIB_X86_ELEM_X86_H
+#define NEUVC_NETLIB_X86_ELEM_X86_H
+
+#include "netlib/dsp.h"
+
+#define NL_X86_ELEM_PMAX 1024
+
+/* P = lcm(c, lanes) (lanes a power of two), or 0 when above
+ * NL_X86_ELEM_PMAX. */
+static inline int nl_x86_elem_period(int c, int lanes)
+{
+    int g = 1;
+    while (g < lanes && c % (2 * g) == 0)
+        g *= 2;
+    long p = (long)c * (lanes / g);
+    return p <= NL_X86_ELEM_PMAX ? (int)p : 0;
+}
+
+/* Plain C data-movement kernels (shuffle_x86.c; no ISA flags), used from
+ * the AVX2 level up: s2d / d2s through a per-call table of element
+ * offsets, concat with whole-pixel copies. */
+void nl_s2d_c_fast(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1);
+void nl_d2s_c_fast(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1);
+
+/* Table fillers; call only when nl_cpu_flags() has the level. */
+void nl_dsp_init_x86_elem_avx2(nl_dsp *d);
+void nl_dsp_init_x86_elem_avx512(nl_dsp *d);
+
+#endif
