@@ -56,10 +56,32 @@ void nv_inter_close(nv_inter *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* OBMC on the pool: job j is band j % OBMC_BANDS of plane j / OBMC_BANDS
+ * (nv_mc_obmc_rows computes any row range exactly as the whole plane). */
+#define OBMC_BANDS 8
+
+typedef struct obmc_job {
+    nv_picture *dst;
+    const nv_picture *ref;
+    const nv_mv *mvs;
+    ptrdiff_t mv_stride;
+} obmc_job;
+
+static void obmc_band(void *arg, int job, int thread)
+{
+    const obmc_job *j = arg;
+    const int pl = job / OBMC_BANDS, b = job % OBMC_BANDS, h = j->ref->height[pl];
+    (void)thread;
+    nv_mc_obmc_rows(j->dst->data[pl], j->dst->stride[pl], j->ref->data[pl], j->ref->stride[pl],
+                    j->ref->width[pl], h, j->mvs, j->mv_stride, pl > 0, b * h / OBMC_BANDS,
+                    (b + 1) * h / OBMC_BANDS);
+}
+
 int nv_inter_predict(nv_inter *p)
 {
     nl_tensor out[2];
-    nv_mc_obmc_picture(&p->pred, &p->c->recon, p->mvs, p->wb);
+    obmc_job oj = { &p->pred, &p->c->recon, p->mvs, p->wb };
+    nv_pool_run(p->c->pool, obmc_band, &oj, 3 * OBMC_BANDS);
     nv_x6_pack(&p->pred, &p->p6);
     int ret = nl_graph_run(p->c->nets.pred, &p->p6, out, NULL);
     if (ret < 0)
@@ -86,7 +108,7 @@ int nv_inter_reconstruct(nv_inter *p, int qp)
     nl_requant rq;
     nl_tensor x6;
     nv_model_requant_inter(c->m, qp, 1, &rq);
-    nl_requant_ref(&rq, &c->yq, &c->yq, 0, c->yq.h);
+    nv_intra_requant(c, &rq, &c->yq, &c->yq);
     nl_tensor in[3] = { c->yq, p->pt, p->p6 };
     int ret = nl_graph_run(c->nets.inter_synthesis, in, &x6, NULL);
     if (ret < 0)

@@ -47,16 +47,16 @@ int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int
     c->wp = nv_padded_size(w);
     c->hp = nv_padded_size(h);
     c->nbands = c->hp / NV_PAD;
-    nl_dsp table;
     const nl_dsp *dsp = nl_dsp_default();       /* auto: NEUVC_CPU in the environment, else the best */
+    c->dsp = *dsp;
     if (cpu != NEUVC_CPU_AUTO) {
-        if (nl_dsp_init_cpu(&table, cpu) < 0) {
+        if (nl_dsp_init_cpu(&c->dsp, cpu) < 0) {
             ret = nv_fail(err, errlen, NEUVC_ERR(ENOSYS),
                              "cpu backend '%s' is not available on this CPU or in this build",
                              nv_cpu_name((NeuvcCpu)cpu));
             goto fail;
         }
-        dsp = &table;
+        dsp = &c->dsp;
     }
     if ((ret = nv_nets_open(&c->nets, m, c->wp, c->hp, encoder, dsp, err, errlen)) < 0)
         goto fail;
@@ -91,6 +91,30 @@ void nv_intra_close(nv_intra *c)
     memset(c, 0, sizeof(*c));
 }
 
+typedef struct requant_job {
+    const nl_dsp *dsp;
+    const nl_requant *rq;
+    const nl_tensor *src;
+    nl_tensor *dst;
+    int n;
+} requant_job;
+
+static void requant_band(void *arg, int job, int thread)
+{
+    const requant_job *j = arg;
+    const int h = j->dst->h;
+    (void)thread;
+    j->dsp->requant(j->rq, j->src, j->dst, job * h / j->n, (job + 1) * h / j->n);
+}
+
+void nv_intra_requant(nv_intra *c, const nl_requant *rq, const nl_tensor *src, nl_tensor *dst)
+{
+    requant_job j = { &c->dsp, rq, src, dst, nv_pool_threads(c->pool) };
+    if (j.n > dst->h)
+        j.n = dst->h;
+    nv_pool_run(c->pool, requant_band, &j, j.n);
+}
+
 int nv_intra_hyper(nv_intra *c, const nl_tensor *z, nl_tensor *mu, nl_tensor *sidx)
 {
     nl_tensor out[2];
@@ -107,7 +131,7 @@ int nv_intra_reconstruct(nv_intra *c, int qp)
     nl_requant rq;
     nl_tensor x6;
     nv_model_requant(c->m, qp, 1, &rq);
-    nl_requant_ref(&rq, &c->yq, &c->yq, 0, c->yq.h);
+    nv_intra_requant(c, &rq, &c->yq, &c->yq);
     int ret = nl_graph_run(c->nets.synthesis, &c->yq, &x6, NULL);
     if (ret < 0)
         return ret;
@@ -152,21 +176,40 @@ int nv_dec_latent_z(nv_intra *c, const uint8_t *buf, size_t size, const nv_laten
     return 0;
 }
 
+/* Bands are independent sub-streams: one pool job each.  The first
+ * failing band (in band order) is reported, whatever the thread count. */
+typedef struct band_job {
+    nv_intra *c;
+    const nvc_frame_header *fh;
+    int first;
+    const nl_tensor *mu, *sidx;
+    int ret[NVC_MAX_SUBSTREAMS];
+} band_job;
+
+static void dec_band(void *arg, int j, int thread)
+{
+    band_job *b = arg;
+    nv_intra *c = b->c;
+    rc_dec d;
+    int y0 = j * NV_BAND_ROWS;
+    int y1 = y0 + NV_BAND_ROWS < c->yq.h ? y0 + NV_BAND_ROWS : c->yq.h;
+    (void)thread;
+    rc_dec_init(&d, b->fh->substream[b->first + j], b->fh->substream_size[b->first + j]);
+    int ret = nv_latent_dec_band(&d, &c->yq, b->mu, b->sidx, y0, y1, &c->m->y_tab);
+    if (ret == 0)
+        ret = rc_dec_finish(&d);
+    b->ret[j] = ret;
+}
+
 int nv_dec_latent_bands(nv_intra *c, const nvc_frame_header *fh, int first, const nl_tensor *mu,
                         const nl_tensor *sidx, char *err, size_t errlen)
 {
-    for (int j = 0; j < c->nbands; j++) {
-        rc_dec d;
-        int y0 = j * NV_BAND_ROWS;
-        int y1 = y0 + NV_BAND_ROWS < c->yq.h ? y0 + NV_BAND_ROWS : c->yq.h;
-        rc_dec_init(&d, fh->substream[first + j], fh->substream_size[first + j]);
-        int ret = nv_latent_dec_band(&d, &c->yq, mu, sidx, y0, y1, &c->m->y_tab);
-        if (ret == 0)
-            ret = rc_dec_finish(&d);
-        if (ret < 0)
+    band_job b = { .c = c, .fh = fh, .first = first, .mu = mu, .sidx = sidx };
+    nv_pool_run(c->pool, dec_band, &b, c->nbands);
+    for (int j = 0; j < c->nbands; j++)
+        if (b.ret[j] < 0)
             return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                               "corrupt or truncated latent band %d (%zu bytes)", j,
                               fh->substream_size[first + j]);
-    }
     return 0;
 }

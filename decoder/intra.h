@@ -21,6 +21,7 @@
 #include "common/model.h"
 #include "common/picture.h"
 #include "common/threadpool.h"
+#include "netlib/dsp.h"
 
 #define NV_BAND_ROWS 4           /* latent rows per y sub-stream */
 /* Largest picture height with 1 + hp / 64 <= NVC_MAX_SUBSTREAMS. */
@@ -36,6 +37,7 @@ typedef struct nv_intra {
     nl_tensor z;                 /* s16 (hp/64, wp/64, cz), owned: decoded z */
     nv_picture recon;            /* the reconstruction of the last frame */
     nv_pool *pool;               /* threads of the networks, motion and bands; owned */
+    nl_dsp dsp;                  /* the kernels of the cpu setting */
     int dz_intra, dz_inter;      /* encoder only: deadzone of nv_enc_deadzone, 0..16 */
 } nv_intra;
 
@@ -51,6 +53,10 @@ typedef struct nv_intra {
 int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int cpu, int threads,
                   char *err, size_t errlen);
 void nv_intra_close(nv_intra *c);
+
+/* dst = requant(src) with c's kernels and threads (nl_requant_ref's
+ * contract and result; dst may be src itself). */
+void nv_intra_requant(nv_intra *c, const nl_requant *rq, const nl_tensor *src, nl_tensor *dst);
 
 /* Step 5: runs the hyper-synthesis on z (s16, (hp/64, wp/64, cz)); mu and
  * sidx receive views valid until the next call.  0 or NEUVC_ERR(EINVAL). */

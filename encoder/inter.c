@@ -65,7 +65,7 @@ int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_ten
         return nv_fail(err, errlen, ret, "inter analysis: %s",
                               nl_graph_exec_error(c->nets.inter_analysis));
     nv_model_requant_inter(c->m, qp, 0, &rq);
-    nl_requant_ref(&rq, &y, &c->yq, 0, y.h);
+    nv_intra_requant(c, &rq, &y, &c->yq);
     if ((ret = nl_graph_run(c->nets.inter_hyper_analysis, &c->yq, &z, NULL)) < 0)
         return nv_fail(err, errlen, ret, "inter hyper-analysis: %s",
                               nl_graph_exec_error(c->nets.inter_hyper_analysis));

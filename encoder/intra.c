@@ -22,7 +22,7 @@ int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
         return nv_fail(err, errlen, ret, "analysis: %s",
                               nl_graph_exec_error(c->nets.analysis));
     nv_model_requant(c->m, qp, 0, &rq);
-    nl_requant_ref(&rq, &y, &c->yq, 0, y.h);
+    nv_intra_requant(c, &rq, &y, &c->yq);
     /* 3, 4: hyper-analysis, z into sub-stream 0. */
     if ((ret = nl_graph_run(c->nets.hyper_analysis, &c->yq, &z, NULL)) < 0)
         return nv_fail(err, errlen, ret, "hyper-analysis: %s",
@@ -45,16 +45,33 @@ int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
     return 0;
 }
 
+/* Bands are independent sub-streams (their number depends on the picture
+ * height only): one pool job each, each with its own coder. */
+typedef struct band_job {
+    nv_intra *c;
+    rc_enc *rc;
+    const nl_tensor *mu, *sidx;
+    int ret[NVC_MAX_SUBSTREAMS];
+} band_job;
+
+static void enc_band(void *arg, int j, int thread)
+{
+    band_job *b = arg;
+    int y0 = j * NV_BAND_ROWS;
+    (void)thread;
+    rc_enc_reset(&b->rc[j]);
+    b->ret[j] = nv_latent_enc_band(&b->rc[j], &b->c->yq, b->mu, b->sidx, y0, y0 + NV_BAND_ROWS,
+                                   &b->c->m->y_tab);
+}
+
 int nv_enc_latent_bands(nv_intra *c, rc_enc *rc, const nl_tensor *mu, const nl_tensor *sidx,
                         char *err, size_t errlen)
 {
-    for (int j = 0; j < c->nbands; j++) {
-        int y0 = j * NV_BAND_ROWS;
-        rc_enc_reset(&rc[j]);
-        int ret = nv_latent_enc_band(&rc[j], &c->yq, mu, sidx, y0, y0 + NV_BAND_ROWS, &c->m->y_tab);
-        if (ret < 0)
-            return nv_fail(err, errlen, ret, "latent band %d out of the coded range", j);
-    }
+    band_job b = { .c = c, .rc = rc, .mu = mu, .sidx = sidx };
+    nv_pool_run(c->pool, enc_band, &b, c->nbands);
+    for (int j = 0; j < c->nbands; j++)
+        if (b.ret[j] < 0)
+            return nv_fail(err, errlen, b.ret[j], "latent band %d out of the coded range", j);
     return 0;
 }
 
