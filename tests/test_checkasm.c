@@ -517,6 +517,321 @@ START_TEST(kernels_bit_exact)
 }
 END_TEST
 
+/* ------------------------------------------------- element-wise ops
+ * requant, add, clamp, s2d, d2s, concat of every level against the
+ * reference, byte for byte on whole buffers: random and extreme values
+ * (every input type at its limits, mult/shift extremes, |bias| at
+ * NL_BIAS_MAX, saturation of every output type), odd sizes and channel
+ * counts (1 .. 1025: periods that do not divide the vector length, and
+ * patterns too long for a kernel, which then runs the reference), odd
+ * row strides with garbage in the slack, buffers cut right after the last
+ * element (so ASan sees any read past it), row ranges, and in-place use
+ * where the contract allows it. */
+
+typedef struct etensor {
+    nl_tensor t;
+    size_t bytes;                /* allocated: exactly up to the last element */
+} etensor;
+
+/* h x w x c of type ty, stride w*c + slack, every byte random, then the
+ * elements filled by mode: 0 random in [lo, hi], 1 all hi, 2 all lo. */
+static void etensor_new(etensor *e, rng *r, int h, int w, int c, nl_type ty, int slack,
+                        int32_t lo, int32_t hi, int mode)
+{
+    e->t = (nl_tensor){ NULL, h, w, c, (ptrdiff_t)w * c + slack, ty };
+    size_t n = (size_t)(h - 1) * (size_t)e->t.stride + (size_t)w * (size_t)c;
+    e->bytes = n * esize(ty);
+    e->t.data = malloc(e->bytes);
+    ck_assert_ptr_nonnull(e->t.data);
+    for (size_t i = 0; i < e->bytes; i++)
+        ((uint8_t *)e->t.data)[i] = (uint8_t)rng_next(r);
+    for (int y = 0; y < h; y++)
+        for (size_t i = 0; i < (size_t)w * (size_t)c; i++)
+            put(e->t.data, ty, (size_t)y * (size_t)e->t.stride + i,
+                mode == 1 ? hi : mode == 2 ? lo : rng_range(r, lo, hi));
+}
+
+static void etensor_clone(etensor *d, const etensor *s)
+{
+    *d = *s;
+    d->t.data = malloc(s->bytes);
+    ck_assert_ptr_nonnull(d->t.data);
+    memcpy(d->t.data, s->t.data, s->bytes);
+}
+
+static void etensor_free(etensor *e)
+{
+    free(e->t.data);
+    e->t.data = NULL;
+}
+
+static void ecompare(const etensor *want, const etensor *got, const char *what, int n)
+{
+    for (size_t i = 0; i < want->bytes; i++)
+        if (((const uint8_t *)want->t.data)[i] != ((const uint8_t *)got->t.data)[i])
+            ck_abort_msg("%s case %d: byte %zu of %zu differs (ref %u, kernel %u)", what, n, i,
+                         want->bytes, ((const uint8_t *)want->t.data)[i],
+                         ((const uint8_t *)got->t.data)[i]);
+}
+
+static const int echan[] = { 1, 2, 3, 5, 6, 7, 8, 9, 12, 16, 17, 31, 48, 96, 100, 192, 384, 1025 };
+
+static void erows(rng *r, int h, int *y0, int *y1)
+{
+    if (rng_range(r, 0, 2) == 0) {
+        *y0 = 0;
+        *y1 = h;
+    } else {
+        *y0 = rng_range(r, 0, h);
+        *y1 = rng_range(r, *y0, h);
+    }
+}
+
+static void rq_fill(rng *r, int c, int32_t *mult, uint8_t *shift, int32_t *bias, int extreme)
+{
+    for (int i = 0; i < c; i++) {
+        if (extreme) {
+            mult[i] = mult_extremes[rng_range(r, 0, NELEM(mult_extremes) - 1)];
+            shift[i] = shift_extremes[rng_range(r, 0, NELEM(shift_extremes) - 1)];
+            bias[i] = rng_range(r, 0, 2) == 0 ? NL_BIAS_MAX : rng_range(r, 0, 1) ? -NL_BIAS_MAX : 0;
+        } else {
+            mult[i] = rng_range(r, 0, INT32_MAX);
+            shift[i] = (uint8_t)rng_range(r, 24, 48);
+            bias[i] = rng_range(r, -NL_BIAS_MAX, NL_BIAS_MAX);
+        }
+    }
+}
+
+static void out_clamp(rng *r, nl_type out, int narrow, int32_t *lo, int32_t *hi)
+{
+    nl_type_range(out, lo, hi);
+    if (narrow) {
+        int32_t a = rng_range(r, *lo, *hi), b = rng_range(r, *lo, *hi);
+        *lo = a < b ? a : b;
+        *hi = a < b ? b : a;
+    }
+}
+
+static int check_requant(const nl_dsp *dsp, const char *what, rng *r)
+{
+    int n = 0;
+    int32_t mult[1025], bias[1025];
+    uint8_t shift[1025];
+    for (int ti = NL_U8; ti < NL_NTYPES; ti++)
+        for (int to = NL_U8; to < NL_NTYPES; to++)
+            for (int k = 0; k < 8; k++, n++) {
+                int c = echan[rng_range(r, 0, NELEM(echan) - 1)];
+                int h = rng_range(r, 1, 6), w = rng_range(r, 1, c > 100 ? 5 : 37);
+                int32_t ilo, ihi, lo, hi;
+                nl_type_range((nl_type)ti, &ilo, &ihi);
+                int mode = k < 4 ? 0 : k - 4 < 3 ? k - 4 : 0;
+                etensor src, dref, dtest;
+                etensor_new(&src, r, h, w, c, (nl_type)ti, rng_range(r, 0, 5), ilo, ihi, mode);
+                out_clamp(r, (nl_type)to, k == 7, &lo, &hi);
+                etensor_new(&dref, r, h, w, c, (nl_type)to, rng_range(r, 0, 3), lo, hi, 0);
+                etensor_clone(&dtest, &dref);
+                rq_fill(r, c, mult, shift, bias, k >= 3);
+                nl_requant rq = { k == 2 ? NULL : bias, mult, shift, lo, hi };
+                int y0, y1;
+                erows(r, h, &y0, &y1);
+                nl_requant_ref(&rq, &src.t, &dref.t, y0, y1);
+                dsp->requant(&rq, &src.t, &dtest.t, y0, y1);
+                ecompare(&dref, &dtest, what, n);
+                etensor_free(&dtest);
+                etensor_free(&dref);
+                if (ti == to) { /* in place */
+                    etensor a, b;
+                    etensor_clone(&a, &src);
+                    etensor_clone(&b, &src);
+                    nl_requant_ref(&rq, &a.t, &a.t, y0, y1);
+                    dsp->requant(&rq, &b.t, &b.t, y0, y1);
+                    ecompare(&a, &b, what, n);
+                    etensor_free(&a);
+                    etensor_free(&b);
+                }
+                etensor_free(&src);
+            }
+    return n;
+}
+
+static int check_add(const nl_dsp *dsp, const char *what, rng *r)
+{
+    int n = 0;
+    int32_t ma[1025], mb[1025], junk[1025];
+    uint8_t shift[1025];
+    for (int ta = NL_U8; ta <= NL_S16; ta++)
+        for (int tb = NL_U8; tb <= NL_S16; tb++)
+            for (int to = NL_U8; to < NL_NTYPES; to++)
+                for (int k = 0; k < 5; k++, n++) {
+                    int c = echan[rng_range(r, 0, NELEM(echan) - 1)];
+                    int h = rng_range(r, 1, 5), w = rng_range(r, 1, c > 100 ? 5 : 33);
+                    int32_t alo, ahi, blo, bhi, lo, hi;
+                    nl_type_range((nl_type)ta, &alo, &ahi);
+                    nl_type_range((nl_type)tb, &blo, &bhi);
+                    int mode = k == 3 ? 1 : k == 4 ? 2 : 0;
+                    etensor a, b, dref, dtest;
+                    etensor_new(&a, r, h, w, c, (nl_type)ta, rng_range(r, 0, 4), alo, ahi, mode);
+                    etensor_new(&b, r, h, w, c, (nl_type)tb, rng_range(r, 0, 4), blo, bhi,
+                                mode ? 3 - mode : 0);
+                    out_clamp(r, (nl_type)to, k == 2, &lo, &hi);
+                    etensor_new(&dref, r, h, w, c, (nl_type)to, rng_range(r, 0, 3), lo, hi, 0);
+                    etensor_clone(&dtest, &dref);
+                    rq_fill(r, c, ma, shift, junk, k >= 1);
+                    rq_fill(r, c, mb, shift, junk, k >= 1);
+                    nl_add_desc d = { ma, mb, shift, lo, hi };
+                    int y0, y1;
+                    erows(r, h, &y0, &y1);
+                    nl_add_ref(&d, &a.t, &b.t, &dref.t, y0, y1);
+                    dsp->add(&d, &a.t, &b.t, &dtest.t, y0, y1);
+                    ecompare(&dref, &dtest, what, n);
+                    if (ta == to) { /* in place: dst is a */
+                        etensor a1, a2;
+                        etensor_clone(&a1, &a);
+                        etensor_clone(&a2, &a);
+                        nl_add_ref(&d, &a1.t, &b.t, &a1.t, y0, y1);
+                        dsp->add(&d, &a2.t, &b.t, &a2.t, y0, y1);
+                        ecompare(&a1, &a2, what, n);
+                        etensor_free(&a1);
+                        etensor_free(&a2);
+                    }
+                    etensor_free(&a);
+                    etensor_free(&b);
+                    etensor_free(&dref);
+                    etensor_free(&dtest);
+                }
+    return n;
+}
+
+static int check_clamp(const nl_dsp *dsp, const char *what, rng *r)
+{
+    int n = 0;
+    for (int t = NL_U8; t < NL_NTYPES; t++)
+        for (int k = 0; k < 10; k++, n++) {
+            int c = echan[rng_range(r, 0, NELEM(echan) - 1)];
+            int h = rng_range(r, 1, 5), w = rng_range(r, 1, c > 100 ? 5 : 45);
+            int32_t lo, hi, tlo, thi;
+            nl_type_range((nl_type)t, &tlo, &thi);
+            out_clamp(r, (nl_type)t, k > 1, &lo, &hi);
+            etensor a, b;
+            etensor_new(&a, r, h, w, c, (nl_type)t, rng_range(r, 0, 70), tlo, thi, 0);
+            etensor_clone(&b, &a);
+            int y0, y1;
+            erows(r, h, &y0, &y1);
+            nl_clamp_ref(&a.t, lo, hi, y0, y1);
+            dsp->clamp(&b.t, lo, hi, y0, y1);
+            ecompare(&a, &b, what, n);
+            etensor_free(&a);
+            etensor_free(&b);
+        }
+    return n;
+}
+
+static int check_shuffle(const nl_dsp *dsp, const char *what, rng *r, int d2s)
+{
+    int n = 0;
+    for (int t = NL_U8; t < NL_NTYPES; t++)
+        for (int k = 0; k < 12; k++, n++) {
+            int rr = k < 10 ? rng_range(r, 2, 4) : 8;
+            int c = k < 11 ? echan[rng_range(r, 0, 12)] : 65; /* 65 * 64 > 4096: long table */
+            int32_t lo, hi;
+            nl_type_range((nl_type)t, &lo, &hi);
+            int hs, ws, cs, hd, wd, cd;
+            if (d2s) {
+                hs = rng_range(r, 1, 5); ws = rng_range(r, 1, 9); cs = c * rr * rr;
+                hd = hs * rr; wd = ws * rr; cd = c;
+            } else {
+                hd = rng_range(r, 1, 5); wd = rng_range(r, 1, 9); cd = c * rr * rr;
+                hs = hd * rr; ws = wd * rr; cs = c;
+            }
+            etensor src, dref, dtest;
+            etensor_new(&src, r, hs, ws, cs, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
+            etensor_new(&dref, r, hd, wd, cd, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
+            etensor_clone(&dtest, &dref);
+            int y0, y1;
+            erows(r, hd, &y0, &y1);
+            if (d2s) {
+                nl_d2s_ref(&src.t, &dref.t, rr, y0, y1);
+                dsp->d2s(&src.t, &dtest.t, rr, y0, y1);
+            } else {
+                nl_s2d_ref(&src.t, &dref.t, rr, y0, y1);
+                dsp->s2d(&src.t, &dtest.t, rr, y0, y1);
+            }
+            ecompare(&dref, &dtest, what, n);
+            etensor_free(&src);
+            etensor_free(&dref);
+            etensor_free(&dtest);
+        }
+    return n;
+}
+
+static int check_concat(const nl_dsp *dsp, const char *what, rng *r)
+{
+    int n = 0;
+    for (int t = NL_U8; t < NL_NTYPES; t++)
+        for (int k = 0; k < 12; k++, n++) {
+            int ca = rng_range(r, 1, k < 8 ? 40 : 200), cb = rng_range(r, 1, k < 8 ? 40 : 200);
+            int h = rng_range(r, 1, 5), w = rng_range(r, 1, 20);
+            int32_t lo, hi;
+            nl_type_range((nl_type)t, &lo, &hi);
+            etensor a, b, dref, dtest;
+            etensor_new(&a, r, h, w, ca, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
+            etensor_new(&b, r, h, w, cb, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
+            etensor_new(&dref, r, h, w, ca + cb, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
+            etensor_clone(&dtest, &dref);
+            int y0, y1;
+            erows(r, h, &y0, &y1);
+            nl_concat_ref(&a.t, &b.t, &dref.t, y0, y1);
+            dsp->concat(&a.t, &b.t, &dtest.t, y0, y1);
+            ecompare(&dref, &dtest, what, n);
+            etensor_free(&a);
+            etensor_free(&b);
+            etensor_free(&dref);
+            etensor_free(&dtest);
+        }
+    return n;
+}
+
+START_TEST(elem_bit_exact)
+{
+    const level *lv = &levels[_i];
+    if (!level_runs(lv)) {
+        printf("checkasm: NOT RUN on this CPU: level %s (needs %s); its element kernels are "
+               "untested here\n", lv->name, lv->needs);
+        return;
+    }
+    nl_dsp dsp, ref;
+    nl_dsp_init(&dsp, lv->flags);
+    nl_dsp_init(&ref, 0);
+    rng r = { 0xE1E30000u + lv->flags };
+    int n_kernels = 0, n_cases = 0;
+    const struct {
+        const char *op, *name, *ref_name;
+    } ops[] = {
+        { "requant", dsp.requant_name, ref.requant_name }, { "add", dsp.add_name, ref.add_name },
+        { "clamp", dsp.clamp_name, ref.clamp_name },       { "s2d", dsp.s2d_name, ref.s2d_name },
+        { "d2s", dsp.d2s_name, ref.d2s_name },             { "concat", dsp.concat_name, ref.concat_name },
+    };
+    for (int i = 0; i < NELEM(ops); i++) {
+        if (!strcmp(ops[i].name, ops[i].ref_name)) {
+            printf("checkasm: --  %s %-44s the reference (no kernel at this level)\n", lv->name,
+                   ops[i].op);
+            continue;
+        }
+        char what[128];
+        snprintf(what, sizeof(what), "%s %s", lv->name, ops[i].name);
+        int n = i == 0 ? check_requant(&dsp, what, &r) : i == 1 ? check_add(&dsp, what, &r)
+              : i == 2 ? check_clamp(&dsp, what, &r) : i == 3 ? check_shuffle(&dsp, what, &r, 0)
+              : i == 4 ? check_shuffle(&dsp, what, &r, 1) : check_concat(&dsp, what, &r);
+        printf("checkasm: ok  %-56s %3d cases\n", what, n);
+        fflush(stdout);
+        n_kernels++;
+        n_cases += n;
+    }
+    printf("checkasm: level %s: %d element kernels, %d cases, all bit-exact\n", lv->name,
+           n_kernels, n_cases);
+}
+END_TEST
+
 /* ------------------------------------------------------- dispatch */
 
 /* The flags of /proc/cpuinfo, as our two levels; -1 if unreadable. */
@@ -805,6 +1120,7 @@ static Suite *checkasm_suite(void)
     tcase_add_test(tc, dsp_init_levels);
     tcase_add_test(tc, env_override);
     tcase_add_loop_test(tc, kernels_bit_exact, 0, NELEM(levels));
+    tcase_add_loop_test(tc, elem_bit_exact, 0, NELEM(levels));
     suite_add_tcase(s, tc);
     return s;
 }
