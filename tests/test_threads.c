@@ -1,0 +1,251 @@
+/* Output bytes do not depend on the thread count or the backend: a real
+ * clip crop large enough that every network layer, the OBMC and the
+ * latent bands are cut over threads (256x144, coded 256x192; I, P, P
+ * frames) is encoded with every (backend, threads) combination this
+ * machine runs, threads in {1, 2, 3, 5, 0 = all cores} (the reference
+ * backend with 1 and 3 only, for time); every packet and every
+ * reconstruction must equal those of (ref, 1 thread).  Then that stream
+ * is decoded with every combination and each decoded frame must equal
+ * the reconstruction.  The hashes printed (FNV-1a 64 of all packets, of
+ * all pictures) let runs on other machines be compared by eye.  Backends
+ * the CPU lacks are printed as NOT RUN, never counted as passed. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/y4m.h"
+#include "netlib/dsp.h"
+#include "neuvc/neuvc.h"
+
+#define NFRAMES 3
+#define W 256
+#define H 144
+#define CW (W / 2)
+#define CH (H / 2)
+#define FRAME_BYTES (W * H + 2 * CW * CH)
+
+typedef struct stream {
+    size_t size[NFRAMES];
+    uint8_t *pkt[NFRAMES];
+    uint8_t recon[NFRAMES][FRAME_BYTES];
+    uint8_t header[256];
+    size_t header_size;
+} stream;
+
+static uint8_t src_mem[NFRAMES][FRAME_BYTES];
+
+static const struct {
+    NeuvcCpu cpu;
+    const char *name;
+    unsigned need;
+} backends[] = {
+    { NEUVC_CPU_REF, "ref", 0 },
+    { NEUVC_CPU_AVX2, "avx2", NL_CPU_FLAG_AVX2 },
+    { NEUVC_CPU_AVX512, "avx512", NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 },
+    { NEUVC_CPU_AUTO, "auto", 0 },
+};
+static const int thread_counts[] = { 1, 2, 3, 5, 0 };
+#define NB ((int)(sizeof(backends) / sizeof(backends[0])))
+#define NT ((int)(sizeof(thread_counts) / sizeof(thread_counts[0])))
+
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001B3ull;
+    return h;
+}
+
+static void load_clip(void)
+{
+    const char *dir = getenv("NEUVC_CLIPS");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/eval/vmaf_park_joy_480x270_10f.y4m",
+             dir && *dir ? dir : "../shared/clips");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        ck_abort_msg("test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
+    y4m_reader r;
+    ck_assert_int_eq(y4m_reader_open(&r, f, 0, 0), 0);
+    for (int k = 0; k < NFRAMES; k++) {
+        NeuvcPicture p;
+        ck_assert_int_eq(y4m_read_picture(&r, &p), 1);
+        uint8_t *d = src_mem[k];
+        for (int y = 0; y < H; y++)
+            memcpy(d + y * W, p.data[0] + (size_t)(y + 64) * p.stride[0] + 112, W);
+        for (int i = 1; i < 3; i++)
+            for (int y = 0; y < CH; y++)
+                memcpy(d + W * H + (i - 1) * CW * CH + y * CW,
+                       p.data[i] + (size_t)(y + 32) * p.stride[i] + 56, CW);
+    }
+    y4m_reader_close(&r);
+    fclose(f);
+}
+
+static void picture_of(NeuvcPicture *p, uint8_t *d)
+{
+    memset(p, 0, sizeof(*p));
+    p->data[0] = d;
+    p->data[1] = d + W * H;
+    p->data[2] = d + W * H + CW * CH;
+    p->stride[0] = W;
+    p->stride[1] = p->stride[2] = CW;
+    p->width = W;
+    p->height = H;
+}
+
+static void pack(uint8_t *dst, const NeuvcPicture *p)
+{
+    for (int y = 0; y < H; y++)
+        memcpy(dst + y * W, p->data[0] + y * p->stride[0], W);
+    for (int i = 1; i < 3; i++)
+        for (int y = 0; y < CH; y++)
+            memcpy(dst + W * H + (i - 1) * CW * CH + y * CW, p->data[i] + y * p->stride[i], CW);
+}
+
+static void encode(stream *s, NeuvcCpu cpu, int threads)
+{
+    NeuvcEncSettings es;
+    NeuvcEncoder *enc = NULL;
+    const uint8_t *hdr;
+    neuvc_enc_default_settings(&es);
+    es.width = W;
+    es.height = H;
+    es.qp = 28;
+    es.keyint = 8;
+    es.cpu = cpu;
+    es.threads = threads;
+    es.log_level = 0;
+    ck_assert_int_eq(neuvc_enc_open(&enc, &es), 0);
+    ck_assert_int_eq(neuvc_enc_get_header(enc, &hdr, &s->header_size), 0);
+    ck_assert_uint_le(s->header_size, sizeof(s->header));
+    memcpy(s->header, hdr, s->header_size);
+    for (int k = 0; k < NFRAMES; k++) {
+        NeuvcPicture p, rec;
+        NeuvcPacket pkt;
+        picture_of(&p, src_mem[k]);
+        p.pts = k;
+        ck_assert_int_eq(neuvc_enc_send_picture(enc, &p), 0);
+        ck_assert_int_eq(neuvc_enc_receive_packet(enc, &pkt), 0);
+        ck_assert_int_eq(pkt.frame_type, k ? NEUVC_FRAME_P : NEUVC_FRAME_I);
+        s->size[k] = pkt.size;
+        s->pkt[k] = malloc(pkt.size);
+        ck_assert_ptr_nonnull(s->pkt[k]);
+        memcpy(s->pkt[k], pkt.data, pkt.size);
+        ck_assert_int_eq(neuvc_enc_get_recon(enc, &rec), 0);
+        pack(s->recon[k], &rec);
+    }
+    neuvc_enc_close(&enc);
+}
+
+static uint64_t decode_hash(const stream *s, NeuvcCpu cpu, int threads, const char *what)
+{
+    NeuvcDecSettings ds;
+    NeuvcDecoder *dec = NULL;
+    static uint8_t buf[FRAME_BYTES];
+    uint64_t h = 0xCBF29CE484222325ull;
+    neuvc_dec_default_settings(&ds);
+    ds.cpu = cpu;
+    ds.threads = threads;
+    ds.log_level = 0;
+    ck_assert_int_eq(neuvc_dec_open(&dec, &ds), 0);
+    ck_assert_int_eq(neuvc_dec_set_header(dec, s->header, s->header_size), 0);
+    for (int k = 0; k < NFRAMES; k++) {
+        NeuvcPacket pkt;
+        NeuvcPicture pic;
+        memset(&pkt, 0, sizeof(pkt));
+        pkt.data = s->pkt[k];
+        pkt.size = s->size[k];
+        pkt.pts = k;
+        ck_assert_int_eq(neuvc_dec_send_packet(dec, &pkt), 0);
+        ck_assert_int_eq(neuvc_dec_receive_picture(dec, &pic), 0);
+        pack(buf, &pic);
+        ck_assert_msg(!memcmp(buf, s->recon[k], FRAME_BYTES), "%s: frame %d differs from the "
+                      "reconstruction", what, k);
+        h = fnv(h, buf, FRAME_BYTES);
+    }
+    neuvc_dec_close(&dec);
+    return h;
+}
+
+static int runs_here(int b)
+{
+    return (nl_cpu_flags() & backends[b].need) == backends[b].need;
+}
+
+static int combination_used(int b, int t)
+{
+    /* The reference is slow: 1 and 3 threads are enough to cut its
+     * layers differently. */
+    return backends[b].cpu != NEUVC_CPU_REF || thread_counts[t] == 1 || thread_counts[t] == 3;
+}
+
+START_TEST(threads_and_backends_same_bytes)
+{
+    static stream first, other;
+    int n_enc = 0, n_dec = 0;
+    load_clip();
+    encode(&first, NEUVC_CPU_REF, 1);
+    uint64_t hp = 0xCBF29CE484222325ull, hr = hp;
+    for (int k = 0; k < NFRAMES; k++) {
+        hp = fnv(hp, first.pkt[k], first.size[k]);
+        hr = fnv(hr, first.recon[k], FRAME_BYTES);
+    }
+    printf("threads: ref x1: packets %016llx, reconstruction %016llx\n", (unsigned long long)hp,
+           (unsigned long long)hr);
+    for (int b = 0; b < NB; b++) {
+        if (!runs_here(b)) {
+            printf("threads: backend %s NOT RUN on this CPU\n", backends[b].name);
+            continue;
+        }
+        for (int t = 0; t < NT; t++) {
+            if (!combination_used(b, t) || (b == 0 && thread_counts[t] == 1))
+                continue;
+            encode(&other, backends[b].cpu, thread_counts[t]);
+            for (int k = 0; k < NFRAMES; k++) {
+                ck_assert_msg(other.size[k] == first.size[k] &&
+                              !memcmp(other.pkt[k], first.pkt[k], first.size[k]),
+                              "encoder %s x%d: packet %d differs from ref x1", backends[b].name,
+                              thread_counts[t], k);
+                ck_assert_msg(!memcmp(other.recon[k], first.recon[k], FRAME_BYTES),
+                              "encoder %s x%d: reconstruction %d differs from ref x1",
+                              backends[b].name, thread_counts[t], k);
+                free(other.pkt[k]);
+            }
+            n_enc++;
+        }
+    }
+    for (int b = 0; b < NB; b++) {
+        if (!runs_here(b))
+            continue;
+        for (int t = 0; t < NT; t++) {
+            if (!combination_used(b, t))
+                continue;
+            char what[64];
+            snprintf(what, sizeof(what), "decoder %s x%d", backends[b].name, thread_counts[t]);
+            uint64_t h = decode_hash(&first, backends[b].cpu, thread_counts[t], what);
+            ck_assert_msg(h == hr, "%s: hash %016llx, reconstruction %016llx", what,
+                          (unsigned long long)h, (unsigned long long)hr);
+            n_dec++;
+        }
+    }
+    printf("threads: %d encoder and %d decoder combinations (backend x threads) give the "
+           "bytes of ref x1\n", n_enc + 1, n_dec);
+    for (int k = 0; k < NFRAMES; k++)
+        free(first.pkt[k]);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("threads");
+    TCase *tc = tcase_create("threads");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, threads_and_backends_same_bytes);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? 1 : 0;
+}
