@@ -22,8 +22,8 @@
  * part is invalid data too.
  *
  * Backends as in the encoder (cpu setting; a backend this CPU lacks is
- * refused with ENOSYS when the sequence header arrives); threads is
- * accepted and ignored.  Messages as in the encoder: one line
+ * refused with ENOSYS when the sequence header arrives); threads as in
+ * the encoder (the output does not depend on it).  Messages as in the encoder: one line
  * "neuvc: ..." on stderr per failure when log_level >= 1.
  */
 #include <stdarg.h>

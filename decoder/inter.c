@@ -81,7 +81,9 @@ int nv_inter_predict(nv_inter *p)
 {
     nl_tensor out[2];
     obmc_job oj = { &p->pred, &p->c->recon, p->mvs, p->wb };
+    uint64_t t0 = nv_now_ns();
     nv_pool_run(p->c->pool, obmc_band, &oj, 3 * OBMC_BANDS);
+    p->c->prof_motion_ns += nv_now_ns() - t0;
     nv_x6_pack(&p->pred, &p->p6);
     int ret = nl_graph_run(p->c->nets.pred, &p->p6, out, NULL);
     if (ret < 0)
@@ -107,6 +109,7 @@ int nv_inter_reconstruct(nv_inter *p, int qp)
     nv_intra *c = p->c;
     nl_requant rq;
     nl_tensor x6;
+    c->prof_frames++;
     nv_model_requant_inter(c->m, qp, 1, &rq);
     nv_intra_requant(c, &rq, &c->yq, &c->yq);
     nl_tensor in[3] = { c->yq, p->pt, p->p6 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "entropy/latent.h"
 #include "entropy/rangecoder.h"
@@ -42,6 +43,7 @@ int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int
         goto fail;
     }
     c->m = m;
+    c->prof_encoder = encoder;
     c->w = w;
     c->h = h;
     c->wp = nv_padded_size(w);
@@ -79,10 +81,38 @@ fail:
     return ret;
 }
 
+uint64_t nv_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void profile_print(const nv_intra *c)
+{
+    const char *env = getenv("NEUVC_PROFILE");
+    if (!env || strcmp(env, "1") || c->prof_frames < 1)
+        return;
+    const nv_nets *n = &c->nets;
+    const nl_graph_exec *all[] = { n->analysis, n->hyper_analysis, n->hyper_synthesis,
+                                   n->synthesis, n->pred, n->inter_analysis,
+                                   n->inter_hyper_analysis, n->inter_hyper_synthesis,
+                                   n->inter_synthesis };
+    uint64_t net = 0;
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        net += nl_graph_exec_run_ns(all[i]);
+    const double f = 1e-6 / c->prof_frames;
+    fprintf(stderr, "neuvc-profile: %s %d frames, %d threads, %s kernels: networks %.2f ms, "
+            "motion %.2f ms, entropy %.2f ms per frame\n", c->prof_encoder ? "encoder" : "decoder",
+            c->prof_frames, nv_pool_threads(c->pool), nl_dsp_level_name(&c->dsp), net * f,
+            c->prof_motion_ns * f, c->prof_entropy_ns * f);
+}
+
 void nv_intra_close(nv_intra *c)
 {
     if (!c)
         return;
+    profile_print(c);
     nv_nets_close(&c->nets);
     nv_pool_free(&c->pool);
     free(c->yq.data);
@@ -130,6 +160,7 @@ int nv_intra_reconstruct(nv_intra *c, int qp)
 {
     nl_requant rq;
     nl_tensor x6;
+    c->prof_frames++;
     nv_model_requant(c->m, qp, 1, &rq);
     nv_intra_requant(c, &rq, &c->yq, &c->yq);
     int ret = nl_graph_run(c->nets.synthesis, &c->yq, &x6, NULL);
@@ -166,10 +197,12 @@ int nv_dec_latent_z(nv_intra *c, const uint8_t *buf, size_t size, const nv_laten
                     char *err, size_t errlen)
 {
     rc_dec d;
+    uint64_t t0 = nv_now_ns();
     rc_dec_init(&d, buf, size);
     int ret = nv_latent_dec_z(&d, &c->z, t);
     if (ret == 0)
         ret = rc_dec_finish(&d);
+    c->prof_entropy_ns += nv_now_ns() - t0;
     if (ret < 0)
         return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "corrupt or truncated hyper-latent sub-stream (%zu bytes)", size);
@@ -205,7 +238,9 @@ int nv_dec_latent_bands(nv_intra *c, const nvc_frame_header *fh, int first, cons
                         const nl_tensor *sidx, char *err, size_t errlen)
 {
     band_job b = { .c = c, .fh = fh, .first = first, .mu = mu, .sidx = sidx };
+    uint64_t t0 = nv_now_ns();
     nv_pool_run(c->pool, dec_band, &b, c->nbands);
+    c->prof_entropy_ns += nv_now_ns() - t0;
     for (int j = 0; j < c->nbands; j++)
         if (b.ret[j] < 0)
             return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,

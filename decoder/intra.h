@@ -38,6 +38,11 @@ typedef struct nv_intra {
     nv_picture recon;            /* the reconstruction of the last frame */
     nv_pool *pool;               /* threads of the networks, motion and bands; owned */
     nl_dsp dsp;                  /* the kernels of the cpu setting */
+    /* Profile (wall time, ns) for NEUVC_PROFILE (see nv_intra_close):
+     * motion search and OBMC, entropy coding of z and the bands; the
+     * networks keep their own (nl_graph_exec_run_ns). */
+    uint64_t prof_motion_ns, prof_entropy_ns;
+    int prof_frames, prof_encoder;
     int dz_intra, dz_inter;      /* encoder only: deadzone of nv_enc_deadzone, 0..16 */
 } nv_intra;
 
@@ -52,7 +57,12 @@ typedef struct nv_intra {
  * not depend on it. */
 int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int cpu, int threads,
                   char *err, size_t errlen);
+/* With NEUVC_PROFILE=1 in the environment, prints one line to stderr:
+ * "neuvc-profile: <encoder|decoder> N frames, T threads: networks X ms,
+ * motion Y ms, entropy Z ms per frame" (what tools/bench.py reads). */
 void nv_intra_close(nv_intra *c);
+/* Monotonic clock, nanoseconds. */
+uint64_t nv_now_ns(void);
 
 /* dst = requant(src) with c's kernels and threads (nl_requant_ref's
  * contract and result; dst may be src itself). */

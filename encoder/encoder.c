@@ -23,8 +23,11 @@
  * NEUVC_ERR(ENOSYS).  Every backend gives the same bytes.
  *
  * Not supported yet, refused at open with NEUVC_ERR(ENOSYS): bitrate
- * targets (rate control) and intra refresh.  threads is accepted and
- * ignored: coding is single-threaded.
+ * targets (rate control) and intra refresh.
+ *
+ * Threads: threads (0: all cores) sizes the pool of nv_intra (network
+ * layers and OBMC in row bands, latent bands in parallel); the bytes do
+ * not depend on it (tests/test_threads.c).
  *
  * Messages: every failure with a cause worth knowing prints one line
  * "neuvc: ..." to stderr when log_level >= 1.

@@ -68,7 +68,9 @@ int nv_enc_latent_bands(nv_intra *c, rc_enc *rc, const nl_tensor *mu, const nl_t
                         char *err, size_t errlen)
 {
     band_job b = { .c = c, .rc = rc, .mu = mu, .sidx = sidx };
+    uint64_t t0 = nv_now_ns();
     nv_pool_run(c->pool, enc_band, &b, c->nbands);
+    c->prof_entropy_ns += nv_now_ns() - t0;
     for (int j = 0; j < c->nbands; j++)
         if (b.ret[j] < 0)
             return nv_fail(err, errlen, b.ret[j], "latent band %d out of the coded range", j);

@@ -161,6 +161,8 @@ void nl_graph_exec_set_pool(nl_graph_exec *ex, struct nv_pool *pool);
 /* Profiling: when ns is not NULL (n_ops entries, borrowed), every later run
  * adds the wall time of op i, in nanoseconds, to ns[i]. */
 void nl_graph_exec_set_profile(nl_graph_exec *ex, uint64_t *ns);
+/* Wall time of every run of ex so far, in nanoseconds. */
+uint64_t nl_graph_exec_run_ns(const nl_graph_exec *ex);
 /* The prepared view of slot s (shape and type; data only after a run);
  * NULL if unprepared or out of range. */
 const nl_tensor *nl_graph_exec_view(const nl_graph_exec *ex, uint32_t s);

@@ -53,6 +53,7 @@ struct nl_graph_exec {
     nv_pool *pool;               /* borrowed; NULL: one thread */
     uint64_t *op_cost;           /* [n_ops] work of each op as prepared (MACs or bytes) */
     uint64_t *prof_ns;           /* borrowed [n_ops] per-op time, or NULL */
+    uint64_t run_ns;             /* wall time of every run so far */
     uint32_t cur_op;             /* the op the pool's jobs belong to */
     int cur_jobs;                /* and its number of bands */
 };
@@ -420,6 +421,7 @@ int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stat
     for (uint32_t i = 0; i < g->n_inputs; i++)
         ex->view[g->inputs[i].slot] = in[i];
     const int threads = nv_pool_threads(ex->pool);
+    const uint64_t t_run = now_ns();
     for (uint32_t i = 0; i < g->n_ops; i++) {
         uint64_t t0 = ex->prof_ns ? now_ns() : 0;
         const int h = ex->view[g->ops[i].dst].h;
@@ -438,6 +440,7 @@ int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stat
         if (ex->prof_ns)
             ex->prof_ns[i] += now_ns() - t0;
     }
+    ex->run_ns += now_ns() - t_run;
     if (st)
         st->macs += ex->macs;
     if (out)
@@ -450,6 +453,11 @@ void nl_graph_exec_set_pool(nl_graph_exec *ex, struct nv_pool *pool)
 {
     if (ex)
         ex->pool = pool;
+}
+
+uint64_t nl_graph_exec_run_ns(const nl_graph_exec *ex)
+{
+    return ex ? ex->run_ns : 0;
 }
 
 void nl_graph_exec_set_profile(nl_graph_exec *ex, uint64_t *ns)

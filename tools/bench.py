@@ -14,7 +14,9 @@ BUILD/bench), each repetition runs, at the same thread count:
   ffmpeg -threads N -i x264_veryfast.264 -f null -         (H.264 decode)
 
 and reports the median frames per second of each whole program (wall
-time), its peak memory (max RSS of the child, from wait4), the bitrate of
+time), where neuvc's time goes per frame (networks, motion search and
+OBMC, entropy coding, and the rest: I/O, picture conversion, headers;
+from the NEUVC_PROFILE=1 line each neuvc run prints), its peak memory (max RSS of the child, from wait4), the bitrate of
 what it wrote, and the ratios neuvc / x264 and neuvc-dec / ffmpeg.  The
 neuvc rows read 'n/a: <reason>' while the tools are missing or say that
 something is not supported.  Exit status 1 when x264 or ffmpeg fail or a
@@ -24,6 +26,7 @@ neuvc tool fails for another reason (a crash, a wrong frame count).
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -38,6 +41,9 @@ except ImportError as _e:
 REPO = cliplib.REPO
 DEFAULT_CLIP = 'laptop_woman_1080p.mp4'
 REALTIME_FPS = 30.0
+PROFILE_RE = re.compile(r'neuvc-profile: \w+ (\d+) frames, (\d+) threads, (\w+) kernels: networks '
+                        r'([\d.]+) ms, motion ([\d.]+) ms, entropy ([\d.]+) ms per frame')
+STAGES = ('networks', 'motion', 'entropy')
 
 
 def parse_args(argv):
@@ -86,6 +92,12 @@ class Tool:
         d['seconds_median'] = statistics.median(walls)
         d['maxrss_mib'] = max(r['maxrss_kib'] for r in self.runs) / 1024.0
         d['cpu_seconds_median'] = statistics.median(r['utime'] + r['stime'] for r in self.runs)
+        profs = [r['profile'] for r in self.runs if r.get('profile')]
+        if profs:
+            d['stages_ms'] = {k: statistics.median(p[k] for p in profs) for k in STAGES}
+            d['stages_ms']['rest (I/O, conversion, headers)'] = max(
+                0.0, 1e3 * d['seconds_median'] / frames - sum(d['stages_ms'][k] for k in STAGES))
+            d['kernels'] = profs[0]['kernels']
         if self.out_file and os.path.exists(self.out_file):
             d['bytes'] = os.path.getsize(self.out_file)
             d['kbps'] = d['bytes'] * 8.0 / (frames / fps_in) / 1000.0
@@ -169,7 +181,12 @@ def main(argv=None):
             tool = tools[name_]
             if tool.na:
                 continue
-            res = cliplib.run_timed(tool.cmd, timeout=a.timeout)
+            env = dict(os.environ, NEUVC_PROFILE='1') if name_.startswith('neuvc') else None
+            res = cliplib.run_timed(tool.cmd, timeout=a.timeout, env=env)
+            m = PROFILE_RE.search(res.get('stderr') or '')
+            if m:
+                res['profile'] = {'kernels': m.group(3), 'networks': float(m.group(4)),
+                                  'motion': float(m.group(5)), 'entropy': float(m.group(6))}
             ok = res['rc'] == 0
             why = None
             if ok and tool.out_file and not os.path.exists(tool.out_file):
@@ -241,6 +258,12 @@ def main(argv=None):
             print('%s real-time (%.0f fps at %dx%d, %d threads): %s (%.1f fps)'
                   % (name_, REALTIME_FPS, clip['width'], clip['height'], a.threads,
                      'yes' if s['fps'] >= REALTIME_FPS else 'NO', s['fps']))
+    for name_ in ('neuvc-enc', 'neuvc-dec'):
+        st = summ[name_].get('stages_ms')
+        if st:
+            print('%s time per frame (%s kernels, median): %s' % (
+                name_, summ[name_]['kernels'],
+                ', '.join('%s %.1f ms' % (k_, v) for k_, v in st.items())))
     print('threads %d; CPU %s; load average before %s, after %s' % (
         a.threads, cpu['model'],
         '%.2f' % load_before[0] if load_before else '?', '%.2f' % load_after[0] if load_after else '?'))
