@@ -30,9 +30,10 @@ BASEFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -pthread -I. -Iinc
 ALL_CFLAGS = $(BASEFLAGS) $(CFLAGS)
 LDLIBS  := -lm -pthread $(SANFLAGS)
 
-LIB_DIRS := common encoder decoder entropy netlib netlib/ref models
+LIB_DIRS := common encoder decoder entropy netlib netlib/ref netlib/opencl models
 LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/model_default.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/model_default.o \
+            $(BUILD)/obj/gen/opencl_kernels.o
 
 # x86 kernels (netlib/x86), only for x86 targets.  ISA flags go to the ISA
 # files alone (*_avx2.c, *_avx512.c; the dispatcher calls them only when
@@ -106,6 +107,16 @@ $(BUILD)/gen/model_default.c: $(DEFAULT_MODEL) $(BUILD)/bin2c
 	$(BUILD)/bin2c nv_default_model $(DEFAULT_MODEL) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/model_default.o: $(BUILD)/gen/model_default.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The OpenCL kernels (netlib/opencl), embedded as bytes; the library
+# loads libOpenCL.so.1 at run time (dlopen), so nothing OpenCL is linked.
+$(BUILD)/gen/opencl_kernels.c: netlib/opencl/kernels.cl $(BUILD)/bin2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/bin2c nl_opencl_kernels netlib/opencl/kernels.cl > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/opencl_kernels.o: $(BUILD)/gen/opencl_kernels.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 

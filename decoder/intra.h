@@ -35,6 +35,7 @@ typedef struct nv_intra {
     nl_tensor z;                 /* s16 (hp/64, wp/64, cz), owned: decoded z */
     nv_picture recon;            /* the reconstruction of the last frame */
     int dz_intra, dz_inter;      /* encoder only: deadzone of nv_enc_deadzone, 0..16 */
+    int opencl;                  /* the networks (and OBMC) run on OpenCL */
 } nv_intra;
 
 /* Sets up c for w x h pictures with model m (which must outlive c);

@@ -20,6 +20,7 @@
 
 #include "neuvc/neuvc.h"
 #include "netlib/dsp.h"
+#include "netlib/opencl/opencl.h"
 
 #define EXEC_ALIGN 64            /* buffer alignment, and slack after each */
 
@@ -41,6 +42,7 @@ struct nl_graph_exec {
     char err[160];
     nl_dsp dsp;                  /* the kernels (a copy of the table given at creation) */
     nl_conv_plan **plan;         /* [n_ops] a plan (packed weights) per CONV op */
+    nl_cl_exec *cl;              /* set when dsp.opencl: every call goes there */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -82,6 +84,15 @@ int nl_graph_exec_new_dsp(nl_graph_exec **pex, const nl_graph *g, const nl_dsp *
         return NEUVC_ERR(ENOMEM);
     ex->g = g;
     ex->dsp = *dsp;
+    if (dsp->opencl) {
+        int ret = nl_cl_exec_new(&ex->cl, g, ex->err, sizeof(ex->err));
+        if (ret < 0) {
+            free(ex);
+            return ret;
+        }
+        *pex = ex;
+        return 0;
+    }
     ex->in_h = calloc(g->n_inputs, sizeof(int));
     ex->in_w = calloc(g->n_inputs, sizeof(int));
     ex->last_use = malloc(g->n_slots * sizeof(int));
@@ -127,6 +138,7 @@ void nl_graph_exec_free(nl_graph_exec **pex)
     if (!pex || !*pex)
         return;
     nl_graph_exec *ex = *pex;
+    nl_cl_exec_free(&ex->cl);
     if (ex->buf)
         exec_release(ex);
     free(ex->in_h);
@@ -270,6 +282,8 @@ int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w)
 {
     if (!ex || !h || !w)
         return NEUVC_ERR(EINVAL);
+    if (ex->cl)
+        return nl_cl_exec_prepare(ex->cl, h, w, ex->err, sizeof(ex->err));
     const nl_graph *g = ex->g;
     int same = ex->prepared;
     for (uint32_t i = 0; i < g->n_inputs; i++) {
@@ -360,6 +374,8 @@ int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stat
 {
     if (!ex || !in)
         return NEUVC_ERR(EINVAL);
+    if (ex->cl)
+        return nl_cl_exec_run(ex->cl, in, out, st, ex->err, sizeof(ex->err));
     if (!ex->prepared)
         return exec_fail(ex, NEUVC_ERR(EINVAL), "run before prepare");
     const nl_graph *g = ex->g;
@@ -385,6 +401,8 @@ int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stat
 
 const nl_tensor *nl_graph_output(const nl_graph_exec *ex, uint32_t i)
 {
+    if (ex && ex->cl)
+        return nl_cl_exec_output(ex->cl, i);
     if (!ex || !ex->prepared || i >= ex->g->n_outputs)
         return NULL;
     return &ex->view[ex->g->outputs[i]];
@@ -392,15 +410,33 @@ const nl_tensor *nl_graph_output(const nl_graph_exec *ex, uint32_t i)
 
 uint64_t nl_graph_exec_macs(const nl_graph_exec *ex)
 {
+    if (ex && ex->cl)
+        return nl_cl_exec_macs(ex->cl);
     return ex && ex->prepared ? ex->macs : 0;
 }
 
 size_t nl_graph_exec_bytes(const nl_graph_exec *ex)
 {
+    if (ex && ex->cl)
+        return nl_cl_exec_bytes(ex->cl);
     return ex && ex->prepared ? ex->bytes : 0;
 }
 
 const char *nl_graph_exec_error(const nl_graph_exec *ex)
 {
     return ex ? ex->err : "";
+}
+
+int nl_graph_exec_link(nl_graph_exec *ex, uint32_t in, const nl_graph_exec *src, uint32_t out)
+{
+    if (!ex || !src || in >= ex->g->n_inputs || out >= src->g->n_outputs)
+        return NEUVC_ERR(EINVAL);
+    if (ex->cl && src->cl)
+        return nl_cl_exec_link(ex->cl, in, src->cl, out);
+    return 0; /* on the CPU an input is read where it lies */
+}
+
+int nl_graph_exec_on_device(const nl_graph_exec *ex)
+{
+    return ex && ex->cl;
 }
