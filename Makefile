@@ -63,19 +63,22 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+OPENCL_TEST_BINS := $(BUILD)/tests/opencl_check
 BENCH_SRC  := $(sort $(wildcard tests/bench_*.c))
 BENCH_BINS := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all lib tools tests test check check-san bench eval install clean ffmpeg
+.PHONY: all lib tools tests test check check-san check-opencl bench eval install clean ffmpeg
 
 # The suites `make check` runs, in order.  A new suite is a phony target
 # added here; each prints its own "N passed, N failed" line.
 #   test       the native suite: C (Check) and Python tests, tests/run.sh
 #   check-san  the native suite again under ASan + UBSan (build/san/)
-CHECK_SUITES := test check-san
+#   check-opencl  the OpenCL kernels, executor and codec against the CPU
+#              (tests/run-opencl.sh; needs an OpenCL device, PoCL in CI)
+CHECK_SUITES := test check-san check-opencl
 # keep object files (the tools' objects would otherwise be deleted as intermediates)
 .SECONDARY:
 all: lib tools $(BUILD)/neuvc.pc
@@ -139,7 +142,7 @@ tools: $(TOOLS)
 $(BUILD)/neuvc-%: $(BUILD)/obj/tools/neuvc-%.o $(TOOL_COMMON_OBJ) $(BUILD)/libneuvc.a
 	$(CC) -o $@ $^ $(LDLIBS)
 
-tests: $(TEST_BINS) $(BENCH_BINS)
+tests: $(TEST_BINS) $(BENCH_BINS) $(OPENCL_TEST_BINS)
 $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJ) $(BUILD)/libneuvc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(TEST_COMMON_OBJ) $(BUILD)/libneuvc.a $(CHECK_LIBS) $(LDLIBS)
@@ -164,6 +167,9 @@ test: all tests ffmpeg
 
 check-san:
 	$(MAKE) --no-print-directory SANITIZE=1 test
+
+check-opencl: all $(OPENCL_TEST_BINS)
+	BUILD=$(BUILD) sh tests/run-opencl.sh
 
 bench: all tests
 	BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run-bench.sh
