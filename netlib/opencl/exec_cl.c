@@ -204,19 +204,24 @@ static void op_dev_free(const kset *ks, op_dev *od)
     mem_release(ks, &od->d);
 }
 
-/* Weights [cout][k][k][cin] -> [k][k][cin][cout] on the device. */
+/* Output channels and columns of one convolution work item (kernels.cl). */
+#define CONV_OB 8
+#define CONV_PX 4
+
+/* Weights [cout][k][k][cin] -> [k][k][cin][cout8] on the device, cout8 =
+ * cout rounded up to CONV_OB, the added channels' weights 0. */
 static nlcl_int conv_consts(const kset *ks, const nl_conv_desc *d, op_dev *od)
 {
     const size_t kk = (size_t)d->k * (size_t)d->k, cin = (size_t)d->cin, cout = (size_t)d->cout;
-    const size_t n = kk * cin * cout;
-    int8_t *hwio = malloc(n);
+    const size_t cout8 = round_up(cout, CONV_OB), n = kk * cin * cout8;
+    int8_t *hwio = calloc(n, 1);
     nlcl_int e = NLCL_SUCCESS;
     if (!hwio)
         return -6; /* CL_OUT_OF_HOST_MEMORY */
     for (size_t o = 0; o < cout; o++)
         for (size_t t = 0; t < kk; t++)
             for (size_t i = 0; i < cin; i++)
-                hwio[(t * cin + i) * cout + o] = d->weight[(o * kk + t) * cin + i];
+                hwio[(t * cin + i) * cout8 + o] = d->weight[(o * kk + t) * cin + i];
     od->a = const_new(ks, hwio, n, &e);
     free(hwio);
     if (e == NLCL_SUCCESS)
@@ -268,13 +273,17 @@ static nlcl_int run_conv(const kset *ks, const nl_conv_desc *d, const op_dev *od
     nlcl_int e = set_args(ks, kern, args, (int)(sizeof(args) / sizeof(args[0])));
     if (e != NLCL_SUCCESS)
         return e;
-    /* Work-groups of wg items: output channels first, then columns. */
-    size_t lx = 1;
-    while (lx < (size_t)d->cout && lx < ks->wg)
+    /* Work items: CONV_OB channels x CONV_PX columns each; work-groups of
+     * up to wg items, channel groups first, then column groups. */
+    const size_t gx = ((size_t)d->cout + CONV_OB - 1) / CONV_OB;
+    const size_t gy = ((size_t)y->w + CONV_PX - 1) / CONV_PX;
+    size_t lx = 1, ly = 1;
+    while (lx < gx && lx * 2 <= ks->wg)
         lx *= 2;
-    size_t local[3] = { lx, ks->wg / lx, 1 };
-    size_t global[3] = { round_up((size_t)d->cout, local[0]), round_up((size_t)y->w, local[1]),
-                         (size_t)y->h };
+    while (ly < gy && lx * ly * 2 <= ks->wg)
+        ly *= 2;
+    size_t local[3] = { lx, ly, 1 };
+    size_t global[3] = { round_up(gx, lx), round_up(gy, ly), (size_t)y->h };
     return ks->cl->api.EnqueueNDRangeKernel(ks->q, ks->k[kern], 3, NULL, global, local, 0, NULL,
                                             NULL);
 }

@@ -57,35 +57,73 @@ static int requant(long x, int m, int s, int lo, int hi)
 }
 
 /* ---------------------------------------------------------- convolution
- * One work item per output element (o, x, y): global size (cout, w_out,
- * h_out).  Weights are packed by the host as [ky][kx][cin][cout] (HWIO),
- * so the work items of one pixel read consecutive weight bytes and share
- * every input sample.  acc is the reference's int32 sum (|acc| < 2^30 by
- * nl_conv_check; integer addition in any order gives the same value). */
+ * One work item computes a tile of CONV_OB output channels by CONV_PX
+ * consecutive output columns of one row: global size (ceil(cout / OB),
+ * ceil(w_out / PX), h_out).  Weights are packed by the host as
+ * [ky][kx][cin][cout8] (HWIO, cout padded with zero weights to a multiple
+ * of OB, cout8), so one char8 load gives the weights of the tile's
+ * channels for one input channel, used for all PX columns; each input
+ * sample is used for all OB channels.  Taps outside the picture read a
+ * clamped (valid) address and are multiplied by 0: the reference's zero
+ * padding.  acc is the reference's int32 sum (|acc| < 2^30 by
+ * nl_conv_check; integer addition in any order gives the same value).
+ * Columns and channels beyond the output are computed but not stored. */
+#define CONV_OB 8
+#define CONV_PX 4
+
+/* Requantizes and stores the tile (acc[p]: column x0 + p, channels o0..). */
+static void conv_store(const int8 *acc, __global uchar *dst, int x0, int y, int o0, int wo,
+                       int cout, const __global int *bias, int has_bias,
+                       const __global int *mult, const __global uchar *shift, int lo, int hi,
+                       int out_type)
+{
+    for (int p = 0; p < CONV_PX; p++) {
+        if (x0 + p >= wo)
+            break;
+        int a[CONV_OB];
+        vstore8(acc[p], 0, a);
+        const size_t base = ((size_t)y * wo + x0 + p) * cout;
+        for (int j = 0; j < CONV_OB; j++) {
+            const int o = o0 + j;
+            if (o >= cout)
+                break;
+            const long v = (long)a[j] + (has_bias ? bias[o] : 0);
+            st(dst, out_type, base + o, requant(v, mult[o], shift[o], lo, hi));
+        }
+    }
+}
+
 #define CONV_BODY(TIN)                                                         \
-    const int o = (int)get_global_id(0);                                       \
-    const int x = (int)get_global_id(1), y = (int)get_global_id(2);           \
-    if (o >= cout || x >= wo || y >= ho)                                       \
+    const int o0 = (int)get_global_id(0) * CONV_OB;                            \
+    const int x0 = (int)get_global_id(1) * CONV_PX, y = (int)get_global_id(2); \
+    if (o0 >= cout || x0 >= wo || y >= ho)                                     \
         return;                                                                \
-    const int pad = k >> 1;                                                    \
-    int acc = 0;                                                               \
+    const int pad = k >> 1, cout8 = (cout + CONV_OB - 1) / CONV_OB * CONV_OB;  \
+    int8 acc[CONV_PX];                                                         \
+    for (int p = 0; p < CONV_PX; p++)                                          \
+        acc[p] = (int8)(0);                                                    \
     for (int ky = 0; ky < k; ky++) {                                           \
         const int iy = y * stride + ky - pad;                                  \
         if (iy < 0 || iy >= h)                                                 \
             continue;                                                          \
+        const __global TIN *row = src + (size_t)iy * w * cin;                  \
         for (int kx = 0; kx < k; kx++) {                                       \
-            const int ix = x * stride + kx - pad;                              \
-            if (ix < 0 || ix >= w)                                             \
-                continue;                                                      \
-            const __global TIN *s = src + ((size_t)iy * w + ix) * cin;         \
-            const __global char *wp = wt + (size_t)(ky * k + kx) * cin * cout + o; \
-            for (int i = 0; i < cin; i++)                                      \
-                acc += (int)s[i] * (int)wp[(size_t)i * cout];                  \
+            const __global TIN *s[CONV_PX];                                    \
+            int m[CONV_PX];                                                    \
+            for (int p = 0; p < CONV_PX; p++) {                                \
+                const int ix = (x0 + p) * stride + kx - pad;                   \
+                m[p] = ix >= 0 && ix < w;                                      \
+                s[p] = row + (size_t)(ix < 0 ? 0 : ix >= w ? w - 1 : ix) * cin; \
+            }                                                                  \
+            const __global char *wp = wt + (size_t)(ky * k + kx) * cin * cout8 + o0; \
+            for (int i = 0; i < cin; i++) {                                    \
+                const int8 wv = convert_int8(vload8(0, wp + (size_t)i * cout8)); \
+                for (int p = 0; p < CONV_PX; p++)                              \
+                    acc[p] += wv * ((int)s[p][i] * m[p]);                      \
+            }                                                                  \
         }                                                                      \
     }                                                                          \
-    const long v = (long)acc + (has_bias ? bias[o] : 0);                       \
-    st(dst, out_type, ((size_t)y * wo + x) * cout + o,                         \
-       requant(v, mult[o], shift[o], lo, hi));
+    conv_store(acc, dst, x0, y, o0, wo, cout, bias, has_bias, mult, shift, lo, hi, out_type);
 
 __kernel void nl_conv_u8_cl(const __global uchar *src, int h, int w, int cin,
                             const __global char *wt, const __global int *bias, int has_bias,
