@@ -52,13 +52,15 @@ const char *cli_strerror(int err)
     return neuvc_strerror(err);
 }
 
-int cli_check_backend(NeuvcCpu cpu)
+int cli_check_backend(NeuvcCpu cpu, int verbose)
 {
     nl_dsp d;
     if (cpu == NEUVC_CPU_OPENCL && nl_dsp_init_cpu(&d, NEUVC_CPU_OPENCL) < 0) {
         cli_error("--cpu opencl: %s", nl_cl_describe());
         return -1;
     }
+    if (verbose && (cpu == NEUVC_CPU_OPENCL || (cpu == NEUVC_CPU_AUTO && nl_dsp_default()->opencl)))
+        fprintf(stderr, "%s: %s\n", g_prog, nl_cl_describe());
     if (cpu == NEUVC_CPU_AUTO && nl_dsp_default_note()) {
         if (g_progress)
             cli_progress_clear(g_progress);

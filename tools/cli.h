@@ -40,10 +40,10 @@ void cli_error(const char *fmt, ...);
  * (the tools run it with log-level 0, so that an error is one line). */
 const char *cli_strerror(int err);
 /* Before opening a coder with backend cpu: for opencl, fails (-1) with one
- * line saying why when no OpenCL device is usable; for auto, prints the
- * one-line note when NEUVC_CPU=opencl had to fall back to the CPU.  0
- * otherwise. */
-int cli_check_backend(NeuvcCpu cpu);
+ * line saying why when no OpenCL device is usable, else (verbose) names
+ * the device in one line; for auto, prints the one-line note when
+ * NEUVC_CPU=opencl had to fall back to the CPU.  0 otherwise. */
+int cli_check_backend(NeuvcCpu cpu, int verbose);
 
 /* ---------------------------------------------------------------- options */
 #define CLI_LIB 0                 /* table id: a library parameter */
