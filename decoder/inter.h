@@ -37,7 +37,9 @@ typedef struct nv_inter {
     nv_picture pred;             /* OBMC prediction of the frame (coded size) */
     uint8_t *p6_mem;
     nl_tensor p6;                /* u8 (hp/2, wp/2, 6): pred packed as x6 */
-    nl_tensor pt, pf;            /* views of inter.pred's outputs after nv_inter_predict */
+    nl_tensor pt, pf;            /* views of inter.pred's outputs after nv_inter_predict;
+                                  * on OpenCL they stay on the device (common/model.c):
+                                  * pass them to the inter graphs, never read them */
     struct nl_cl_mc *mc;         /* when c->opencl: OBMC on the device, straight into p6
                                   * (pred is then not written) */
 } nv_inter;

@@ -436,6 +436,13 @@ int nl_graph_exec_link(nl_graph_exec *ex, uint32_t in, const nl_graph_exec *src,
     return 0; /* on the CPU an input is read where it lies */
 }
 
+int nl_graph_exec_device_only(nl_graph_exec *ex, uint32_t out)
+{
+    if (!ex || out >= ex->g->n_outputs)
+        return NEUVC_ERR(EINVAL);
+    return ex->cl ? nl_cl_exec_device_only(ex->cl, out) : 0;
+}
+
 int nl_graph_exec_on_device(const nl_graph_exec *ex)
 {
     return ex && ex->cl;

@@ -367,6 +367,7 @@ struct nl_cl_exec {
     void **host;                 /* [n_outputs] host mirrors */
     const nl_cl_exec **link_src; /* [n_inputs] */
     uint32_t *link_out;          /* [n_inputs] */
+    uint8_t *dev_only;           /* [n_outputs] not read back (nl_cl_exec_device_only) */
     uint64_t macs;
     size_t bytes;
 };
@@ -412,6 +413,7 @@ void nl_cl_exec_free(nl_cl_exec **pex)
     free(ex->host);
     free(ex->link_src);
     free(ex->link_out);
+    free(ex->dev_only);
     free(ex);
     *pex = NULL;
 }
@@ -444,9 +446,10 @@ int nl_cl_exec_new(nl_cl_exec **pex, const nl_graph *g, char *err, size_t errlen
     ex->host = calloc(g->n_outputs, sizeof(void *));
     ex->link_src = calloc(g->n_inputs, sizeof(*ex->link_src));
     ex->link_out = calloc(g->n_inputs, sizeof(uint32_t));
+    ex->dev_only = calloc(g->n_outputs, 1);
     if (!ex->od || !ex->in_h || !ex->in_w || !ex->last_use || !ex->is_output || !ex->view ||
         !ex->slot_bytes || !ex->buf_of || !ex->buf || !ex->buf_size || !ex->free_bufs ||
-        !ex->cur || !ex->host || !ex->link_src || !ex->link_out) {
+        !ex->cur || !ex->host || !ex->link_src || !ex->link_out || !ex->dev_only) {
         ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto fail;
     }
@@ -704,7 +707,8 @@ int nl_cl_exec_run(nl_cl_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stats
         e = op_enqueue(ex, i);
     for (uint32_t i = 0; i < g->n_outputs && e == NLCL_SUCCESS; i++) {
         const uint32_t s = g->outputs[i];
-        e = tensor_download(&ex->ks, ex->cur[s], &ex->view[s]);
+        e = ex->dev_only[i] ? ex->ks.cl->api.Finish(ex->ks.q)
+                            : tensor_download(&ex->ks, ex->cur[s], &ex->view[s]);
     }
     if (e != NLCL_SUCCESS)
         return nv_fail(err, errlen, NEUVC_ERR(EIO), "OpenCL error %d", (int)e);
@@ -731,6 +735,14 @@ uint64_t nl_cl_exec_macs(const nl_cl_exec *ex)
 size_t nl_cl_exec_bytes(const nl_cl_exec *ex)
 {
     return ex && ex->prepared ? ex->bytes : 0;
+}
+
+int nl_cl_exec_device_only(nl_cl_exec *ex, uint32_t out)
+{
+    if (!ex || out >= ex->g->n_outputs)
+        return NEUVC_ERR(EINVAL);
+    ex->dev_only[out] = 1;
+    return 0;
 }
 
 int nl_cl_exec_link(nl_cl_exec *ex, uint32_t in, const nl_cl_exec *src, uint32_t out)

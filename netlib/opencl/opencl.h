@@ -79,6 +79,9 @@ size_t nl_cl_exec_bytes(const nl_cl_exec *ex);
  * is used and nothing is uploaded.  src must outlive ex and have run
  * since it was last prepared. */
 int nl_cl_exec_link(nl_cl_exec *ex, uint32_t in, const nl_cl_exec *src, uint32_t out);
+/* Output `out` is not read back (only linked executors read it); its view
+ * keeps its shape and host buffer, whose contents are then undefined. */
+int nl_cl_exec_device_only(nl_cl_exec *ex, uint32_t out);
 
 /* ------------------------------------------------------------ single ops
  * One op on the device, with nl_xxx_ref's contract and result (netlib.h)
