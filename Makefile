@@ -76,8 +76,9 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 # added here; each prints its own "N passed, N failed" line.
 #   test       the native suite: C (Check) and Python tests, tests/run.sh
 #   check-san  the native suite again under ASan + UBSan (build/san/)
-#   check-opencl  the OpenCL kernels, executor and codec against the CPU
-#              (tests/run-opencl.sh; needs an OpenCL device, PoCL in CI)
+#   check-opencl  the OpenCL kernels, executor and codec against the CPU,
+#              native and under ASan + UBSan (tests/run-opencl.sh; needs an
+#              OpenCL device, PoCL in CI)
 CHECK_SUITES := test check-san check-opencl
 # keep object files (the tools' objects would otherwise be deleted as intermediates)
 .SECONDARY:
@@ -168,8 +169,11 @@ test: all tests ffmpeg
 check-san:
 	$(MAKE) --no-print-directory SANITIZE=1 test
 
+# The OpenCL suite, natively and under ASan + UBSan (build/san/, which
+# check-san has built when both run).
 check-opencl: all $(OPENCL_TEST_BINS)
-	BUILD=$(BUILD) sh tests/run-opencl.sh
+	$(MAKE) --no-print-directory SANITIZE=1 build/san/tests/opencl_check
+	BUILDS="$(BUILD) build/san" sh tests/run-opencl.sh
 
 bench: all tests
 	BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run-bench.sh
