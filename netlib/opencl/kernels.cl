@@ -67,6 +67,9 @@ static int requant(long x, int m, int s, int lo, int hi)
  * clamped (valid) address and are multiplied by 0: the reference's zero
  * padding.  acc is the reference's int32 sum (|acc| < 2^30 by
  * nl_conv_check; integer addition in any order gives the same value).
+ * Products of 8-bit samples are formed in 16 bits (TMUL short): |sample
+ * * weight| <= 255 * 127 = 32385 < 2^15, exact; s16 samples (up to
+ * NL_S16_MAX * 127 = 520192) multiply in 32 bits.
  * Columns and channels beyond the output are computed but not stored. */
 #define CONV_OB 8
 #define CONV_PX 4
@@ -93,7 +96,7 @@ static void conv_store(const int8 *acc, __global uchar *dst, int x0, int y, int 
     }
 }
 
-#define CONV_BODY(TIN)                                                         \
+#define CONV_BODY(TIN, WVEC, CONVERT_W, TMUL)                                  \
     const int o0 = (int)get_global_id(0) * CONV_OB;                            \
     const int x0 = (int)get_global_id(1) * CONV_PX, y = (int)get_global_id(2); \
     if (o0 >= cout || x0 >= wo || y >= ho)                                     \
@@ -117,9 +120,9 @@ static void conv_store(const int8 *acc, __global uchar *dst, int x0, int y, int 
             }                                                                  \
             const __global char *wp = wt + (size_t)(ky * k + kx) * cin * cout8 + o0; \
             for (int i = 0; i < cin; i++) {                                    \
-                const int8 wv = convert_int8(vload8(0, wp + (size_t)i * cout8)); \
+                const WVEC wv = CONVERT_W(vload8(0, wp + (size_t)i * cout8));  \
                 for (int p = 0; p < CONV_PX; p++)                              \
-                    acc[p] += wv * ((int)s[p][i] * m[p]);                      \
+                    acc[p] += convert_int8(wv * (TMUL)((int)s[p][i] * m[p]));  \
             }                                                                  \
         }                                                                      \
     }                                                                          \
@@ -131,7 +134,7 @@ __kernel void nl_conv_u8_cl(const __global uchar *src, int h, int w, int cin,
                             int k, int stride, int cout, int lo, int hi, int out_type,
                             __global uchar *dst, int ho, int wo)
 {
-    CONV_BODY(uchar)
+    CONV_BODY(uchar, short8, convert_short8, short)
 }
 
 __kernel void nl_conv_s8_cl(const __global char *src, int h, int w, int cin,
@@ -140,7 +143,7 @@ __kernel void nl_conv_s8_cl(const __global char *src, int h, int w, int cin,
                             int k, int stride, int cout, int lo, int hi, int out_type,
                             __global uchar *dst, int ho, int wo)
 {
-    CONV_BODY(char)
+    CONV_BODY(char, short8, convert_short8, short)
 }
 
 __kernel void nl_conv_s16_cl(const __global short *src, int h, int w, int cin,
@@ -149,7 +152,7 @@ __kernel void nl_conv_s16_cl(const __global short *src, int h, int w, int cin,
                              int k, int stride, int cout, int lo, int hi, int out_type,
                              __global uchar *dst, int ho, int wo)
 {
-    CONV_BODY(short)
+    CONV_BODY(short, int8, convert_int8, int)
 }
 
 /* ------------------------------------------------------- element-wise
