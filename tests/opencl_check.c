@@ -656,6 +656,47 @@ static void nets_compare(const nv_model *m, int wp, int hp, rng *r)
     nv_nets_close(&b);
 }
 
+/* The OpenCL executor refuses what the CPU one refuses, with a message. */
+START_TEST(executor_bad_input)
+{
+    require_device();
+    nv_model *m = NULL;
+    char err[256];
+    ck_assert_msg(nv_model_open(&m, NULL, err, sizeof(err)) == 0, "%s", err);
+    nl_dsp ocl;
+    ck_assert_int_eq(nl_dsp_init_cpu(&ocl, NEUVC_CPU_OPENCL), 0);
+    nl_graph_exec *ex = NULL;
+    ck_assert_int_eq(nl_graph_exec_new_dsp(&ex, m->analysis, &ocl), 0);
+    nl_tensor x = tensor_like(32, 32, 6, NL_U8, 0, 0), out;
+    ck_assert_int_eq(nl_graph_run(ex, &x, &out, NULL), NEUVC_ERR(EINVAL)); /* not prepared */
+    int h = 30, w = 32; /* s2d by 4 of 30 rows */
+    ck_assert_int_eq(nl_graph_prepare(ex, &h, &w), NEUVC_ERR(EINVAL));
+    ck_assert_ptr_nonnull(strstr(nl_graph_exec_error(ex), "not divisible"));
+    h = 0;
+    ck_assert_int_eq(nl_graph_prepare(ex, &h, &w), NEUVC_ERR(ERANGE));
+    h = 32;
+    ck_assert_int_eq(nl_graph_prepare(ex, &h, &w), 0);
+    ck_assert_ptr_nonnull(nl_graph_output(ex, 0));
+    ck_assert_ptr_null(nl_graph_output(ex, 1));
+    x.c = 5; /* wrong channel count */
+    ck_assert_int_eq(nl_graph_run(ex, &x, &out, NULL), NEUVC_ERR(EINVAL));
+    ck_assert_ptr_nonnull(strstr(nl_graph_exec_error(ex), "input 0"));
+    x.c = 6;
+    void *mem = x.data;
+    x.data = NULL;
+    ck_assert_int_eq(nl_graph_run(ex, &x, &out, NULL), NEUVC_ERR(EINVAL));
+    x.data = mem;
+    ck_assert_int_eq(nl_graph_run(ex, &x, &out, NULL), 0);
+    ck_assert_int_eq(out.h, 4); /* x6 at 1/2, the latent at 1/16 */
+    ck_assert_int_eq(out.c, m->cy);
+    ck_assert_int_eq(nl_graph_exec_link(ex, 1, ex, 0), NEUVC_ERR(EINVAL)); /* no input 1 */
+    free(x.data);
+    nl_graph_exec_free(&ex);
+    ck_assert_ptr_null(ex);
+    nv_model_close(&m);
+}
+END_TEST
+
 START_TEST(executor_equals_cpu)
 {
     require_device();
@@ -841,6 +882,7 @@ static Suite *opencl_suite(void)
     tcase_add_test(tc, concat_bit_exact);
     tcase_add_test(tc, obmc_bit_exact);
     tcase_add_test(tc, executor_equals_cpu);
+    tcase_add_test(tc, executor_bad_input);
     tcase_add_test(tc, codec_cpu_opencl_identical);
     suite_add_tcase(s, tc);
     return s;
