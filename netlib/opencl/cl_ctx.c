@@ -262,8 +262,8 @@ static int program_build(nl_cl *cl, char *err, size_t errlen)
         for (char *p = log; *p; p++)
             if (*p == '\n')
                 *p = ' ';
-        return nv_fail(err, errlen, NEUVC_ERR(ENOSYS), "OpenCL: kernels failed to build (%d): %.160s",
-                       (int)e, log);
+        return nv_fail(err, errlen, NEUVC_ERR(ENOSYS),
+                       "OpenCL: kernels failed to build (%d): %.160s", (int)e, log);
     }
     cl->build_seconds = now_seconds() - t0;
     program_to_cache(cl, path);
