@@ -30,9 +30,10 @@ BASEFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -pthread -I. -Iinc
 ALL_CFLAGS = $(BASEFLAGS) $(CFLAGS)
 LDLIBS  := -lm -pthread $(SANFLAGS)
 
-LIB_DIRS := common encoder decoder entropy netlib netlib/ref models
+LIB_DIRS := common encoder decoder entropy netlib netlib/ref netlib/opencl models
 LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/model_default.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/model_default.o \
+            $(BUILD)/obj/gen/opencl_kernels.o
 
 # x86 kernels (netlib/x86), only for x86 targets.  ISA flags go to the ISA
 # files alone (*_avx2.c, *_avx512.c; the dispatcher calls them only when
@@ -62,19 +63,23 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+OPENCL_TEST_BINS := $(BUILD)/tests/opencl_check
 BENCH_SRC  := $(sort $(wildcard tests/bench_*.c))
 BENCH_BINS := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all lib tools tests test check check-san bench eval install clean ffmpeg
+.PHONY: all lib tools tests test check check-san check-opencl bench eval install clean ffmpeg
 
 # The suites `make check` runs, in order.  A new suite is a phony target
 # added here; each prints its own "N passed, N failed" line.
 #   test       the native suite: C (Check) and Python tests, tests/run.sh
 #   check-san  the native suite again under ASan + UBSan (build/san/)
-CHECK_SUITES := test check-san
+#   check-opencl  the OpenCL kernels, executor and codec against the CPU,
+#              native and under ASan + UBSan (tests/run-opencl.sh; needs an
+#              OpenCL device, PoCL in CI)
+CHECK_SUITES := test check-san check-opencl
 # keep object files (the tools' objects would otherwise be deleted as intermediates)
 .SECONDARY:
 all: lib tools $(BUILD)/neuvc.pc
@@ -109,6 +114,16 @@ $(BUILD)/obj/gen/model_default.o: $(BUILD)/gen/model_default.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The OpenCL kernels (netlib/opencl), embedded as bytes; the library
+# loads libOpenCL.so.1 at run time (dlopen), so nothing OpenCL is linked.
+$(BUILD)/gen/opencl_kernels.c: netlib/opencl/kernels.cl $(BUILD)/bin2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/bin2c nl_opencl_kernels netlib/opencl/kernels.cl > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/opencl_kernels.o: $(BUILD)/gen/opencl_kernels.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 $(BUILD)/libneuvc.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -128,7 +143,7 @@ tools: $(TOOLS)
 $(BUILD)/neuvc-%: $(BUILD)/obj/tools/neuvc-%.o $(TOOL_COMMON_OBJ) $(BUILD)/libneuvc.a
 	$(CC) -o $@ $^ $(LDLIBS)
 
-tests: $(TEST_BINS) $(BENCH_BINS)
+tests: $(TEST_BINS) $(BENCH_BINS) $(OPENCL_TEST_BINS)
 $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJ) $(BUILD)/libneuvc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(TEST_COMMON_OBJ) $(BUILD)/libneuvc.a $(CHECK_LIBS) $(LDLIBS)
@@ -153,6 +168,12 @@ test: all tests ffmpeg
 
 check-san:
 	$(MAKE) --no-print-directory SANITIZE=1 test
+
+# The OpenCL suite, natively and under ASan + UBSan (build/san/, which
+# check-san has built when both run).
+check-opencl: all $(OPENCL_TEST_BINS)
+	$(MAKE) --no-print-directory SANITIZE=1 build/san/tests/opencl_check
+	BUILDS="$(BUILD) build/san" sh tests/run-opencl.sh
 
 bench: all tests
 	BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run-bench.sh

@@ -356,6 +356,16 @@ int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, con
                         errlen)) < 0 ||
         (ret = net_open(&n->inter_synthesis, t->synthesis, dsp, s_h, s_w, x_h, x_w, err, errlen)) < 0)
         goto fail;
+    /* pt and pf stay on the device between inter.pred and their readers
+     * (no code reads them on the host: decoder/inter.c passes the views). */
+    if ((n->inter_analysis && (ret = nl_graph_exec_link(n->inter_analysis, 2, n->pred, 0)) < 0) ||
+        (ret = nl_graph_exec_link(n->inter_hyper_synthesis, 1, n->pred, 1)) < 0 ||
+        (ret = nl_graph_exec_link(n->inter_synthesis, 1, n->pred, 0)) < 0 ||
+        (ret = nl_graph_exec_device_only(n->pred, 0)) < 0 ||
+        (ret = nl_graph_exec_device_only(n->pred, 1)) < 0) {
+        nv_fail(err, errlen, ret, "inter graphs: pt / pf of other shapes");
+        goto fail;
+    }
     return 0;
 fail:
     nv_nets_close(n);

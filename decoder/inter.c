@@ -12,6 +12,7 @@
 #include "entropy/latent.h"
 #include "entropy/mv.h"
 #include "entropy/rangecoder.h"
+#include "netlib/opencl/opencl.h"
 
 int nv_inter_open(nv_inter *p, nv_intra *c, char *err, size_t errlen)
 {
@@ -40,6 +41,8 @@ int nv_inter_open(nv_inter *p, nv_intra *c, char *err, size_t errlen)
     }
     p->p6 = (nl_tensor){ p->p6_mem, c->hp / 2, c->wp / 2, NV_X6_CHANNELS,
                          (ptrdiff_t)(c->wp / 2) * NV_X6_CHANNELS, NL_U8 };
+    if (c->opencl && (ret = nl_cl_mc_new(&p->mc, c->wp, c->hp, err, errlen)) < 0)
+        goto fail;
     return 0;
 fail:
     nv_inter_close(p);
@@ -50,6 +53,7 @@ void nv_inter_close(nv_inter *p)
 {
     if (!p)
         return;
+    nl_cl_mc_free(&p->mc);
     free(p->mvs);
     free(p->p6_mem);
     nv_picture_free(&p->pred);
@@ -80,12 +84,24 @@ static void obmc_band(void *arg, int job, int thread)
 int nv_inter_predict(nv_inter *p)
 {
     nl_tensor out[2];
-    obmc_job oj = { &p->pred, &p->c->recon, p->mvs, p->wb };
+    int ret;
     uint64_t t0 = nv_now_ns();
-    nv_pool_run(p->c->pool, obmc_band, &oj, 3 * OBMC_BANDS);
-    p->c->prof_motion_ns += nv_now_ns() - t0;
-    nv_x6_pack(&p->pred, &p->p6);
-    int ret = nl_graph_run(p->c->nets.pred, &p->p6, out, NULL);
+    if (p->mc) {
+        const nv_picture *r = &p->c->recon;
+        const uint8_t *const planes[3] = { r->data[0], r->data[1], r->data[2] };
+        const ptrdiff_t strides[3] = { r->stride[0], r->stride[1], r->stride[2] };
+        _Static_assert(sizeof(nv_mv) == 2 * sizeof(int16_t), "nv_mv is an (x, y) int16 pair");
+        if ((ret = nl_cl_mc_obmc_x6(p->mc, planes, strides, (const int16_t *)p->mvs, p->wb,
+                                    &p->p6)) < 0)
+            return ret;
+        p->c->prof_motion_ns += nv_now_ns() - t0;
+    } else {
+        obmc_job oj = { &p->pred, &p->c->recon, p->mvs, p->wb };
+        nv_pool_run(p->c->pool, obmc_band, &oj, 3 * OBMC_BANDS);
+        p->c->prof_motion_ns += nv_now_ns() - t0;
+        nv_x6_pack(&p->pred, &p->p6);
+    }
+    ret = nl_graph_run(p->c->nets.pred, &p->p6, out, NULL);
     if (ret < 0)
         return ret;
     p->pt = out[0];

@@ -37,7 +37,11 @@ typedef struct nv_inter {
     nv_picture pred;             /* OBMC prediction of the frame (coded size) */
     uint8_t *p6_mem;
     nl_tensor p6;                /* u8 (hp/2, wp/2, 6): pred packed as x6 */
-    nl_tensor pt, pf;            /* views of inter.pred's outputs after nv_inter_predict */
+    nl_tensor pt, pf;            /* views of inter.pred's outputs after nv_inter_predict;
+                                  * on OpenCL they stay on the device (common/model.c):
+                                  * pass them to the inter graphs, never read them */
+    struct nl_cl_mc *mc;         /* when c->opencl: OBMC on the device, straight into p6
+                                  * (pred is then not written) */
 } nv_inter;
 
 /* Sets up p next to c (opened, model with the inter part).  Returns 0,
@@ -50,7 +54,8 @@ void nv_inter_close(nv_inter *p);
 
 /* Steps 2 and 3: the OBMC prediction of the reference c->recon with the
  * field p->mvs (every vector in [NV_MV_MIN, NV_MV_MAX]) into p->pred and
- * p->p6, then inter.pred into p->pt and p->pf.  0 or NEUVC_ERR(EINVAL). */
+ * p->p6 (only p6 on OpenCL), then inter.pred into p->pt and p->pf.  0,
+ * NEUVC_ERR(EINVAL) or NEUVC_ERR(EIO) (an OpenCL failure). */
 int nv_inter_predict(nv_inter *p);
 
 /* Step 6: the inter hyper-synthesis on z (s16, (hp/64, wp/64, cz)) and

@@ -5,6 +5,7 @@
 #include "common/errmsg.h"
 #include "common/params.h"
 #include "netlib/dsp.h"
+#include "netlib/opencl/opencl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,13 +54,18 @@ int nv_intra_open(nv_intra *c, const nv_model *m, int w, int h, int encoder, int
     c->dsp = *dsp;
     if (cpu != NEUVC_CPU_AUTO) {
         if (nl_dsp_init_cpu(&c->dsp, cpu) < 0) {
-            ret = nv_fail(err, errlen, NEUVC_ERR(ENOSYS),
-                             "cpu backend '%s' is not available on this CPU or in this build",
-                             nv_cpu_name((NeuvcCpu)cpu));
+            if (cpu == NEUVC_CPU_OPENCL)
+                ret = nv_fail(err, errlen, NEUVC_ERR(ENOSYS), "cpu backend 'opencl': %s",
+                              nl_cl_describe());
+            else
+                ret = nv_fail(err, errlen, NEUVC_ERR(ENOSYS),
+                              "cpu backend '%s' is not available on this CPU or in this build",
+                              nv_cpu_name((NeuvcCpu)cpu));
             goto fail;
         }
         dsp = &c->dsp;
     }
+    c->opencl = dsp->opencl;
     if ((ret = nv_nets_open(&c->nets, m, c->wp, c->hp, encoder, dsp, err, errlen)) < 0)
         goto fail;
     if ((ret = nv_pool_new(&c->pool, threads)) < 0) {

@@ -44,6 +44,7 @@ typedef struct nv_intra {
     uint64_t prof_motion_ns, prof_entropy_ns;
     int prof_frames, prof_encoder;
     int dz_intra, dz_inter;      /* encoder only: deadzone of nv_enc_deadzone, 0..16 */
+    int opencl;                  /* the networks (and OBMC) run on OpenCL */
 } nv_intra;
 
 /* Sets up c for w x h pictures with model m (which must outlive c);

@@ -18,9 +18,11 @@
  * flush (pic == NULL) it returns NEUVC_ERR_EOF.
  *
  * Backends: cpu auto picks the best kernels this CPU runs (or NEUVC_CPU=
- * ref|avx2|avx512 from the environment); ref, avx2 and avx512 force one,
- * and one the CPU lacks (or neon / opencl, not built yet) is refused with
- * NEUVC_ERR(ENOSYS).  Every backend gives the same bytes.
+ * ref|avx2|avx512|opencl from the environment; opencl without a device
+ * falls back to the CPU); ref, avx2, avx512 and opencl force one, and one
+ * the CPU lacks (or neon, not built on x86; opencl without a usable
+ * OpenCL device, docs/opencl.md) is refused with NEUVC_ERR(ENOSYS).
+ * Every backend gives the same bytes.
  *
  * Not supported yet, refused at open with NEUVC_ERR(ENOSYS): bitrate
  * targets (rate control) and intra refresh.

@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "neuvc/neuvc.h"
+#include "netlib/opencl/opencl.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define NL_DSP_X86 1
@@ -104,9 +106,16 @@ int nl_dsp_init_cpu(nl_dsp *d, int cpu)
     case NEUVC_CPU_AVX2: want = NL_CPU_FLAG_AVX2; break;
     case NEUVC_CPU_AVX512: want = NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512; break;
     case NEUVC_CPU_NEON:
-    case NEUVC_CPU_OPENCL:
         nl_dsp_init(d, 0);
         return NEUVC_ERR(ENOTSUP);
+    case NEUVC_CPU_OPENCL:
+        if (nl_cl_get(NULL, NULL, 0) < 0) {
+            nl_dsp_init(d, 0);
+            return NEUVC_ERR(ENOTSUP);
+        }
+        nl_dsp_init(d, NL_CPU_FLAGS_ALL);
+        d->opencl = 1;
+        return 0;
     default:
         nl_dsp_init(d, 0);
         return NEUVC_ERR(EINVAL);
@@ -120,6 +129,7 @@ int nl_dsp_init_cpu(nl_dsp *d, int cpu)
 }
 
 static nl_dsp default_dsp;
+static char default_note[400];
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
 static void default_init(void)
@@ -129,14 +139,25 @@ static void default_init(void)
         { "ref", NEUVC_CPU_REF },
         { "avx2", NEUVC_CPU_AVX2 },
         { "avx512", NEUVC_CPU_AVX512 },
+        { "opencl", NEUVC_CPU_OPENCL },
     };
     const char *env = getenv("NEUVC_CPU");
     int cpu = NEUVC_CPU_AUTO;
     for (size_t i = 0; env && i < sizeof(env_names) / sizeof(env_names[0]); i++)
         if (!strcmp(env, env_names[i].name))
             cpu = env_names[i].cpu;
-    if (nl_dsp_init_cpu(&default_dsp, cpu) < 0)
+    if (nl_dsp_init_cpu(&default_dsp, cpu) < 0) {
         nl_dsp_init_cpu(&default_dsp, NEUVC_CPU_AUTO);
+        if (cpu == NEUVC_CPU_OPENCL)
+            snprintf(default_note, sizeof(default_note), "NEUVC_CPU=opencl: %s; using the CPU (%s)",
+                     nl_cl_describe(), nl_dsp_level_name(&default_dsp));
+    }
+}
+
+const char *nl_dsp_default_note(void)
+{
+    pthread_once(&default_once, default_init);
+    return default_note[0] ? default_note : NULL;
 }
 
 const nl_dsp *nl_dsp_default(void)
@@ -147,6 +168,8 @@ const nl_dsp *nl_dsp_default(void)
 
 const char *nl_dsp_level_name(const nl_dsp *d)
 {
+    if (d->opencl)
+        return "opencl";
     if (d->flags & NL_CPU_FLAG_AVX512)
         return "avx512";
     if (d->flags & NL_CPU_FLAG_AVX2)

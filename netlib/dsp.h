@@ -22,8 +22,10 @@
  * CPU lacks.  nl_dsp_default() is the process-wide table, filled once
  * (pthread_once) for the best level of this CPU, or for the level named by
  * the environment variable NEUVC_CPU (read once, at that first call):
- *     NEUVC_CPU=ref | avx2 | avx512 | auto
- * (an unknown value or a level this CPU lacks is ignored: auto).  It exists
+ *     NEUVC_CPU=ref | avx2 | avx512 | opencl | auto
+ * (an unknown value or a level this CPU lacks is ignored: auto; opencl
+ * without a usable OpenCL device falls back to auto, and
+ * nl_dsp_default_note() says so).  It exists
  * so that byte-identity between backends can be checked on the whole codec
  * from the shell; the API's cpu setting is the supported way.
  */
@@ -106,6 +108,10 @@ typedef struct nl_dsp {
     nl_shuffle_fn s2d;      const char *s2d_name;
     nl_shuffle_fn d2s;      const char *d2s_name;
     nl_concat_fn concat;    const char *concat_name;
+    /* 1: graph executors made with this table run on the OpenCL device
+     * (netlib/opencl/opencl.h); the CPU entries above then serve only the
+     * ops callers run on the host themselves.  Set by nl_dsp_init_cpu. */
+    int opencl;
 } nl_dsp;
 
 /* Fills d with the reference, then upgrades it with every level present
@@ -114,14 +120,19 @@ typedef struct nl_dsp {
 void nl_dsp_init(nl_dsp *d, unsigned allowed_flags);
 /* Fills d for a NeuvcCpu value (NEUVC_CPU_AUTO: every level of this CPU;
  * NEUVC_CPU_REF: the reference; NEUVC_CPU_AVX2 / NEUVC_CPU_AVX512: up to
- * that level).  0; NEUVC_ERR(ENOTSUP) when this CPU (or build) lacks the
- * level, or for NEON and OpenCL, which are not CPU tables of this build;
- * NEUVC_ERR(EINVAL) for a value outside NeuvcCpu.  d is filled with the
- * reference on failure. */
+ * that level; NEUVC_CPU_OPENCL: every CPU level plus opencl = 1, when an
+ * OpenCL device is usable).  0; NEUVC_ERR(ENOTSUP) when this CPU (or
+ * build) lacks the level, for NEON, which is not a CPU table of this
+ * build, or for OpenCL without a usable device (nl_cl_describe() says
+ * why); NEUVC_ERR(EINVAL) for a value outside NeuvcCpu.  d is filled with
+ * the reference on failure. */
 int nl_dsp_init_cpu(nl_dsp *d, int cpu);
 /* The process-wide table (see the top of this file).  Thread-safe. */
 const nl_dsp *nl_dsp_default(void);
-/* "ref", "avx2" or "avx512": the highest level a table uses. */
+/* NULL, or one line saying that NEUVC_CPU named a backend the default
+ * table could not take and which it took instead (for the tools). */
+const char *nl_dsp_default_note(void);
+/* "ref", "avx2", "avx512" or "opencl": the highest level a table uses. */
 const char *nl_dsp_level_name(const nl_dsp *d);
 
 /* The table entry for a descriptor (d must pass nl_conv_check). */

@@ -178,5 +178,17 @@ uint64_t nl_graph_exec_macs(const nl_graph_exec *ex);
 size_t nl_graph_exec_bytes(const nl_graph_exec *ex);
 /* Message of the last failed prepare or run ("" if none). */
 const char *nl_graph_exec_error(const nl_graph_exec *ex);
+/* Input `in` of ex is output `out` of src (same type and channels): when
+ * both run on a device, a run of ex given src's output view takes the
+ * device copy instead of uploading it (src must outlive ex).  Nothing to
+ * do on the CPU.  0 or NEUVC_ERR(EINVAL). */
+int nl_graph_exec_link(nl_graph_exec *ex, uint32_t in, const nl_graph_exec *src, uint32_t out);
+/* Output `out` of ex is read only by executors linked to it: a device
+ * backend then does not copy it to the host, and the contents of its
+ * view are undefined (its shape and data pointer, which links match, stay
+ * valid).  Nothing to do on the CPU.  0 or NEUVC_ERR(EINVAL). */
+int nl_graph_exec_device_only(nl_graph_exec *ex, uint32_t out);
+/* 1 when ex runs on OpenCL (its table had opencl set), else 0. */
+int nl_graph_exec_on_device(const nl_graph_exec *ex);
 
 #endif

@@ -29,6 +29,7 @@
 #include "neuvc/neuvc.h"
 #include "common/threadpool.h"
 #include "netlib/dsp.h"
+#include "netlib/opencl/opencl.h"
 
 #define EXEC_ALIGN 64            /* buffer alignment, and slack after each */
 
@@ -56,6 +57,7 @@ struct nl_graph_exec {
     uint64_t run_ns;             /* wall time of every run so far */
     uint32_t cur_op;             /* the op the pool's jobs belong to */
     int cur_jobs;                /* and its number of bands */
+    nl_cl_exec *cl;              /* set when dsp.opencl: every call goes there */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -97,6 +99,15 @@ int nl_graph_exec_new_dsp(nl_graph_exec **pex, const nl_graph *g, const nl_dsp *
         return NEUVC_ERR(ENOMEM);
     ex->g = g;
     ex->dsp = *dsp;
+    if (dsp->opencl) {
+        int ret = nl_cl_exec_new(&ex->cl, g, ex->err, sizeof(ex->err));
+        if (ret < 0) {
+            free(ex);
+            return ret;
+        }
+        *pex = ex;
+        return 0;
+    }
     ex->in_h = calloc(g->n_inputs, sizeof(int));
     ex->in_w = calloc(g->n_inputs, sizeof(int));
     ex->last_use = malloc(g->n_slots * sizeof(int));
@@ -143,6 +154,7 @@ void nl_graph_exec_free(nl_graph_exec **pex)
     if (!pex || !*pex)
         return;
     nl_graph_exec *ex = *pex;
+    nl_cl_exec_free(&ex->cl);
     if (ex->buf)
         exec_release(ex);
     free(ex->in_h);
@@ -293,6 +305,8 @@ int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w)
 {
     if (!ex || !h || !w)
         return NEUVC_ERR(EINVAL);
+    if (ex->cl)
+        return nl_cl_exec_prepare(ex->cl, h, w, ex->err, sizeof(ex->err));
     const nl_graph *g = ex->g;
     int same = ex->prepared;
     for (uint32_t i = 0; i < g->n_inputs; i++) {
@@ -405,6 +419,8 @@ int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stat
 {
     if (!ex || !in)
         return NEUVC_ERR(EINVAL);
+    if (ex->cl)
+        return nl_cl_exec_run(ex->cl, in, out, st, ex->err, sizeof(ex->err));
     if (!ex->prepared)
         return exec_fail(ex, NEUVC_ERR(EINVAL), "run before prepare");
     const nl_graph *g = ex->g;
@@ -468,21 +484,21 @@ void nl_graph_exec_set_profile(nl_graph_exec *ex, uint64_t *ns)
 
 const nl_tensor *nl_graph_exec_view(const nl_graph_exec *ex, uint32_t slot)
 {
-    if (!ex || !ex->prepared || slot >= ex->g->n_slots)
+    if (!ex || ex->cl || !ex->prepared || slot >= ex->g->n_slots)
         return NULL;
     return &ex->view[slot];
 }
 
 uint64_t nl_graph_exec_op_macs(const nl_graph_exec *ex, uint32_t i)
 {
-    if (!ex || !ex->prepared || i >= ex->g->n_ops || ex->g->ops[i].code != NL_OP_CONV)
+    if (!ex || ex->cl || !ex->prepared || i >= ex->g->n_ops || ex->g->ops[i].code != NL_OP_CONV)
         return 0;
     return ex->op_cost[i];
 }
 
 const char *nl_graph_exec_kernel(const nl_graph_exec *ex, uint32_t i)
 {
-    if (!ex || i >= ex->g->n_ops)
+    if (!ex || ex->cl || i >= ex->g->n_ops)
         return NULL;
     const nl_dsp *d = &ex->dsp;
     switch (ex->g->ops[i].code) {
@@ -499,6 +515,8 @@ const char *nl_graph_exec_kernel(const nl_graph_exec *ex, uint32_t i)
 
 const nl_tensor *nl_graph_output(const nl_graph_exec *ex, uint32_t i)
 {
+    if (ex && ex->cl)
+        return nl_cl_exec_output(ex->cl, i);
     if (!ex || !ex->prepared || i >= ex->g->n_outputs)
         return NULL;
     return &ex->view[ex->g->outputs[i]];
@@ -506,15 +524,40 @@ const nl_tensor *nl_graph_output(const nl_graph_exec *ex, uint32_t i)
 
 uint64_t nl_graph_exec_macs(const nl_graph_exec *ex)
 {
+    if (ex && ex->cl)
+        return nl_cl_exec_macs(ex->cl);
     return ex && ex->prepared ? ex->macs : 0;
 }
 
 size_t nl_graph_exec_bytes(const nl_graph_exec *ex)
 {
+    if (ex && ex->cl)
+        return nl_cl_exec_bytes(ex->cl);
     return ex && ex->prepared ? ex->bytes : 0;
 }
 
 const char *nl_graph_exec_error(const nl_graph_exec *ex)
 {
     return ex ? ex->err : "";
+}
+
+int nl_graph_exec_link(nl_graph_exec *ex, uint32_t in, const nl_graph_exec *src, uint32_t out)
+{
+    if (!ex || !src || in >= ex->g->n_inputs || out >= src->g->n_outputs)
+        return NEUVC_ERR(EINVAL);
+    if (ex->cl && src->cl)
+        return nl_cl_exec_link(ex->cl, in, src->cl, out);
+    return 0; /* on the CPU an input is read where it lies */
+}
+
+int nl_graph_exec_device_only(nl_graph_exec *ex, uint32_t out)
+{
+    if (!ex || out >= ex->g->n_outputs)
+        return NEUVC_ERR(EINVAL);
+    return ex->cl ? nl_cl_exec_device_only(ex->cl, out) : 0;
+}
+
+int nl_graph_exec_on_device(const nl_graph_exec *ex)
+{
+    return ex && ex->cl;
 }

@@ -13,4 +13,8 @@ if [ -f tools/bench.py ]; then
     echo "== tools/bench.py"
     "$PYTHON" tools/bench.py --build "$BUILD" || st=1
 fi
+if [ -f tools/bench_backends.py ]; then
+    echo "== tools/bench_backends.py (CPU backends and OpenCL)"
+    "$PYTHON" tools/bench_backends.py --build "$BUILD" || st=1
+fi
 exit $st

@@ -1140,6 +1140,9 @@ static int checkasm_main(int argc, char **argv)
         fprintf(stderr, "usage: %s [--bench [--quick]]\n", argv[0]);
         return 2;
     }
+    /* No OpenCL here (tests/opencl_check.c covers it): NEUVC_CPU_OPENCL
+     * must then be refused. */
+    setenv("NEUVC_OPENCL_LIB", "/nonexistent/libOpenCL.so.1", 1);
     SRunner *sr = srunner_create(checkasm_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "common/params.h"
+#include "netlib/dsp.h"
+#include "netlib/opencl/opencl.h"
 
 static const char *g_prog = "neuvc";
 /* The progress line on the terminal, if any: cli_error erases it first. */
@@ -48,6 +50,23 @@ const char *cli_strerror(int err)
     if (err == NEUVC_ERR(ENOSYS))
         return "not supported (ENOSYS) by this build of libneuvc (--log-level 1 shows its reason)";
     return neuvc_strerror(err);
+}
+
+int cli_check_backend(NeuvcCpu cpu, int verbose)
+{
+    nl_dsp d;
+    if (cpu == NEUVC_CPU_OPENCL && nl_dsp_init_cpu(&d, NEUVC_CPU_OPENCL) < 0) {
+        cli_error("--cpu opencl: %s", nl_cl_describe());
+        return -1;
+    }
+    if (verbose && (cpu == NEUVC_CPU_OPENCL || (cpu == NEUVC_CPU_AUTO && nl_dsp_default()->opencl)))
+        fprintf(stderr, "%s: %s\n", g_prog, nl_cl_describe());
+    if (cpu == NEUVC_CPU_AUTO && nl_dsp_default_note()) {
+        if (g_progress)
+            cli_progress_clear(g_progress);
+        fprintf(stderr, "%s: %s\n", g_prog, nl_dsp_default_note());
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------- options */

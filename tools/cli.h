@@ -39,6 +39,11 @@ void cli_error(const char *fmt, ...);
  * supported (ENOSYS)" by this build, and how to see the library's reason
  * (the tools run it with log-level 0, so that an error is one line). */
 const char *cli_strerror(int err);
+/* Before opening a coder with backend cpu: for opencl, fails (-1) with one
+ * line saying why when no OpenCL device is usable, else (verbose) names
+ * the device in one line; for auto, prints the one-line note when
+ * NEUVC_CPU=opencl had to fall back to the CPU.  0 otherwise. */
+int cli_check_backend(NeuvcCpu cpu, int verbose);
 
 /* ---------------------------------------------------------------- options */
 #define CLI_LIB 0                 /* table id: a library parameter */

@@ -3,6 +3,10 @@
 # Runs apt-get only when something is missing (so repeated runs are fast).
 set -eu
 PKGS="build-essential pkg-config check python3 python3-numpy python3-matplotlib ffmpeg x264 time nasm libx264-dev dpkg-dev"
+# OpenCL: the ICD loader (loaded at run time, never linked), the Khronos
+# headers (tests compare netlib/opencl/cl_api.h with them), PoCL (the CPU
+# OpenCL platform the check-opencl suite runs on) and clinfo.
+PKGS="$PKGS ocl-icd-libopencl1 opencl-c-headers pocl-opencl-icd clinfo"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -184,6 +184,8 @@ static int open_stream(dec_ctx *c)
     uint64_t limit = raw * DEC_PACKET_RAW_FACTOR + DEC_PACKET_SLACK;
     c->nr.max_packet_size = limit < UINT32_MAX ? (size_t)limit : UINT32_MAX;
 
+    if (cli_check_backend(c->s.cpu, !c->quiet) < 0)
+        return -1;
     ret = neuvc_dec_open(&c->dec, &c->s);
     if (ret < 0) {
         cli_error("cannot open the decoder: %s", cli_strerror(ret));

@@ -223,6 +223,8 @@ static int open_encoder(enc_ctx *c)
         c->s.fps_num = info->fps_num;
         c->s.fps_den = info->fps_den;
     }
+    if (cli_check_backend(c->s.cpu, !c->quiet) < 0)
+        return -1;
     int ret = neuvc_enc_open(&c->enc, &c->s);
     if (ret < 0) {
         if (c->s.model_path)
