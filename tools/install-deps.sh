@@ -3,6 +3,8 @@
 # Runs apt-get only when something is missing (so repeated runs are fast).
 set -eu
 PKGS="build-essential pkg-config check python3 python3-numpy python3-matplotlib ffmpeg x264 time nasm libx264-dev dpkg-dev"
+# Robustness suites (tests/robust.mk): libFuzzer with clang, valgrind.
+PKGS="$PKGS clang-14 libclang-rt-14-dev libfuzzer-14-dev valgrind"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
