@@ -43,3 +43,6 @@ check-allocfail:
 	$(MAKE) --no-print-directory SANITIZE=1 lib
 	$(MAKE) --no-print-directory $(AF_DIR)/test_allocfail
 	$(AF_DIR)/test_allocfail
+
+# The replay test includes the fuzz targets' sources.
+$(BUILD)/tests/test_fuzz_replay: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
