@@ -26,7 +26,9 @@
 #include "common/bitstream.h"
 #include "common/bytes.h"
 
+#ifndef FUZZ_MAX_DIM
 #define FUZZ_MAX_DIM 160           /* picture width and height limit */
+#endif
 #define FUZZ_MAX_PACKET (1 << 20)  /* .nvc packet size limit, bytes */
 #define FUZZ_MAX_PACKETS 16        /* packets decoded per input */
 
