@@ -7,6 +7,8 @@
 #   make install PREFIX=/usr/local
 #   make ffmpeg       FFmpeg 5.1 with neuvc into build/ffmpeg/ (docs/ffmpeg.md)
 #   make SANITIZE=1 check   the same suite under ASan + UBSan (build/san/)
+#   make fuzz         the libFuzzer targets (clang-14) into build/fuzz/
+#                     (tests/robust.mk, docs/security.md)
 # Sources are found by wildcard: a new .c in a library folder is built and
 # linked without editing this file.
 
@@ -22,6 +24,14 @@ BUILD   ?= build
 ifeq ($(SANITIZE),1)
 BUILD   := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+# The library as the fuzz targets link it (tests/robust.mk): clang with
+# libFuzzer's coverage, ASan and UBSan.
+FUZZCC  ?= clang-14
+ifeq ($(SANITIZE),fuzz)
+BUILD   := build/fuzz
+CC      := $(FUZZCC)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
 CFLAGS  ?= -O2 -g
@@ -79,7 +89,9 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 #   check-opencl  the OpenCL kernels, executor and codec against the CPU,
 #              native and under ASan + UBSan (tests/run-opencl.sh; needs an
 #              OpenCL device, PoCL in CI)
-CHECK_SUITES := test check-san check-opencl
+#   check-fuzz, check-valgrind, check-allocfail: the robustness suites of
+#              tests/robust.mk (docs/security.md)
+CHECK_SUITES := test check-san check-fuzz check-valgrind check-allocfail check-opencl
 # keep object files (the tools' objects would otherwise be deleted as intermediates)
 .SECONDARY:
 all: lib tools $(BUILD)/neuvc.pc
@@ -192,6 +204,8 @@ install: all
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/lib* $(BUILD)/neuvc* $(BUILD)/san
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/lib* $(BUILD)/neuvc* $(BUILD)/san $(BUILD)/fuzz $(BUILD)/allocfail
+
+include tests/robust.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

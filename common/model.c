@@ -222,7 +222,10 @@ static int model_check_inter(nv_model *m, const char *src, char *err, size_t err
     return 0;
 }
 
-int nv_model_open(nv_model **pm, const char *path, char *err, size_t errlen)
+/* Loads path, or buf[0 .. size-1] when path is NULL (borrowed when
+ * borrow, else copied), then checks it as a codec model. */
+static int model_open(nv_model **pm, const char *path, const void *buf, size_t size,
+                      size_t max_payload, int borrow, const char *src, char *err, size_t errlen)
 {
     char msg[NV_ERRMSG_SIZE];
     nv_model *m = NULL;
@@ -231,7 +234,6 @@ int nv_model_open(nv_model **pm, const char *path, char *err, size_t errlen)
     if (!pm)
         return NEUVC_ERR(EINVAL);
     *pm = NULL;
-    const char *src = path ? path : "built-in model";
     m = calloc(1, sizeof(*m));
     if (!m) {
         ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
@@ -239,10 +241,10 @@ int nv_model_open(nv_model **pm, const char *path, char *err, size_t errlen)
     }
     msg[0] = '\0';
     if (path)
-        ret = nvm_load_file(&m->nvm, path, NVM_DEFAULT_MAX_PAYLOAD, msg, sizeof(msg));
+        ret = nvm_load_file(&m->nvm, path, max_payload, msg, sizeof(msg));
     else
-        ret = nvm_load_mem(&m->nvm, nv_default_model, nv_default_model_size,
-                           NVM_DEFAULT_MAX_PAYLOAD, NVM_LOAD_BORROW, msg, sizeof(msg));
+        ret = nvm_load_mem(&m->nvm, buf, size, max_payload, borrow ? NVM_LOAD_BORROW : 0, msg,
+                           sizeof(msg));
     if (ret < 0) {
         nv_fail(err, errlen, ret, "model '%s': %s", src, msg);
         goto fail;
@@ -257,6 +259,20 @@ int nv_model_open(nv_model **pm, const char *path, char *err, size_t errlen)
 fail:
     nv_model_close(&m);
     return ret;
+}
+
+int nv_model_open(nv_model **pm, const char *path, char *err, size_t errlen)
+{
+    if (path)
+        return model_open(pm, path, NULL, 0, NVM_DEFAULT_MAX_PAYLOAD, 0, path, err, errlen);
+    return model_open(pm, NULL, nv_default_model, nv_default_model_size, NVM_DEFAULT_MAX_PAYLOAD,
+                      1, "built-in model", err, errlen);
+}
+
+int nv_model_open_mem(nv_model **pm, const void *buf, size_t size, size_t max_payload, char *err,
+                      size_t errlen)
+{
+    return model_open(pm, NULL, buf, size, max_payload, 0, "memory image", err, errlen);
 }
 
 void nv_model_close(nv_model **pm)

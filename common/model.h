@@ -79,6 +79,10 @@ typedef struct nv_model {
  * NEUVC_ERR(ERANGE), NEUVC_ERR(ENOMEM) or NEUVC_ERR_INVALIDDATA with a
  * one-line message in err (naming the file). */
 int nv_model_open(nv_model **m, const char *path, char *err, size_t errlen);
+/* The same checks on a file image in memory (copied; max_payload as for
+ * nvm_load_mem); its messages name the "memory image". */
+int nv_model_open_mem(nv_model **m, const void *buf, size_t size, size_t max_payload, char *err,
+                      size_t errlen);
 void nv_model_close(nv_model **m);
 
 /* The quantizer (dequant == 0) or dequantizer (dequant != 0) of qp

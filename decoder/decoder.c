@@ -95,9 +95,10 @@ int neuvc_dec_open(NeuvcDecoder **pdec, const NeuvcDecSettings *s)
             goto fail;
         d->n_models++;
     }
-    /* The built-in model is optional next to a --model file. */
+    /* The built-in model is optional next to a --model file; running out
+     * of memory is not. */
     ret = nv_model_open(&d->models[d->n_models], NULL, d->errmsg, sizeof(d->errmsg));
-    if (ret < 0 && !d->n_models)
+    if (ret < 0 && (!d->n_models || ret == NEUVC_ERR(ENOMEM)))
         goto fail;
     if (ret == 0)
         d->n_models++;

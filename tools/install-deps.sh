@@ -7,6 +7,8 @@ PKGS="build-essential pkg-config check python3 python3-numpy python3-matplotlib 
 # headers (tests compare netlib/opencl/cl_api.h with them), PoCL (the CPU
 # OpenCL platform the check-opencl suite runs on) and clinfo.
 PKGS="$PKGS ocl-icd-libopencl1 opencl-c-headers pocl-opencl-icd clinfo"
+# Robustness suites (tests/robust.mk): libFuzzer with clang, valgrind.
+PKGS="$PKGS clang-14 libclang-rt-14-dev libfuzzer-14-dev valgrind"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
