@@ -37,16 +37,21 @@
 
 /* CPU features (bits of nl_cpu_flags()).  Each level implies the ones
  * before it: NL_CPU_FLAG_AVX512 is only reported together with
- * NL_CPU_FLAG_AVX2. */
+ * NL_CPU_FLAG_AVX2, NL_CPU_FLAG_AMX with both.  AMX is not a public level
+ * of its own: NEUVC_CPU_AVX512 and NEUVC_CPU_AUTO use it where the CPU has
+ * it (its kernels take the convolutions, AVX-512 the rest); a table
+ * without it is nl_dsp_init(d, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512). */
 enum {
     NL_CPU_FLAG_AVX2 = 1u << 0,   /* AVX2 + FMA, YMM state enabled by the OS */
     NL_CPU_FLAG_AVX512 = 1u << 1, /* AVX-512 F, BW, VL and VNNI, ZMM state enabled */
+    NL_CPU_FLAG_AMX = 1u << 2,    /* AMX-TILE + AMX-INT8, tile data granted to the process */
 };
-#define NL_CPU_FLAGS_ALL (NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512)
+#define NL_CPU_FLAGS_ALL (NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 | NL_CPU_FLAG_AMX)
 
-/* Features of this CPU that the OS lets programs use (cpuid + xgetbv);
- * 0 on other architectures.  Computed on every call: cheap, but call it
- * once. */
+/* Features of this CPU that the OS lets programs use (cpuid + xgetbv;
+ * for AMX, Linux's arch_prctl(ARCH_REQ_XCOMP_PERM) grant of the tile
+ * data state, which it requests); 0 on other architectures.  Computed on
+ * every call: cheap, but call it once. */
 unsigned nl_cpu_flags(void);
 
 /* ------------------------------------------------------------- conv */
@@ -121,7 +126,8 @@ void nl_dsp_init(nl_dsp *d, unsigned allowed_flags);
 int nl_dsp_init_cpu(nl_dsp *d, int cpu);
 /* The process-wide table (see the top of this file).  Thread-safe. */
 const nl_dsp *nl_dsp_default(void);
-/* "ref", "avx2" or "avx512": the highest level a table uses. */
+/* "ref", "avx2", "avx512" or "avx512+amx": the highest level a table
+ * uses. */
 const char *nl_dsp_level_name(const nl_dsp *d);
 
 /* The table entry for a descriptor (d must pass nl_conv_check). */

@@ -290,6 +290,8 @@ typedef struct level {
 static const level levels[] = {
     { "avx2", NL_CPU_FLAG_AVX2, "AVX2 + FMA" },
     { "avx512", NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512, "AVX-512 F/BW/VL/VNNI" },
+    { "amx", NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 | NL_CPU_FLAG_AMX,
+      "AMX-TILE + AMX-INT8 and AVX-512 VNNI" },
 };
 
 static int level_runs(const level *lv)
@@ -847,13 +849,14 @@ static int proc_cpuinfo_flags(unsigned *flags)
             continue;
         const char *want_avx2[] = { " avx2", " fma" };
         const char *want_512[] = { " avx512f", " avx512bw", " avx512vl", " avx512_vnni" };
+        const char *want_amx[] = { " amx_tile", " amx_int8" };
         size_t len = strlen(line);
         if (len && line[len - 1] == '\n')
             line[len - 1] = ' ';
         else
             strcat(line, " ");
         unsigned fl = 0;
-        int ok2 = 1, ok512 = 1;
+        int ok2 = 1, ok512 = 1, okamx = 1;
         char needle[32];
         for (int i = 0; i < 2; i++) {
             snprintf(needle, sizeof(needle), "%s ", want_avx2[i]);
@@ -863,8 +866,14 @@ static int proc_cpuinfo_flags(unsigned *flags)
             snprintf(needle, sizeof(needle), "%s ", want_512[i]);
             ok512 = ok512 && strstr(line, needle);
         }
+        for (int i = 0; i < 2; i++) {
+            snprintf(needle, sizeof(needle), "%s ", want_amx[i]);
+            okamx = okamx && strstr(line, needle);
+        }
         if (ok2)
             fl |= NL_CPU_FLAG_AVX2;
+        if (ok2 && ok512 && okamx)
+            fl |= NL_CPU_FLAG_AMX;
         if (ok2 && ok512)
             fl |= NL_CPU_FLAG_AVX512;
         *flags = fl;
@@ -881,8 +890,9 @@ START_TEST(cpu_flags_detection)
 #if defined(__x86_64__) || defined(__i386__)
     if (proc_cpuinfo_flags(&proc) == 0) {
         ck_assert_msg(got == proc, "nl_cpu_flags %#x, /proc/cpuinfo says %#x", got, proc);
-        printf("checkasm: cpu flags %#x (avx2 %s, avx512-vnni %s), as /proc/cpuinfo\n", got,
-               got & NL_CPU_FLAG_AVX2 ? "yes" : "no", got & NL_CPU_FLAG_AVX512 ? "yes" : "no");
+        printf("checkasm: cpu flags %#x (avx2 %s, avx512-vnni %s, amx-int8 %s), as "
+               "/proc/cpuinfo\n", got, got & NL_CPU_FLAG_AVX2 ? "yes" : "no",
+               got & NL_CPU_FLAG_AVX512 ? "yes" : "no", got & NL_CPU_FLAG_AMX ? "yes" : "no");
     } else {
         printf("checkasm: /proc/cpuinfo unreadable; cpu flags %#x not cross-checked\n", got);
     }
@@ -892,6 +902,7 @@ START_TEST(cpu_flags_detection)
 #endif
     /* The AVX-512 level implies AVX2. */
     ck_assert(!(got & NL_CPU_FLAG_AVX512) || (got & NL_CPU_FLAG_AVX2));
+    ck_assert(!(got & NL_CPU_FLAG_AMX) || (got & NL_CPU_FLAG_AVX512));
 }
 END_TEST
 
@@ -919,7 +930,13 @@ START_TEST(dsp_init_levels)
     }
     int r512 = nl_dsp_init_cpu(&d, NEUVC_CPU_AVX512);
     if (cpu & NL_CPU_FLAG_AVX512) {
+        /* The public avx512 level takes AMX where the CPU has it. */
+        const int amx = (cpu & NL_CPU_FLAG_AMX) != 0;
         ck_assert_int_eq(r512, 0);
+        ck_assert_str_eq(nl_dsp_level_name(&d), amx ? "avx512+amx" : "avx512");
+        ck_assert_str_eq(d.conv[NL_DSP_K3][NL_DSP_S1][NL_U8][NL_U8].name,
+                         amx ? "nl_conv_amx" : "nl_conv3x3_u8s8_avx512vnni");
+        nl_dsp_init(&d, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512);
         ck_assert_str_eq(nl_dsp_level_name(&d), "avx512");
         ck_assert_str_eq(d.conv[NL_DSP_K3][NL_DSP_S1][NL_U8][NL_U8].name,
                          "nl_conv3x3_u8s8_avx512vnni");
@@ -934,6 +951,8 @@ START_TEST(dsp_init_levels)
      * one below it. */
     nl_dsp_init(&d, NL_CPU_FLAG_AVX512);
     ck_assert_uint_eq(d.flags, 0);
+    nl_dsp_init(&d, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AMX);
+    ck_assert_uint_eq(d.flags, cpu & NL_CPU_FLAG_AVX2);
     nl_dsp_init(&d, ~0u);
     ck_assert_uint_eq(d.flags, cpu);
     /* The plan API refuses what nl_conv_check refuses. */
@@ -968,7 +987,8 @@ static void default_level_with_env(const char *value, char *out, size_t n)
 START_TEST(env_override)
 {
     unsigned cpu = nl_cpu_flags();
-    const char *best = cpu & NL_CPU_FLAG_AVX512 ? "avx512" : cpu & NL_CPU_FLAG_AVX2 ? "avx2" : "ref";
+    const char *best = cpu & NL_CPU_FLAG_AMX ? "avx512+amx" : cpu & NL_CPU_FLAG_AVX512 ? "avx512"
+                     : cpu & NL_CPU_FLAG_AVX2 ? "avx2" : "ref";
     char got[64];
     default_level_with_env("ref", got, sizeof(got));
     ck_assert_str_eq(got, "ref");
@@ -1008,6 +1028,14 @@ static const bench_shape bench_shapes[] = {
     { "1x1 u8 1024->64 (1/64)", 1, 1, 1024, 64, NL_U8, NL_S16, 30, 17 },
     { "1x1 u8 128->768 (1/64)", 1, 1, 128, 768, NL_U8, NL_U8, 30, 17 },
     { "3x3 s2 u8 32->64 (stride 2)", 3, 2, 32, 64, NL_U8, NL_U8, 480, 270 },
+    /* The default model's heaviest s16-input layers (bench_layers). */
+    { "3x3 s16 192->24 (1/8, model)", 3, 1, 192, 24, NL_S16, NL_U8, 240, 136 },
+    { "1x1 s16 96->96 (1/8, model)", 1, 1, 96, 96, NL_S16, NL_S16, 240, 136 },
+    { "1x1 s16 192->384 (1/16, model)", 1, 1, 192, 384, NL_S16, NL_S16, 120, 68 },
+    { "3x3 s16 192->64 (1/16, model)", 3, 1, 192, 64, NL_S16, NL_U8, 120, 68 },
+    { "3x3 s16 12->16 (1/2, model)", 3, 1, 12, 16, NL_S16, NL_U8, 960, 544 },
+    { "3x3 u8 24->96 (1/8, model)", 3, 1, 24, 96, NL_U8, NL_S16, 240, 136 },
+    { "1x1 u8 96->96 (1/8, model)", 1, 1, 96, 96, NL_U8, NL_S16, 240, 136 },
 };
 
 static double thread_seconds(void)
