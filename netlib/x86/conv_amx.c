@@ -4,13 +4,14 @@
  * (staged byte planes, packed B tiles): conv_x86.h, nl_x86_conv_pack_amx.
  *
  * Tiles: eight of 16 rows x 64 bytes.  tmm0-3 accumulate (16 pixels x 16
- * channels of int32 each), tmm4-5 hold A (16 pixels x 64 bytes of taps),
- * tmm6-7 B (64 taps x 16 channels, 4 bytes per channel per row).
- *   u8 input:  tdpbusd (u8 x s8), 32 pixels x 32 channels per step;
- *   s8 input:  tdpbssd (s8 x s8), same shape;
- *   s16 input: x = 256 hi + lo (conv_x86.h), 16 pixels x 32 channels:
- *              tdpbusd on the low plane into tmm0-1, tdpbssd on the high
- *              plane into tmm2-3; the sum is 256 acc_hi + acc_lo.
+ * channels of int32 each), the others hold A (16 pixels x 64 bytes of
+ * taps) and B (64 taps x 16 channels, 4 bytes per channel per row); four
+ * independent accumulators per step (see step()).
+ *   u8 input:  tdpbusd (u8 x s8), 32 pixels x 32 or 64 x 16 per step;
+ *   s8 input:  tdpbssd (s8 x s8), same shapes;
+ *   s16 input: x = 256 hi + lo (conv_x86.h), 16 x 32 or 32 x 16: tdpbusd
+ *              on the low plane and tdpbssd on the high plane into two
+ *              accumulators; the sum is 256 acc_hi + acc_lo.
  * The tile dot products add four byte products per int32 element without
  * saturation, modulo 2^32.  Every partial sum of acc_lo or of the u8 / s8
  * accumulators stays below 2^31 in magnitude (the taps sum below 2^30 by
@@ -47,66 +48,101 @@ typedef struct tilecfg {
     uint8_t rows[16];
 } tilecfg;
 
-/* One step: NA A tiles of 16 pixels (MODE_S16: 1, with its high plane)
- * x NB blocks of 16 channels.  a: the first pixel's run in the staged
- * row (plane) of kernel row 0 of the step, as rows[ky] + x * ps; w: the
- * pair's B tiles; out: the output pixel x, channel 0; npix: pixels of the
- * step that exist (1 .. 16 NA). */
+/* Tile dot product, signed (tdpbssd) or unsigned (tdpbusd) A bytes;
+ * tile numbers must be constants. */
+#define DP(sg, c, a, b)                  \
+    do {                                 \
+        if (sg)                          \
+            _tile_dpbssd(c, a, b);       \
+        else                             \
+            _tile_dpbusd(c, a, b);       \
+    } while (0)
+
+/* One step: NA groups of 16 pixels x NB blocks of 16 channels, in the
+ * accumulator tiles tmm0-3 (so NA * NB <= 4, and <= 2 for MODE_S16 whose
+ * groups take two: low and high plane).  Tiles per shape (A: tmm4, 5 and
+ * with NB = 1 also tmm7; B: tmm6, 7):
+ *   NB = 2, u8/s8:  C[a][j] = tmm(2a + j), a < 2;
+ *   NB = 1, u8/s8:  C[a] = tmm(a), a < 4 (A of groups 0-3: tmm4, 5, 7, 4);
+ *   NB = 2, s16:    low C[j] = tmm(j), high tmm(2 + j), one group;
+ *   NB = 1, s16:    group a: low tmm(2a), high tmm(2a + 1), a < 2 (A low /
+ *                   high: tmm4 / 5, then tmm7 / 4).
+ * rows[ky]: the first pixel's run in the staged row (plane) of kernel row
+ * ky (rows[ky] + x * ps); w: the pair's B tiles; out: output pixel x,
+ * channel 0; npix: pixels of the step that exist (> 16 (NA - 1)). */
 ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86_conv *c,
                         const uint8_t *const *rows, ptrdiff_t ps, const uint8_t *w, int b0,
                         uint8_t *out, int npix, int32_t (*cbuf)[256])
 {
+    const int nacc = mode == MODE_S16 ? 2 * NA * NB : NA * NB;
+    const int sg = mode == MODE_S8;
     _tile_zero(0);
-    if (NB > 1)
+    if (nacc > 1)
         _tile_zero(1);
-    if (NA > 1 || mode == MODE_S16)
+    if (nacc > 2)
         _tile_zero(2);
-    if ((NA > 1 || mode == MODE_S16) && NB > 1)
+    if (nacc > 3)
         _tile_zero(3);
     const int nck = c->nck;
+    const ptrdiff_t hb = c->plane_bytes, g16 = 16 * ps;
     for (int ky = 0; ky < c->k; ky++) {
         const uint8_t *a = rows[ky];
         const uint8_t *b = w + (size_t)ky * (size_t)nck * (size_t)NB * 1024;
         for (int ch = 0; ch < nck; ch++, a += 64, b += NB * 1024) {
-            _tile_loadd(4, a, ps);
-            if (mode == MODE_S16)
-                _tile_loadd(5, a + c->plane_bytes, ps);
-            else if (NA > 1)
-                _tile_loadd(5, a + 16 * ps, ps);
             _tile_loadd(6, b, 64);
-            if (NB > 1)
+            if (NB == 2) {
                 _tile_loadd(7, b + 1024, 64);
-            if (mode == MODE_S8) {
-                _tile_dpbssd(0, 4, 6);
-                if (NB > 1)
-                    _tile_dpbssd(1, 4, 7);
-                if (NA > 1)
-                    _tile_dpbssd(2, 5, 6);
-                if (NA > 1 && NB > 1)
-                    _tile_dpbssd(3, 5, 7);
-            } else {
-                _tile_dpbusd(0, 4, 6);
-                if (NB > 1)
-                    _tile_dpbusd(1, 4, 7);
+                _tile_loadd(4, a, ps);
                 if (mode == MODE_S16) {
+                    _tile_loadd(5, a + hb, ps);
+                    _tile_dpbusd(0, 4, 6);
+                    _tile_dpbusd(1, 4, 7);
                     _tile_dpbssd(2, 5, 6);
-                    if (NB > 1)
-                        _tile_dpbssd(3, 5, 7);
+                    _tile_dpbssd(3, 5, 7);
                 } else {
-                    if (NA > 1)
-                        _tile_dpbusd(2, 5, 6);
-                    if (NA > 1 && NB > 1)
-                        _tile_dpbusd(3, 5, 7);
+                    DP(sg, 0, 4, 6);
+                    DP(sg, 1, 4, 7);
+                    if (NA > 1) {
+                        _tile_loadd(5, a + g16, ps);
+                        DP(sg, 2, 5, 6);
+                        DP(sg, 3, 5, 7);
+                    }
+                }
+            } else if (mode == MODE_S16) {
+                _tile_loadd(4, a, ps);
+                _tile_loadd(5, a + hb, ps);
+                _tile_dpbusd(0, 4, 6);
+                _tile_dpbssd(1, 5, 6);
+                if (NA > 1) {
+                    _tile_loadd(7, a + g16, ps);
+                    _tile_dpbusd(2, 7, 6);
+                    _tile_loadd(4, a + g16 + hb, ps);
+                    _tile_dpbssd(3, 4, 6);
+                }
+            } else {
+                _tile_loadd(4, a, ps);
+                DP(sg, 0, 4, 6);
+                if (NA > 1) {
+                    _tile_loadd(5, a + g16, ps);
+                    DP(sg, 1, 5, 6);
+                }
+                if (NA > 2) {
+                    _tile_loadd(7, a + 2 * g16, ps);
+                    DP(sg, 2, 7, 6);
+                }
+                if (NA > 3) {
+                    _tile_loadd(4, a + 3 * g16, ps);
+                    DP(sg, 3, 4, 6);
                 }
             }
         }
     }
     _tile_stored(0, cbuf[0], 64);
-    if (NB > 1)
+    if (nacc > 1)
         _tile_stored(1, cbuf[1], 64);
-    if (NA > 1 || mode == MODE_S16)
+    if (nacc > 2)
         _tile_stored(2, cbuf[2], 64);
-    if ((NA > 1 || mode == MODE_S16) && NB > 1)
+    if (nacc > 3)
         _tile_stored(3, cbuf[3], 64);
 
     const __m512i lo = _mm512_set1_epi64(c->lo), hi = _mm512_set1_epi64(c->hi);
@@ -120,13 +156,15 @@ ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86
         const __m512i a0 = _mm512_load_si512(c->acc0 + blk * 16);
         uint8_t *o = out + (ptrdiff_t)blk * 16 * c->oes;
         for (int t = 0; t < NA; t++) {
-            const int32_t *acc = cbuf[mode == MODE_S16 ? j : 2 * t + j];
+            /* The accumulators of group t, block j (see above). */
+            const int ilo = mode != MODE_S16 ? t * NB + j : NB == 2 ? j : 2 * t;
+            const int ihi = NB == 2 ? 2 + j : 2 * t + 1;
             const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
             for (int p = 0; p < np; p++) {
-                __m512i x = _mm512_add_epi32(_mm512_load_si512(acc + 16 * p), a0);
+                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + 16 * p), a0);
                 if (mode == MODE_S16)
                     x = _mm512_add_epi32(x, _mm512_slli_epi32(
-                                                _mm512_load_si512(cbuf[2 + j] + 16 * p), 8));
+                                                _mm512_load_si512(cbuf[ihi] + 16 * p), 8));
                 store16(o + (16 * t + p) * opx, c->out_type, k, requant16(&q, x, lo, hi));
             }
         }
@@ -138,83 +176,39 @@ typedef void (*step_fn)(const nl_x86_conv *c, const uint8_t *const *rows, ptrdif
                         int32_t (*cbuf)[256]);
 
 /* The step shapes, pixels x channels.  Names: type, op, tile, ISA. */
-static void nl_conv_tile_u8s8_32x32_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                        int npix, int32_t (*cbuf)[256])
-{
-    step(2, 2, MODE_U8, c, rows, ps, w, b0, out, npix, cbuf);
-}
+#define STEP_FN(name, NA, NB, mode)                                                           \
+    static void name(const nl_x86_conv *c, const uint8_t *const *rows, ptrdiff_t ps,         \
+                     const uint8_t *w, int b0, uint8_t *out, int npix, int32_t (*cbuf)[256]) \
+    {                                                                                         \
+        step(NA, NB, mode, c, rows, ps, w, b0, out, npix, cbuf);                              \
+    }
+STEP_FN(nl_conv_tile_u8s8_16x32_amx, 1, 2, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_32x32_amx, 2, 2, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_16x16_amx, 1, 1, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_32x16_amx, 2, 1, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_48x16_amx, 3, 1, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_64x16_amx, 4, 1, MODE_U8)
+STEP_FN(nl_conv_tile_s8s8_16x32_amx, 1, 2, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_32x32_amx, 2, 2, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_16x16_amx, 1, 1, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_32x16_amx, 2, 1, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_48x16_amx, 3, 1, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_64x16_amx, 4, 1, MODE_S8)
+STEP_FN(nl_conv_tile_s16s8_16x32_amx, 1, 2, MODE_S16)
+STEP_FN(nl_conv_tile_s16s8_16x16_amx, 1, 1, MODE_S16)
+STEP_FN(nl_conv_tile_s16s8_32x16_amx, 2, 1, MODE_S16)
 
-static void nl_conv_tile_u8s8_32x16_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                        int npix, int32_t (*cbuf)[256])
-{
-    step(2, 1, MODE_U8, c, rows, ps, w, b0, out, npix, cbuf);
-}
-
-static void nl_conv_tile_u8s8_16x32_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                        int npix, int32_t (*cbuf)[256])
-{
-    step(1, 2, MODE_U8, c, rows, ps, w, b0, out, npix, cbuf);
-}
-
-static void nl_conv_tile_u8s8_16x16_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                        int npix, int32_t (*cbuf)[256])
-{
-    step(1, 1, MODE_U8, c, rows, ps, w, b0, out, npix, cbuf);
-}
-
-static void nl_conv_tile_s8s8_32x32_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                        int npix, int32_t (*cbuf)[256])
-{
-    step(2, 2, MODE_S8, c, rows, ps, w, b0, out, npix, cbuf);
-}
-
-static void nl_conv_tile_s8s8_32x16_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                        int npix, int32_t (*cbuf)[256])
-{
-    step(2, 1, MODE_S8, c, rows, ps, w, b0, out, npix, cbuf);
-}
-
-static void nl_conv_tile_s8s8_16x32_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                        int npix, int32_t (*cbuf)[256])
-{
-    step(1, 2, MODE_S8, c, rows, ps, w, b0, out, npix, cbuf);
-}
-
-static void nl_conv_tile_s8s8_16x16_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                        int npix, int32_t (*cbuf)[256])
-{
-    step(1, 1, MODE_S8, c, rows, ps, w, b0, out, npix, cbuf);
-}
-
-static void nl_conv_tile_s16s8_16x32_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                         ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                         int npix, int32_t (*cbuf)[256])
-{
-    step(1, 2, MODE_S16, c, rows, ps, w, b0, out, npix, cbuf);
-}
-
-static void nl_conv_tile_s16s8_16x16_amx(const nl_x86_conv *c, const uint8_t *const *rows,
-                                         ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out,
-                                         int npix, int32_t (*cbuf)[256])
-{
-    step(1, 1, MODE_S16, c, rows, ps, w, b0, out, npix, cbuf);
-}
-
-/* [mode][NA - 1][NB - 1]; MODE_S16 has NA = 1 only. */
-static const step_fn steps[3][2][2] = {
-    { { nl_conv_tile_u8s8_16x16_amx, nl_conv_tile_u8s8_16x32_amx },
-      { nl_conv_tile_u8s8_32x16_amx, nl_conv_tile_u8s8_32x32_amx } },
-    { { nl_conv_tile_s8s8_16x16_amx, nl_conv_tile_s8s8_16x32_amx },
-      { nl_conv_tile_s8s8_32x16_amx, nl_conv_tile_s8s8_32x32_amx } },
-    { { nl_conv_tile_s16s8_16x16_amx, nl_conv_tile_s16s8_16x32_amx }, { NULL, NULL } },
+/* [mode][NB - 1][NA - 1]: pixel groups per step up to 4 / NB (MODE_S16:
+ * 2 / NB). */
+static const step_fn steps[3][2][4] = {
+    { { nl_conv_tile_u8s8_16x16_amx, nl_conv_tile_u8s8_32x16_amx, nl_conv_tile_u8s8_48x16_amx,
+        nl_conv_tile_u8s8_64x16_amx },
+      { nl_conv_tile_u8s8_16x32_amx, nl_conv_tile_u8s8_32x32_amx, NULL, NULL } },
+    { { nl_conv_tile_s8s8_16x16_amx, nl_conv_tile_s8s8_32x16_amx, nl_conv_tile_s8s8_48x16_amx,
+        nl_conv_tile_s8s8_64x16_amx },
+      { nl_conv_tile_s8s8_16x32_amx, nl_conv_tile_s8s8_32x32_amx, NULL, NULL } },
+    { { nl_conv_tile_s16s8_16x16_amx, nl_conv_tile_s16s8_32x16_amx, NULL, NULL },
+      { nl_conv_tile_s16s8_16x32_amx, NULL, NULL, NULL } },
 };
 
 /* s16 input row iy, columns ix0 .. ix0 + npx - 1 (any outside the
@@ -276,7 +270,6 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
     _tile_loadconfig(&cfg);
 
     const int mode = c->planes == 2 ? MODE_S16 : plan->desc.in_type == NL_S8 ? MODE_S8 : MODE_U8;
-    const int na_max = mode == MODE_S16 ? 1 : 2;
     const int k = c->k, s = c->stride, pad = k / 2;
     uint8_t *const ring[3] = { stage, stage + NL_X86_ROW_BYTES(k),
                                stage + 2 * NL_X86_ROW_BYTES(k) };
@@ -315,12 +308,13 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
             for (int b0 = 0; b0 < c->nblk; b0 += 2) {
                 const int nb = c->nblk - b0 < 2 ? 1 : 2;
                 const uint8_t *wt = c->w + (size_t)b0 * blk_bytes;
+                const int na_max = (mode == MODE_S16 ? 2 : 4) / nb;
                 for (int x = 0; x < n; x += 16 * na_max) {
                     const int np = n - x < 16 * na_max ? n - x : 16 * na_max;
-                    const int na = np > 16 ? 2 : 1;
+                    const int na = (np + 15) / 16;
                     const uint8_t *rp[3] = { rows[0] + x * ps, rows[k > 1] + x * ps,
                                              rows[k > 1 ? 2 : 0] + x * ps };
-                    steps[mode][na - 1][nb - 1](c, rp, ps, wt, b0, orow + x * opx, np, cbuf);
+                    steps[mode][nb - 1][na - 1](c, rp, ps, wt, b0, orow + x * opx, np, cbuf);
                 }
             }
         }
@@ -337,7 +331,11 @@ static int pack_amx(nl_conv_plan *p)
         { "nl_conv1x1_u8s8_amx", "nl_conv1x1_s8s8_amx", "nl_conv1x1_s16s8_amx" },
         { "nl_conv3x3_u8s8_amx", "nl_conv3x3_s8s8_amx", "nl_conv3x3_s16s8_amx" },
     };
-    int ret = nl_x86_conv_pack_amx(p);
+    /* s16 input with under 24 taps per kernel row (3x3 with cin < 8):
+     * mostly the epilogue and two half-empty planes; the AVX-512 kernel
+     * measured faster there (tests/bench_checkasm, 3x3 s16 6->16). */
+    const int small_s16 = p->desc.in_type == NL_S16 && p->desc.k * p->desc.cin < 24;
+    int ret = small_s16 ? NEUVC_ERR(ENOTSUP) : nl_x86_conv_pack_amx(p);
     if (ret != NEUVC_ERR(ENOTSUP)) {
         p->kern.name = names[p->desc.k == 3][p->desc.in_type];
         p->kern.run = conv_run_amx;

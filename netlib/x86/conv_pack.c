@@ -426,6 +426,8 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
     }
     if (n < 16)
         return NEUVC_ERR(ENOTSUP);
+    if (n >= 64)
+        n -= n % 64;             /* whole steps of 64 pixels (conv_amx.c) */
     head.chunk = (int)n;
     head.pix_max = 16;
 
