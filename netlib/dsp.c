@@ -156,6 +156,12 @@ static void default_init(void)
     };
     const char *env = getenv("NEUVC_CPU");
     int cpu = NEUVC_CPU_AUTO;
+    /* Diagnostic: the AVX-512 VNNI kernels without AMX. */
+    const unsigned vnni = NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512;
+    if (env && !strcmp(env, "avx512vnni") && (nl_cpu_flags() & vnni) == vnni) {
+        nl_dsp_init(&default_dsp, vnni);
+        return;
+    }
     for (size_t i = 0; env && i < sizeof(env_names) / sizeof(env_names[0]); i++)
         if (!strcmp(env, env_names[i].name))
             cpu = env_names[i].cpu;

@@ -22,8 +22,9 @@
  * CPU lacks.  nl_dsp_default() is the process-wide table, filled once
  * (pthread_once) for the best level of this CPU, or for the level named by
  * the environment variable NEUVC_CPU (read once, at that first call):
- *     NEUVC_CPU=ref | avx2 | avx512 | auto
- * (an unknown value or a level this CPU lacks is ignored: auto).  It exists
+ *     NEUVC_CPU=ref | avx2 | avx512 | avx512vnni | auto
+ * (an unknown value or a level this CPU lacks is ignored: auto;
+ * avx512vnni is avx512 without AMX, for comparisons on AMX machines).  It exists
  * so that byte-identity between backends can be checked on the whole codec
  * from the shell; the API's cpu setting is the supported way.
  */

@@ -1000,6 +1000,8 @@ START_TEST(env_override)
     ck_assert_str_eq(got, cpu & NL_CPU_FLAG_AVX2 ? "avx2" : best);
     default_level_with_env("avx512", got, sizeof(got));
     ck_assert_str_eq(got, best);
+    default_level_with_env("avx512vnni", got, sizeof(got));
+    ck_assert_str_eq(got, cpu & NL_CPU_FLAG_AVX512 ? "avx512" : best);
 }
 END_TEST
 
