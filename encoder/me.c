@@ -3,8 +3,11 @@
  */
 #include "encoder/me.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
+#include "common/threadpool.h"
 #include "neuvc/neuvc.h"
 
 #define BS NV_MC_LUMA_BLOCK                 /* 16 */
@@ -185,6 +188,7 @@ void nv_me_default_params(nv_me_params *p)
     p->subpel = 2;
     p->max_iter = NV_ME_MAX_ITER_DEFAULT;
     p->prefer_sad = 0;
+    p->pool = NULL;
 }
 
 uint32_t nv_me_lambda_q8(int qp)
@@ -204,37 +208,59 @@ static nv_mv clamp_mv(nv_mv v)
     return r;
 }
 
-int nv_me_search(nv_mv *mvs, ptrdiff_t mv_stride,
-                 const uint8_t *cur, ptrdiff_t cur_stride,
-                 const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
-                 const nv_mv *prev, ptrdiff_t prev_stride,
-                 const nv_me_params *p, const nv_mv_costs *costs)
+/* One search: what every row shares, and the rows' progress. */
+typedef struct me_frame {
+    nv_mv *mvs;
+    ptrdiff_t mv_stride;
+    const uint8_t *cur;
+    ptrdiff_t cur_stride;
+    const uint8_t *ref;
+    ptrdiff_t ref_stride;
+    int w, h, wb, hb;
+    const nv_mv *prev;
+    ptrdiff_t prev_stride;
+    const nv_me_params *p;
+    const nv_mv_costs *costs;
+    atomic_int *done;            /* [hb]: blocks of each row already final; NULL: one thread */
+} me_frame;
+
+/* Waits until row by - 1 has its blocks up to bx + 1 final (the top,
+ * top-right and top-left neighbours that the predictor and the
+ * candidates read); spins briefly, then yields (the row above runs on
+ * another thread, which may be preempted). */
+static void wait_above(const me_frame *f, int bx, int by)
 {
-    const int wb = w / BS, hb = h / BS;
-    nv_mv_costs init_costs;
+    const int need = bx + 2 < f->wb ? bx + 2 : f->wb;
+    for (int i = 0; atomic_load_explicit(&f->done[by - 1], memory_order_acquire) < need; i++)
+        if (i >= 64)
+            sched_yield();
+}
+
+/* Block row by, left to right. */
+static void search_row(const me_frame *f, int by)
+{
+    const nv_me_params *p = f->p;
+    nv_mv *mvs = f->mvs;
+    const ptrdiff_t mv_stride = f->mv_stride;
+    const nv_mv *prev = f->prev;
+    const ptrdiff_t prev_stride = f->prev_stride;
+    const int wb = f->wb;
     me_block b;
 
-    if (!mvs || !cur || !ref || !p || w < BS || h < BS || w % BS || h % BS || w > 65536 ||
-        h > 65536 || mv_stride < wb || (prev && prev_stride < wb) || p->lambda_q8 > (1u << 24) ||
-        p->max_iter < 0 || p->prefer_sad > 65536)
-        return NEUVC_ERR(EINVAL);
-    if (!costs) {
-        nv_mv_costs_init(&init_costs, NULL);
-        costs = &init_costs;
-    }
-    b.cur_stride = cur_stride;
-    b.ref = ref;
-    b.ref_stride = ref_stride;
-    b.w = w;
-    b.h = h;
+    b.cur_stride = f->cur_stride;
+    b.ref = f->ref;
+    b.ref_stride = f->ref_stride;
+    b.w = f->w;
+    b.h = f->h;
     b.lambda_q8 = p->lambda_q8;
-    b.costs = costs;
-    for (int by = 0; by < hb; by++)
-        for (int bx = 0; bx < wb; bx++) {
+    b.costs = f->costs;
+    for (int bx = 0; bx < wb; bx++) {
             nv_mv cands[MAX_CANDS];
             int n = 0;
             const nv_mv *row = mvs + (ptrdiff_t)by * mv_stride;
 
+            if (f->done && by > 0)
+                wait_above(f, bx, by);
             nv_mv_predict(mvs, mv_stride, wb, bx, by, &b.pred, &b.ctx);
             cands[n++] = (nv_mv){ 0, 0 };
             cands[n++] = b.pred;
@@ -248,11 +274,55 @@ int nv_me_search(nv_mv *mvs, ptrdiff_t mv_stride,
                 cands[n++] = clamp_mv(prev[(ptrdiff_t)by * prev_stride + bx]);
             b.x = bx * BS;
             b.y = by * BS;
-            b.cur = cur + (ptrdiff_t)b.y * cur_stride + b.x;
+            b.cur = f->cur + (ptrdiff_t)b.y * f->cur_stride + b.x;
             search_block(&b, cands, n, p);
             if (p->prefer_sad)
                 prefer_cheap(&b, p->prefer_sad);
             mvs[(ptrdiff_t)by * mv_stride + bx] = b.best;
-        }
+            if (f->done)
+                atomic_store_explicit(&f->done[by], bx + 1, memory_order_release);
+    }
+}
+
+static void row_job(void *arg, int job, int thread)
+{
+    (void)thread;
+    search_row(arg, job);
+}
+
+int nv_me_search(nv_mv *mvs, ptrdiff_t mv_stride,
+                 const uint8_t *cur, ptrdiff_t cur_stride,
+                 const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
+                 const nv_mv *prev, ptrdiff_t prev_stride,
+                 const nv_me_params *p, const nv_mv_costs *costs)
+{
+    const int wb = w / BS, hb = h / BS;
+    nv_mv_costs init_costs;
+    /* Row progress of the wavefront: hb <= 4096 (h <= 65536). */
+    atomic_int done[65536 / BS];
+
+    if (!mvs || !cur || !ref || !p || w < BS || h < BS || w % BS || h % BS || w > 65536 ||
+        h > 65536 || mv_stride < wb || (prev && prev_stride < wb) || p->lambda_q8 > (1u << 24) ||
+        p->max_iter < 0 || p->prefer_sad > 65536)
+        return NEUVC_ERR(EINVAL);
+    if (!costs) {
+        nv_mv_costs_init(&init_costs, NULL);
+        costs = &init_costs;
+    }
+    me_frame f = { mvs, mv_stride, cur, cur_stride, ref, ref_stride, w, h, wb, hb,
+                   prev, prev_stride, p, costs, NULL };
+    if (nv_pool_threads(p->pool) > 1 && hb > 1) {
+        for (int by = 0; by < hb; by++)
+            atomic_init(&done[by], 0);
+        f.done = done;
+        /* The pool hands out rows in increasing order (a shared counter),
+         * so the row a job waits for was taken earlier and progresses:
+         * no deadlock, and each block sees final neighbours as with one
+         * thread. */
+        nv_pool_run(p->pool, row_job, &f, hb);
+    } else {
+        for (int by = 0; by < hb; by++)
+            search_row(&f, by);
+    }
     return 0;
 }
