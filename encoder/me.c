@@ -255,32 +255,32 @@ static void search_row(const me_frame *f, int by)
     b.lambda_q8 = p->lambda_q8;
     b.costs = f->costs;
     for (int bx = 0; bx < wb; bx++) {
-            nv_mv cands[MAX_CANDS];
-            int n = 0;
-            const nv_mv *row = mvs + (ptrdiff_t)by * mv_stride;
+        nv_mv cands[MAX_CANDS];
+        int n = 0;
+        const nv_mv *row = mvs + (ptrdiff_t)by * mv_stride;
 
-            if (f->done && by > 0)
-                wait_above(f, bx, by);
-            nv_mv_predict(mvs, mv_stride, wb, bx, by, &b.pred, &b.ctx);
-            cands[n++] = (nv_mv){ 0, 0 };
-            cands[n++] = b.pred;
-            if (bx > 0)
-                cands[n++] = row[bx - 1];
-            if (by > 0)
-                cands[n++] = row[bx - mv_stride];
-            if (by > 0 && bx + 1 < wb)
-                cands[n++] = row[bx + 1 - mv_stride];
-            if (prev)
-                cands[n++] = clamp_mv(prev[(ptrdiff_t)by * prev_stride + bx]);
-            b.x = bx * BS;
-            b.y = by * BS;
-            b.cur = f->cur + (ptrdiff_t)b.y * f->cur_stride + b.x;
-            search_block(&b, cands, n, p);
-            if (p->prefer_sad)
-                prefer_cheap(&b, p->prefer_sad);
-            mvs[(ptrdiff_t)by * mv_stride + bx] = b.best;
-            if (f->done)
-                atomic_store_explicit(&f->done[by], bx + 1, memory_order_release);
+        if (f->done && by > 0)
+            wait_above(f, bx, by);
+        nv_mv_predict(mvs, mv_stride, wb, bx, by, &b.pred, &b.ctx);
+        cands[n++] = (nv_mv){ 0, 0 };
+        cands[n++] = b.pred;
+        if (bx > 0)
+            cands[n++] = row[bx - 1];
+        if (by > 0)
+            cands[n++] = row[bx - mv_stride];
+        if (by > 0 && bx + 1 < wb)
+            cands[n++] = row[bx + 1 - mv_stride];
+        if (prev)
+            cands[n++] = clamp_mv(prev[(ptrdiff_t)by * prev_stride + bx]);
+        b.x = bx * BS;
+        b.y = by * BS;
+        b.cur = f->cur + (ptrdiff_t)b.y * f->cur_stride + b.x;
+        search_block(&b, cands, n, p);
+        if (p->prefer_sad)
+            prefer_cheap(&b, p->prefer_sad);
+        mvs[(ptrdiff_t)by * mv_stride + bx] = b.best;
+        if (f->done)
+            atomic_store_explicit(&f->done[by], bx + 1, memory_order_release);
     }
 }
 
