@@ -3,6 +3,7 @@
  */
 #include "decoder/inter.h"
 #include "common/errmsg.h"
+#include "common/mcdsp.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ typedef struct obmc_job {
     const nv_picture *ref;
     const nv_mv *mvs;
     ptrdiff_t mv_stride;
+    const nv_mcdsp *mc;          /* the cpu setting's kernels */
 } obmc_job;
 
 static void obmc_band(void *arg, int job, int thread)
@@ -72,15 +74,15 @@ static void obmc_band(void *arg, int job, int thread)
     const obmc_job *j = arg;
     const int pl = job / OBMC_BANDS, b = job % OBMC_BANDS, h = j->ref->height[pl];
     (void)thread;
-    nv_mc_obmc_rows(j->dst->data[pl], j->dst->stride[pl], j->ref->data[pl], j->ref->stride[pl],
-                    j->ref->width[pl], h, j->mvs, j->mv_stride, pl > 0, b * h / OBMC_BANDS,
-                    (b + 1) * h / OBMC_BANDS);
+    nv_mc_obmc_rows_dsp(j->mc, j->dst->data[pl], j->dst->stride[pl], j->ref->data[pl],
+                        j->ref->stride[pl], j->ref->width[pl], h, j->mvs, j->mv_stride, pl > 0,
+                        b * h / OBMC_BANDS, (b + 1) * h / OBMC_BANDS);
 }
 
 int nv_inter_predict(nv_inter *p)
 {
     nl_tensor out[2];
-    obmc_job oj = { &p->pred, &p->c->recon, p->mvs, p->wb };
+    obmc_job oj = { &p->pred, &p->c->recon, p->mvs, p->wb, nv_mcdsp_get(p->c->dsp.flags) };
     uint64_t t0 = nv_now_ns();
     nv_pool_run(p->c->pool, obmc_band, &oj, 3 * OBMC_BANDS);
     p->c->prof_motion_ns += nv_now_ns() - t0;

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "common/mcdsp.h"
 #include "common/threadpool.h"
 #include "neuvc/neuvc.h"
 
@@ -30,6 +31,7 @@ typedef struct me_block {
     int ctx;
     uint64_t lambda_q8;
     const nv_mv_costs *costs;
+    const nv_mcdsp *mc;
     nv_mv best;
     uint64_t best_cost;
     uint32_t best_sad;                      /* the SAD part of best_cost */
@@ -41,29 +43,19 @@ static inline int clampi(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-static uint32_t sad16(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs)
-{
-    uint32_t s = 0;
-
-    for (int j = 0; j < BS; j++) {
-        const uint8_t *ra = a + j * as, *rb = b + j * bs;
-        for (int i = 0; i < BS; i++)
-            s += (uint32_t)abs(ra[i] - rb[i]);      /* the form compilers turn into psadbw */
-    }
-    return s;
-}
-
-static uint32_t block_sad(const uint8_t *cur, ptrdiff_t cur_stride, const uint8_t *ref,
-                          ptrdiff_t ref_stride, int w, int h, int x, int y, nv_mv mv, uint8_t *buf)
+/* mc: the kernels (common/mcdsp.h); every table gives the same SAD. */
+static uint32_t block_sad(const nv_mcdsp *mc, const uint8_t *cur, ptrdiff_t cur_stride,
+                          const uint8_t *ref, ptrdiff_t ref_stride, int w, int h, int x, int y,
+                          nv_mv mv, uint8_t *buf)
 {
     /* An integer vector whose block lies inside the plane is read in place. */
     if (!(mv.x & 3) && !(mv.y & 3)) {
         int ix = x + (mv.x >> 2), iy = y + (mv.y >> 2);
         if (ix >= 0 && iy >= 0 && ix + BS <= w && iy + BS <= h)
-            return sad16(cur, cur_stride, ref + (ptrdiff_t)iy * ref_stride + ix, ref_stride);
+            return mc->sad16(cur, cur_stride, ref + (ptrdiff_t)iy * ref_stride + ix, ref_stride);
     }
-    nv_mc_pred_block(buf, BS, ref, ref_stride, w, h, x, y, BS, BS, mv.x, mv.y, 0);
-    return sad16(cur, cur_stride, buf, BS);
+    nv_mc_pred_block_dsp(mc, buf, BS, ref, ref_stride, w, h, x, y, BS, BS, mv.x, mv.y, 0);
+    return mc->sad16(cur, cur_stride, buf, BS);
 }
 
 uint32_t nv_me_block_sad(const uint8_t *cur, ptrdiff_t cur_stride,
@@ -72,15 +64,15 @@ uint32_t nv_me_block_sad(const uint8_t *cur, ptrdiff_t cur_stride,
 {
     uint8_t buf[BS * BS];
 
-    return block_sad(cur + (ptrdiff_t)y * cur_stride + x, cur_stride, ref, ref_stride, w, h,
-                     x, y, mv, buf);
+    return block_sad(nv_mcdsp_get(0), cur + (ptrdiff_t)y * cur_stride + x, cur_stride, ref,
+                     ref_stride, w, h, x, y, mv, buf);
 }
 
 /* Evaluates mv (in range) and keeps it when strictly better. */
 static void try_mv(me_block *b, int mvx, int mvy)
 {
     nv_mv mv = { (int16_t)mvx, (int16_t)mvy };
-    uint32_t sad = block_sad(b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
+    uint32_t sad = block_sad(b->mc, b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
                              b->x, b->y, mv, b->buf);
     uint64_t cost = ((uint64_t)sad << 16) +
                     b->lambda_q8 * nv_mv_cost_q8(b->costs, b->ctx, mvx - b->pred.x, mvy - b->pred.y);
@@ -172,8 +164,8 @@ static void prefer_cheap(me_block *b, uint32_t prefer_sad)
         nv_mv v = cheap[k];
         if (v.x == b->best.x && v.y == b->best.y)
             return;
-        uint32_t sad = block_sad(b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
-                                 b->x, b->y, v, b->buf);
+        uint32_t sad = block_sad(b->mc, b->cur, b->cur_stride, b->ref, b->ref_stride, b->w,
+                                 b->h, b->x, b->y, v, b->buf);
         if (sad <= b->best_sad + prefer_sad) {
             b->best = v;
             b->best_sad = sad;
@@ -189,6 +181,7 @@ void nv_me_default_params(nv_me_params *p)
     p->max_iter = NV_ME_MAX_ITER_DEFAULT;
     p->prefer_sad = 0;
     p->pool = NULL;
+    p->mc = NULL;
 }
 
 uint32_t nv_me_lambda_q8(int qp)
@@ -254,6 +247,7 @@ static void search_row(const me_frame *f, int by)
     b.h = f->h;
     b.lambda_q8 = p->lambda_q8;
     b.costs = f->costs;
+    b.mc = p->mc ? p->mc : nv_mcdsp_get(0);
     for (int bx = 0; bx < wb; bx++) {
         nv_mv cands[MAX_CANDS];
         int n = 0;

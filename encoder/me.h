@@ -54,10 +54,11 @@ typedef struct nv_me_params {
     int max_iter;            /* hexagon moves per block, >= 0 */
     uint32_t prefer_sad;     /* step 4's margin (0: no step 4); <= 65536 */
     struct nv_pool *pool;    /* threads for the rows (NULL: the caller's only) */
+    const struct nv_mcdsp *mc; /* interpolation and SAD kernels (NULL: C); same result */
 } nv_me_params;
 
 /* lambda 4 SAD per bit, quarter samples, NV_ME_MAX_ITER_DEFAULT moves, no
- * step 4, no pool. */
+ * step 4, no pool, C kernels. */
 void nv_me_default_params(nv_me_params *p);
 
 /* A rate weight for a quality index qp (clamped to 0..63), as x264

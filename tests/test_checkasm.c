@@ -17,6 +17,12 @@
  *     and narrow clamp ranges;
  *   - x-chunking (rows longer than a kernel stages at once) and the
  *     fallback to the reference for shapes a kernel refuses.
+ * The motion-compensation kernels (common/mcdsp.h) of every level against
+ * the C ones the same way: every phase pair, widths 8 and 16, heights 1 ..
+ * 32, random and extreme samples (0 / 255 / checkerboards, the largest
+ * filter sums of either sign), odd strides; whole predictions through
+ * nv_mc_pred_block_dsp with extreme vectors and edge-clamped reads, odd
+ * block sizes; OBMC of whole planes and row bands; the 16x16 SAD.
  * A level this CPU lacks is printed as "NOT RUN on this CPU", never as
  * passed.  Also: cpu feature detection against /proc/cpuinfo, the
  * NeuvcCpu mapping, and the NEUVC_CPU environment override.
@@ -32,6 +38,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/mc.h"
+#include "common/mcdsp.h"
 #include "neuvc/neuvc.h"
 #include "netlib/dsp.h"
 #include "netlib/netlib.h"
@@ -834,6 +842,163 @@ START_TEST(elem_bit_exact)
 }
 END_TEST
 
+/* ----------------------------------------------- motion compensation */
+
+/* A plane of w x h samples, stride w + slack: random, or mode 1 all 0,
+ * 2 all 255, 3 a checkerboard of 0 and 255, 4 columns alternating. */
+static uint8_t *mc_plane(rng *r, int w, int h, ptrdiff_t stride, int mode)
+{
+    uint8_t *p = malloc((size_t)stride * (size_t)h);
+    ck_assert_ptr_nonnull(p);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < stride; x++) {
+            int v = mode == 0 ? (int)(rng_next(r) & 255) : mode == 1 ? 0 : mode == 2 ? 255
+                  : mode == 3 ? ((x + y) & 1) * 255 : (x & 1) * 255;
+            p[(size_t)y * (size_t)stride + (size_t)x] = (uint8_t)v;
+        }
+    return p;
+}
+
+/* The kernels on blocks inside a plane (no edge path): every phase pair,
+ * bw 8 / 16, several heights; output buffers compared whole. */
+static int check_mc_put(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, rng *r)
+{
+    int n = 0;
+    const int w = 64, h = 48;
+    for (int mode = 0; mode < 5; mode++) {
+        const ptrdiff_t ss = w + (mode == 0 ? 0 : 1 + 2 * mode);
+        uint8_t *pl = mc_plane(r, w, h, ss, mode);
+        for (int i = 0; i < 2; i++)
+            for (int px = 0; px < NV_MC_PHASES; px++)
+                for (int py = 0; py < NV_MC_PHASES; py++) {
+                    if (!px && !py)
+                        continue;
+                    const int bw = 8 << i, bh = 1 + (int)(rng_next(r) % 32);
+                    const int x = 1 + (int)(rng_next(r) % (unsigned)(w - bw - 3));
+                    const int y = 1 + (int)(rng_next(r) % (unsigned)(h - bh - 3));
+                    const ptrdiff_t ds = bw + (ptrdiff_t)(rng_next(r) % 5);
+                    uint8_t want[40 * 40], got[40 * 40];
+                    memset(want, CANARY, sizeof(want));
+                    memset(got, CANARY, sizeof(got));
+                    const uint8_t *src = pl + (ptrdiff_t)y * ss + x;
+                    if (!py) {
+                        c->put_h[i](want, ds, src, ss, bh, nv_mc_taps[px]);
+                        d->put_h[i](got, ds, src, ss, bh, nv_mc_taps[px]);
+                    } else if (!px) {
+                        c->put_v[i](want, ds, src, ss, bh, nv_mc_taps[py]);
+                        d->put_v[i](got, ds, src, ss, bh, nv_mc_taps[py]);
+                    } else {
+                        c->put_hv[i](want, ds, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+                        d->put_hv[i](got, ds, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+                    }
+                    ck_assert_msg(!memcmp(want, got, sizeof(want)),
+                                  "%s: bw %d bh %d phases (%d, %d) fill %d differ", what, bw, bh,
+                                  px, py, mode);
+                    n++;
+                }
+        free(pl);
+    }
+    return n;
+}
+
+/* Whole predictions (nv_mc_pred_block_dsp): any vector, incl. the range
+ * ends, blocks partly or wholly outside the plane (edge clamping), odd
+ * sizes (which run C) next to 8 and 16; then OBMC of whole planes and of
+ * row bands with random and extreme fields; then the SAD. */
+static int check_mc_pred(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, rng *r)
+{
+    int n = 0;
+    static const int sizes[] = { 1, 3, 7, 8, 9, 15, 16, 17, 31, 32 };
+    static const int mvs_ext[] = { NV_MV_MIN, NV_MV_MAX, NV_MV_MIN + 1, NV_MV_MAX - 1, 0, 3, -5 };
+    const int w = 80, h = 48;
+    for (int mode = 0; mode < 5; mode++) {
+        const ptrdiff_t ss = w + mode;
+        uint8_t *pl = mc_plane(r, w, h, ss, mode);
+        for (int t = 0; t < 300; t++) {
+            const int bw = t % 3 ? 8 << (t % 2) : sizes[rng_next(r) % NELEM(sizes)];
+            const int bh = t % 5 ? sizes[rng_next(r) % NELEM(sizes)] : bw;
+            const int x = (int)(rng_next(r) % 140) - 30, y = (int)(rng_next(r) % 100) - 26;
+            const int mvx = t % 4 == 0 ? mvs_ext[rng_next(r) % NELEM(mvs_ext)]
+                                       : (int)(rng_next(r) % 161) - 80;
+            const int mvy = t % 4 == 1 ? mvs_ext[rng_next(r) % NELEM(mvs_ext)]
+                                       : (int)(rng_next(r) % 161) - 80;
+            const int chroma = t % 7 == 0;
+            uint8_t want[34 * 34], got[34 * 34];
+            memset(want, CANARY, sizeof(want));
+            memset(got, CANARY, sizeof(got));
+            nv_mc_pred_block_dsp(c, want, 34, pl, ss, w, h, x, y, bw, bh, mvx, mvy, chroma);
+            nv_mc_pred_block_dsp(d, got, 34, pl, ss, w, h, x, y, bw, bh, mvx, mvy, chroma);
+            ck_assert_msg(!memcmp(want, got, sizeof(want)),
+                          "%s: block %dx%d at (%d, %d) mv (%d, %d)%s fill %d differs", what, bw,
+                          bh, x, y, mvx, mvy, chroma ? " chroma" : "", mode);
+            n++;
+        }
+        /* OBMC: 80x48 luma (5x3 blocks) and its 40x24 chroma. */
+        nv_mv field[15];
+        for (int i = 0; i < 15; i++) {
+            field[i].x = (int16_t)(mode == 1 ? NV_MV_MIN : mode == 2 ? NV_MV_MAX
+                                   : (int)(rng_next(r) % 1024) - 512);
+            field[i].y = (int16_t)(mode == 3 ? NV_MV_MAX : (int)(rng_next(r) % 1024) - 512);
+            if (mode == 4 && i % 2)
+                field[i] = field[i - 1];
+        }
+        for (int chroma = 0; chroma < 2; chroma++) {
+            const int pw = chroma ? w / 2 : w, ph = chroma ? h / 2 : h;
+            uint8_t want[80 * 48], got[80 * 48];
+            memset(want, CANARY, sizeof(want));
+            memset(got, CANARY, sizeof(got));
+            nv_mc_obmc_rows_dsp(c, want, pw, pl, ss, pw, ph, field, 5, chroma, 0, ph);
+            const int cut = 1 + (int)(rng_next(r) % (unsigned)(ph - 1));
+            nv_mc_obmc_rows_dsp(d, got, pw, pl, ss, pw, ph, field, 5, chroma, 0, cut);
+            nv_mc_obmc_rows_dsp(d, got, pw, pl, ss, pw, ph, field, 5, chroma, cut, ph);
+            ck_assert_msg(!memcmp(want, got, sizeof(want)), "%s: OBMC %s, fill %d, bands at %d",
+                          what, chroma ? "chroma" : "luma", mode, cut);
+            n++;
+        }
+        /* SAD of two blocks of the plane. */
+        for (int t = 0; t < 40; t++) {
+            const uint8_t *a = pl + (ptrdiff_t)(rng_next(r) % 32) * ss + (ptrdiff_t)(rng_next(r) % 64);
+            const uint8_t *b = pl + (ptrdiff_t)(rng_next(r) % 32) * ss + (ptrdiff_t)(rng_next(r) % 64);
+            ck_assert_uint_eq(d->sad16(a, ss, b, ss), c->sad16(a, ss, b, ss));
+            n++;
+        }
+        free(pl);
+    }
+    /* The largest SAD: all 0 against all 255. */
+    uint8_t zero[16 * 16], full[16 * 16];
+    memset(zero, 0, sizeof(zero));
+    memset(full, 255, sizeof(full));
+    ck_assert_uint_eq(d->sad16(zero, 16, full, 16), 65280);
+    ck_assert_uint_eq(c->sad16(full, 16, zero, 16), 65280);
+    return n + 2;
+}
+
+START_TEST(mc_bit_exact)
+{
+    const level *lv = &levels[_i];
+    if (!level_runs(lv)) {
+        printf("checkasm: NOT RUN on this CPU: level %s (needs %s); its motion-compensation "
+               "kernels are untested here\n", lv->name, lv->needs);
+        return;
+    }
+    nv_mcdsp d, c;
+    nv_mcdsp_init(&d, lv->flags);
+    nv_mcdsp_init(&c, 0);
+    ck_assert_ptr_eq(nv_mcdsp_get(lv->flags)->put_hv[1], d.put_hv[1]);
+    if (!strcmp(d.name, c.name)) {
+        printf("checkasm: --  %s motion compensation: the C kernels (none at this level)\n",
+               lv->name);
+        return;
+    }
+    rng r = { 0x3C000000u + lv->flags };
+    char what[96];
+    snprintf(what, sizeof(what), "%s %s", lv->name, d.name);
+    int n = check_mc_put(&d, &c, what, &r);
+    n += check_mc_pred(&d, &c, what, &r);
+    printf("checkasm: ok  %-56s %3d cases (put h/v/hv x 8/16, blocks, OBMC, sad16)\n", what, n);
+}
+END_TEST
+
 /* ------------------------------------------------------- dispatch */
 
 /* The flags of /proc/cpuinfo, as our two levels; -1 if unreadable. */
@@ -1151,6 +1316,7 @@ static Suite *checkasm_suite(void)
     tcase_add_test(tc, env_override);
     tcase_add_loop_test(tc, kernels_bit_exact, 0, NELEM(levels));
     tcase_add_loop_test(tc, elem_bit_exact, 0, NELEM(levels));
+    tcase_add_loop_test(tc, mc_bit_exact, 0, NELEM(levels));
     suite_add_tcase(s, tc);
     return s;
 }
