@@ -1229,6 +1229,153 @@ static double time_plan(const nl_conv_plan *p, const nl_tensor *src, nl_tensor *
     return best;
 }
 
+/* Best thread-CPU time of fn(arg) (repeated for at least min_s). */
+static double time_call(void (*fn)(void *), void *arg, double min_s)
+{
+    double best = 1e30, spent = 0;
+    for (int runs = 0; spent < min_s || runs < 3; runs++) {
+        double t0 = thread_seconds();
+        fn(arg);
+        double t = thread_seconds() - t0;
+        best = t < best ? t : best;
+        spent += t;
+    }
+    return best;
+}
+
+/* Element-wise ops on the model's largest shapes, motion compensation on
+ * the search's 16x16 blocks: every level against the reference. */
+typedef struct elem_bench {
+    const nl_dsp *dsp;
+    int op;                      /* 0 requant, 1 add, 2 concat */
+    nl_tensor a, b, d;
+    nl_requant rq;
+    nl_add_desc ad;
+} elem_bench;
+
+static void elem_bench_run(void *arg)
+{
+    elem_bench *e = arg;
+    if (e->op == 0)
+        e->dsp->requant(&e->rq, &e->a, &e->d, 0, e->d.h);
+    else if (e->op == 1)
+        e->dsp->add(&e->ad, &e->a, &e->b, &e->d, 0, e->d.h);
+    else
+        e->dsp->concat(&e->a, &e->b, &e->d, 0, e->d.h);
+}
+
+typedef struct mc_bench {
+    const nv_mcdsp *mc;
+    const uint8_t *ref;
+    uint8_t *dst;
+    int kind;                    /* 0 hv, 1 h, 2 sad */
+} mc_bench;
+
+static void mc_bench_run(void *arg)
+{
+    mc_bench *m = arg;
+    uint32_t acc = 0;
+    for (int i = 0; i < 1000; i++) {
+        const uint8_t *src = m->ref + 64 * 3 + 1 + (i % 16);
+        if (m->kind == 0)
+            m->mc->put_hv[1](m->dst, 16, src, 64, 16, nv_mc_taps[3], nv_mc_taps[5]);
+        else if (m->kind == 1)
+            m->mc->put_h[1](m->dst, 16, src, 64, 16, nv_mc_taps[2]);
+        else
+            acc += m->mc->sad16(src, 64, m->dst, 16);
+    }
+    m->dst[0] ^= (uint8_t)acc;
+}
+
+static void bench_other(int quick)
+{
+    static const struct {
+        const char *what;
+        int op, h, w, ca, cb;
+        nl_type ta, to;
+    } shapes[] = {
+        { "requant s16->s16 960x544x6", 0, 544, 960, 6, 0, NL_S16, NL_S16 },
+        { "add s16+s16->s16 240x136x96", 1, 136, 240, 96, 96, NL_S16, NL_S16 },
+        { "add s16+s16->u8 960x544x6", 1, 544, 960, 6, 6, NL_S16, NL_U8 },
+        { "concat s16 6+6 960x544", 2, 544, 960, 6, 6, NL_S16, NL_S16 },
+        { "concat s16 96+96 240x136", 2, 136, 240, 96, 96, NL_S16, NL_S16 },
+    };
+    rng r = { 777 };
+    static int32_t mult[192], ma[192], mb[192], bias[192];
+    static uint8_t shift[192];
+    for (int i = 0; i < 192; i++) {
+        mult[i] = ma[i] = mb[i] = rng_range(&r, 1 << 20, 1 << 21);
+        bias[i] = rng_range(&r, -1000, 1000);
+        shift[i] = 24;
+    }
+    for (int si = 0; si < NELEM(shapes); si++) {
+        elem_bench e;
+        memset(&e, 0, sizeof(e));
+        e.op = shapes[si].op;
+        const int h = shapes[si].h, w = shapes[si].w, ca = shapes[si].ca, cb = shapes[si].cb;
+        const int cd = e.op == 2 ? ca + cb : ca;
+        e.a = (nl_tensor){ calloc((size_t)h * w * ca, 4), h, w, ca, (ptrdiff_t)w * ca, shapes[si].ta };
+        e.b = (nl_tensor){ calloc((size_t)h * w * (cb ? cb : 1), 4), h, w, cb ? cb : 1,
+                           (ptrdiff_t)w * (cb ? cb : 1), shapes[si].ta };
+        e.d = (nl_tensor){ calloc((size_t)h * w * cd, 4), h, w, cd, (ptrdiff_t)w * cd, shapes[si].to };
+        if (!e.a.data || !e.b.data || !e.d.data) {
+            fprintf(stderr, "out of memory\n");
+            exit(1);
+        }
+        int32_t lo, hi;
+        nl_type_range(shapes[si].to, &lo, &hi);
+        e.rq = (nl_requant){ bias, mult, shift, lo, hi };
+        e.ad = (nl_add_desc){ ma, mb, shift, lo, hi };
+        printf("\n%s\n", shapes[si].what);
+        nl_dsp ref;
+        nl_dsp_init(&ref, 0);
+        e.dsp = &ref;
+        const double t_ref = time_call(elem_bench_run, &e, quick ? 0.0 : 0.2);
+        const char *ref_name = e.op == 0 ? ref.requant_name : e.op == 1 ? ref.add_name
+                             : ref.concat_name;
+        printf("  %-32s %9.3f ms\n", ref_name, t_ref * 1e3);
+        for (int li = 0; li < NELEM(levels) - 1; li++) { /* amx: the avx512 element kernels */
+            if (!level_runs(&levels[li]))
+                continue;
+            nl_dsp dsp;
+            nl_dsp_init(&dsp, levels[li].flags);
+            e.dsp = &dsp;
+            const double t = time_call(elem_bench_run, &e, quick ? 0.02 : 0.2);
+            const char *name = e.op == 0 ? dsp.requant_name : e.op == 1 ? dsp.add_name
+                             : dsp.concat_name;
+            printf("  %-32s %9.3f ms  x%.1f over ref\n", name, t * 1e3, t_ref / t);
+        }
+        free(e.a.data);
+        free(e.b.data);
+        free(e.d.data);
+    }
+    /* Motion compensation: 1000 blocks of 16x16. */
+    static const char *const mc_what[3] = { "mc put_hv 16x16 (x1000)", "mc put_h 16x16 (x1000)",
+                                            "mc sad 16x16 (x1000)" };
+    uint8_t *ref = malloc(64 * 64), dst[16 * 16];
+    if (!ref) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    for (int i = 0; i < 64 * 64; i++)
+        ref[i] = (uint8_t)rng_next(&r);
+    memset(dst, 7, sizeof(dst));
+    for (int kind = 0; kind < 3; kind++) {
+        nv_mcdsp c, d;
+        nv_mcdsp_init(&c, 0);
+        nv_mcdsp_init(&d, NL_CPU_FLAGS_ALL);
+        mc_bench m = { &c, ref, dst, kind };
+        const double t_c = time_call(mc_bench_run, &m, quick ? 0.0 : 0.2);
+        printf("\n%s\n  %-32s %9.3f ms\n", mc_what[kind], c.name, t_c * 1e3);
+        if (strcmp(c.name, d.name)) {
+            m.mc = &d;
+            const double t = time_call(mc_bench_run, &m, quick ? 0.02 : 0.2);
+            printf("  %-32s %9.3f ms  x%.1f over C\n", d.name, t * 1e3, t_c / t);
+        }
+    }
+    free(ref);
+}
+
 static int checkasm_bench(int quick)
 {
     printf("checkasm --bench: one thread, best run, thread CPU time (other load on the machine\n"
@@ -1301,6 +1448,7 @@ static int checkasm_bench(int quick)
         free(dst.data);
         free(ref_out);
     }
+    bench_other(quick);
     return status;
 }
 

@@ -294,42 +294,58 @@ static void nl_clamp_avx2(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1)
 
 /* ------------------------------------------------------------- concat */
 
-/* Pixels of at most 32 bytes per part: each part moved with one 32-byte
- * load and store, in increasing addresses, so the bytes a store writes
- * past its part are written again, correctly, by a later store; only
- * while the 32 bytes stay inside the rows (the last pixels: memcpy). */
-static void nl_concat_avx2(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0,
-                           int y1)
+/* Each part of a pixel (na, nb <= M bytes, M = 32 or 64) moved with one
+ * M-byte load and store, in increasing addresses, so that the bytes a
+ * store writes past its part are written again, correctly, by a later
+ * store; only while the M bytes stay inside the rows (the last pixels:
+ * memcpy).  Measured faster than masked AVX-512 moves on small parts
+ * (tests/bench_checkasm), so the AVX-512 level keeps it. */
+ALWAYS_INLINE void move_m(uint8_t *d, const uint8_t *s, const int M)
+{
+    _mm256_storeu_si256((__m256i *)d, _mm256_loadu_si256((const __m256i *)s));
+    if (M > 32)
+        _mm256_storeu_si256((__m256i *)(d + 32), _mm256_loadu_si256((const __m256i *)(s + 32)));
+}
+
+ALWAYS_INLINE void concat_rows(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0,
+                               int y1, const int M)
 {
     const ptrdiff_t es = nl_elem_size(dst->type);
     const ptrdiff_t na = a->c * es, nb = b->c * es, nd = dst->c * es;
     const int w = dst->w;
-    if (na > 32 || nb > 32) {
-        nl_concat_ref(a, b, dst, y0, y1);
-        return;
-    }
-    /* xv: the pixels x < xv whose moves stay inside every row: x * na + 32
-     * <= w * na, x * nb + 32 <= w * nb, x * nd + na + 32 <= w * nd. */
+    /* xv: the pixels x < xv whose moves stay inside every row: x * na + M
+     * <= w * na, x * nb + M <= w * nb, x * nd + na + M <= w * nd. */
     int xv = w;
-    while (xv > 0 && ((ptrdiff_t)(xv - 1) * na + 32 > (ptrdiff_t)w * na ||
-                      (ptrdiff_t)(xv - 1) * nb + 32 > (ptrdiff_t)w * nb ||
-                      (ptrdiff_t)(xv - 1) * nd + na + 32 > (ptrdiff_t)w * nd))
+    while (xv > 0 && ((ptrdiff_t)(xv - 1) * na + M > (ptrdiff_t)w * na ||
+                      (ptrdiff_t)(xv - 1) * nb + M > (ptrdiff_t)w * nb ||
+                      (ptrdiff_t)(xv - 1) * nd + na + M > (ptrdiff_t)w * nd))
         xv--;
     for (int y = y0; y < y1; y++) {
         const uint8_t *pa = row_ptr(a, y), *pb = row_ptr(b, y);
         uint8_t *d = (uint8_t *)row_ptr(dst, y);
         int x = 0;
         for (; x < xv; x++) {
-            __m256i va = _mm256_loadu_si256((const __m256i *)(pa + x * na));
-            __m256i vb = _mm256_loadu_si256((const __m256i *)(pb + x * nb));
-            _mm256_storeu_si256((__m256i *)(d + x * nd), va);
-            _mm256_storeu_si256((__m256i *)(d + x * nd + na), vb);
+            move_m(d + x * nd, pa + x * na, M);
+            move_m(d + x * nd + na, pb + x * nb, M);
         }
         for (; x < w; x++) {
             memcpy(d + x * nd, pa + x * na, (size_t)na);
             memcpy(d + x * nd + na, pb + x * nb, (size_t)nb);
         }
     }
+}
+
+static void nl_concat_avx2(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0,
+                           int y1)
+{
+    const ptrdiff_t es = nl_elem_size(dst->type);
+    const ptrdiff_t nmax = (a->c > b->c ? a->c : b->c) * es;
+    if (nmax <= 32)
+        concat_rows(a, b, dst, y0, y1, 32);
+    else if (nmax <= 64)
+        concat_rows(a, b, dst, y0, y1, 64);
+    else
+        nl_concat_ref(a, b, dst, y0, y1); /* whole-pixel memcpy: as fast */
 }
 
 void nl_dsp_init_x86_elem_avx2(nl_dsp *d)
