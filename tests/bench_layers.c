@@ -10,8 +10,10 @@
  *   peak = threads x 128 MAC/cycle x the clock of /proc/cpuinfo,
  * 128 = two 512-bit vpdpbusd per cycle (64 u8 x s8 products each) on
  * cores with two AVX-512 FMA ports (Xeon Skylake-SP and later); layers on
- * s16 input use vpdpwssd (32 products), so their own peak is half.  The
- * inputs are synthetic (time does not depend on values). */
+ * s16 input use vpdpwssd (32 products), so their own peak is half.  With
+ * AMX (kernels avx512+amx): 1024 MAC/cycle, one 16x16x64 tdpbusd per 16
+ * cycles; s16 layers take two (low and high byte planes).  The inputs
+ * are synthetic (time does not depend on values). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,14 +174,16 @@ int main(int argc, char **argv)
                 dec_macs += macs;
             }
         }
-        const double px = 1920.0 * 1080.0, peak = th * 128.0 * clock_mhz * 1e-3;
+        const int amx = (dsp->flags & NL_CPU_FLAG_AMX) != 0, mpc = amx ? 1024 : 128;
+        const double px = 1920.0 * 1080.0, peak = th * (double)mpc * clock_mhz * 1e-3;
         printf("\nP frame networks, %d thread%s:\n", th, th > 1 ? "s" : "");
         printf("  encoder: %.1f kMAC/px, %.2f ms (%.1f fps if networks were all), %.1f GMAC/s\n",
                enc_macs / px * 1e-3, enc_ms, 1e3 / enc_ms, enc_macs / (enc_ms * 1e6));
         printf("  decoder: %.1f kMAC/px, %.2f ms (%.1f fps if networks were all), %.1f GMAC/s\n",
                dec_macs / px * 1e-3, dec_ms, 1e3 / dec_ms, dec_macs / (dec_ms * 1e6));
-        printf("  assumed INT8 peak: %d x 128 MAC/cycle x %.0f MHz = %.0f GMAC/s (u8 x s8 "
-               "vpdpbusd; s16 layers: half); decoder at %.0f%% of it\n", th, clock_mhz, peak,
+        printf("  assumed INT8 peak: %d x %d MAC/cycle x %.0f MHz = %.0f GMAC/s (u8 x s8 %s; "
+               "s16 layers: half); decoder at %.0f%% of it\n", th, mpc, clock_mhz, peak,
+               amx ? "AMX tdpbusd" : "vpdpbusd",
                100.0 * dec_macs / (dec_ms * 1e6) / (peak > 0 ? peak : 1));
         nv_nets_close(&n);
         nv_pool_free(&pool);
