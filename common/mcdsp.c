@@ -24,10 +24,12 @@ void nv_mcdsp_init(nv_mcdsp *d, unsigned allowed)
 /* One table per level in use: C, AVX2 (the kernels stop there: 16-sample
  * rows fill a ymm register). */
 static nv_mcdsp tables[2];
+static unsigned cpu_flags;       /* nl_cpu_flags(), read once (it makes a syscall) */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void init_tables(void)
 {
+    cpu_flags = nl_cpu_flags();
     nv_mcdsp_init(&tables[0], 0);
     nv_mcdsp_init(&tables[1], NL_CPU_FLAG_AVX2);
 }
@@ -35,5 +37,5 @@ static void init_tables(void)
 const nv_mcdsp *nv_mcdsp_get(unsigned allowed)
 {
     pthread_once(&once, init_tables);
-    return (allowed & nl_cpu_flags() & NL_CPU_FLAG_AVX2) ? &tables[1] : &tables[0];
+    return (allowed & cpu_flags & NL_CPU_FLAG_AVX2) ? &tables[1] : &tables[0];
 }
