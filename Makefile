@@ -46,7 +46,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/model_default.o \
             $(BUILD)/obj/gen/opencl_kernels.o
 
 # x86 kernels (netlib/x86), only for x86 targets.  ISA flags go to the ISA
-# files alone (*_avx2.c, *_avx512.c; the dispatcher calls them only when
+# files alone (*_avx2.c, *_avx512.c, *_amx.c; the dispatcher calls them only when
 # the CPU has the level).  X86CC compiles netlib/x86: gcc 12 and clang 14
 # measured the same on these kernels (tests/bench_checkasm), so it
 # defaults to $(CC); X86CC=clang works too (not with SANITIZE=1, whose
@@ -59,6 +59,7 @@ endif
 X86CC ?= $(CC)
 X86_AVX2_FLAGS := -mavx2 -mfma
 X86_AVX512_FLAGS := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512vnni
+X86_AMX_FLAGS := $(X86_AVX512_FLAGS) -mamx-tile -mamx-int8
 
 # The default model, compiled into the library as a byte array.
 DEFAULT_MODEL ?= models/neuvc-rt.nvm
@@ -109,6 +110,10 @@ $(BUILD)/obj/netlib/x86/%_avx2.o: netlib/x86/%_avx2.c
 $(BUILD)/obj/netlib/x86/%_avx512.o: netlib/x86/%_avx512.c
 	@mkdir -p $(dir $@)
 	$(X86CC) $(ALL_CFLAGS) $(X86_AVX512_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/netlib/x86/%_amx.o: netlib/x86/%_amx.c
+	@mkdir -p $(dir $@)
+	$(X86CC) $(ALL_CFLAGS) $(X86_AMX_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/netlib/x86/%.o: netlib/x86/%.c
 	@mkdir -p $(dir $@)

@@ -29,6 +29,8 @@
 
 #include <string.h>
 
+#include "common/mcdsp.h"
+
 /* The spec's ">>" floors; gcc and clang shift negative ints arithmetically
  * (implementation-defined in C11, documented by both). */
 _Static_assert((-5 >> 1) == -3, "neuvc needs an arithmetic right shift of negative ints");
@@ -181,9 +183,94 @@ MC_INLINE void put_any(uint8_t *restrict dst, ptrdiff_t ds, const uint8_t *restr
         put_hv(dst, ds, src, ss, bw, bh, nv_mc_taps[px], nv_mc_taps[py]);
 }
 
+/* The C table's kernels (common/mcdsp.h): constant widths, and constant
+ * heights for the square blocks the search and OBMC use. */
+static void put_h8_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                     const int8_t *t)
+{
+    if (bh == 8)
+        put_h(dst, ds, src, ss, 8, 8, t);
+    else
+        put_h(dst, ds, src, ss, 8, bh, t);
+}
+
+static void put_h16_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                      const int8_t *t)
+{
+    if (bh == 16)
+        put_h(dst, ds, src, ss, 16, 16, t);
+    else
+        put_h(dst, ds, src, ss, 16, bh, t);
+}
+
+static void put_v8_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                     const int8_t *t)
+{
+    if (bh == 8)
+        put_v(dst, ds, src, ss, 8, 8, t);
+    else
+        put_v(dst, ds, src, ss, 8, bh, t);
+}
+
+static void put_v16_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                      const int8_t *t)
+{
+    if (bh == 16)
+        put_v(dst, ds, src, ss, 16, 16, t);
+    else
+        put_v(dst, ds, src, ss, 16, bh, t);
+}
+
+static void put_hv8_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                      const int8_t *th, const int8_t *tv)
+{
+    if (bh == 8)
+        put_hv(dst, ds, src, ss, 8, 8, th, tv);
+    else
+        put_hv(dst, ds, src, ss, 8, bh, th, tv);
+}
+
+static void put_hv16_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                       const int8_t *th, const int8_t *tv)
+{
+    if (bh == 16)
+        put_hv(dst, ds, src, ss, 16, 16, th, tv);
+    else
+        put_hv(dst, ds, src, ss, 16, bh, th, tv);
+}
+
+/* The form compilers turn into psadbw. */
+static uint32_t sad16_c(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs)
+{
+    uint32_t s = 0;
+    for (int j = 0; j < 16; j++)
+        for (int i = 0; i < 16; i++)
+            s += (uint32_t)(a[j * as + i] > b[j * bs + i] ? a[j * as + i] - b[j * bs + i]
+                                                          : b[j * bs + i] - a[j * as + i]);
+    return s;
+}
+
+static const nv_mcdsp mcdsp_c = {
+    0, { put_h8_c, put_h16_c }, { put_v8_c, put_v16_c }, { put_hv8_c, put_hv16_c }, sad16_c,
+    "nv_mc_c",
+};
+
+void nv_mcdsp_init_c(nv_mcdsp *d)
+{
+    *d = mcdsp_c;
+}
+
 void nv_mc_pred_block(uint8_t *dst, ptrdiff_t dst_stride,
                       const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
                       int x, int y, int bw, int bh, int mvx, int mvy, int chroma)
+{
+    nv_mc_pred_block_dsp(&mcdsp_c, dst, dst_stride, ref, ref_stride, w, h, x, y, bw, bh, mvx,
+                         mvy, chroma);
+}
+
+void nv_mc_pred_block_dsp(const nv_mcdsp *d, uint8_t *dst, ptrdiff_t dst_stride,
+                          const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
+                          int x, int y, int bw, int bh, int mvx, int mvy, int chroma)
 {
     /* Luma: integer part mv >> 2, phase 2 * (mv & 3); chroma: mv >> 3 and
      * mv & 7.  (& on a negative int gives the non-negative remainder in
@@ -207,17 +294,22 @@ void nv_mc_pred_block(uint8_t *dst, ptrdiff_t dst_stride,
         src = edge + EDGE_SIZE + 1;
         ss = EDGE_SIZE;
     }
-    /* Constant sizes for the blocks OBMC and the search use. */
-    if (bw == 16 && bh == 16)
-        put_any(dst, dst_stride, src, ss, 16, 16, px, py);
-    else if (bw == 8 && bh == 8)
-        put_any(dst, dst_stride, src, ss, 8, 8, px, py);
-    else if (bw == 16)
-        put_any(dst, dst_stride, src, ss, 16, bh, px, py);
-    else if (bw == 8)
-        put_any(dst, dst_stride, src, ss, 8, bh, px, py);
-    else
+    /* The table's kernels for the widths OBMC and the search use. */
+    if ((bw == 16 || bw == 8) && (px || py)) {
+        const int i = bw == 16;
+        if (!py)
+            d->put_h[i](dst, dst_stride, src, ss, bh, nv_mc_taps[px]);
+        else if (!px)
+            d->put_v[i](dst, dst_stride, src, ss, bh, nv_mc_taps[py]);
+        else
+            d->put_hv[i](dst, dst_stride, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+    } else if (bw == 16) {
+        put_copy(dst, dst_stride, src, ss, 16, bh);
+    } else if (bw == 8) {
+        put_copy(dst, dst_stride, src, ss, 8, bh);
+    } else {
         put_any(dst, dst_stride, src, ss, bw, bh, px, py);
+    }
 }
 
 void nv_mc_pred_plane_blocks(uint8_t *dst, ptrdiff_t dst_stride,
@@ -269,6 +361,14 @@ void nv_mc_obmc_rows(uint8_t *dst, ptrdiff_t dst_stride,
                      const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
                      const nv_mv *mvs, ptrdiff_t mv_stride, int chroma, int y0, int y1)
 {
+    nv_mc_obmc_rows_dsp(&mcdsp_c, dst, dst_stride, ref, ref_stride, w, h, mvs, mv_stride, chroma,
+                        y0, y1);
+}
+
+void nv_mc_obmc_rows_dsp(const nv_mcdsp *d, uint8_t *dst, ptrdiff_t dst_stride,
+                         const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
+                         const nv_mv *mvs, ptrdiff_t mv_stride, int chroma, int y0, int y1)
+{
     const int n = nv_mc_block_size(chroma), half = n / 2;
     const int wb = w / n, hb = h / n;
     uint8_t pbuf[4][NV_MC_LUMA_BLOCK * NV_MC_LUMA_BLOCK];
@@ -299,16 +399,16 @@ void nv_mc_obmc_rows(uint8_t *dst, ptrdiff_t dst_stride,
             const uint8_t *p0, *p1, *p2, *p3;
 
             if (mv_eq(va, vb) && mv_eq(va, vc) && mv_eq(va, vd)) {
-                nv_mc_pred_block(o, dst_stride, ref, ref_stride, w, h, xs, ys, bw, bh,
+                nv_mc_pred_block_dsp(d, o, dst_stride, ref, ref_stride, w, h, xs, ys, bw, bh,
                                  va.x, va.y, chroma);
                 continue;
             }
-            nv_mc_pred_block(pbuf[0], n, ref, ref_stride, w, h, xs, ys, bw, bh, va.x, va.y, chroma);
+            nv_mc_pred_block_dsp(d, pbuf[0], n, ref, ref_stride, w, h, xs, ys, bw, bh, va.x, va.y, chroma);
             p0 = pbuf[0];
             if (mv_eq(vb, va)) {
                 p1 = p0;
             } else {
-                nv_mc_pred_block(pbuf[1], n, ref, ref_stride, w, h, xs, ys, bw, bh, vb.x, vb.y, chroma);
+                nv_mc_pred_block_dsp(d, pbuf[1], n, ref, ref_stride, w, h, xs, ys, bw, bh, vb.x, vb.y, chroma);
                 p1 = pbuf[1];
             }
             if (mv_eq(vc, va)) {
@@ -316,7 +416,7 @@ void nv_mc_obmc_rows(uint8_t *dst, ptrdiff_t dst_stride,
             } else if (mv_eq(vc, vb)) {
                 p2 = p1;
             } else {
-                nv_mc_pred_block(pbuf[2], n, ref, ref_stride, w, h, xs, ys, bw, bh, vc.x, vc.y, chroma);
+                nv_mc_pred_block_dsp(d, pbuf[2], n, ref, ref_stride, w, h, xs, ys, bw, bh, vc.x, vc.y, chroma);
                 p2 = pbuf[2];
             }
             if (mv_eq(vd, va)) {
@@ -326,7 +426,7 @@ void nv_mc_obmc_rows(uint8_t *dst, ptrdiff_t dst_stride,
             } else if (mv_eq(vd, vc)) {
                 p3 = p2;
             } else {
-                nv_mc_pred_block(pbuf[3], n, ref, ref_stride, w, h, xs, ys, bw, bh, vd.x, vd.y, chroma);
+                nv_mc_pred_block_dsp(d, pbuf[3], n, ref, ref_stride, w, h, xs, ys, bw, bh, vd.x, vd.y, chroma);
                 p3 = pbuf[3];
             }
             /* shift = log2(4 n^2): 8 for chroma, 10 for luma.  Whole

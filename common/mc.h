@@ -69,6 +69,17 @@ void nv_mc_pred_block(uint8_t *dst, ptrdiff_t dst_stride,
                       const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
                       int x, int y, int bw, int bh, int mvx, int mvy, int chroma);
 
+/* The same with the kernels of a motion-compensation table (common/
+ * mcdsp.h; the same bytes on every table).  nv_mc_pred_block and
+ * nv_mc_obmc_rows use the C kernels. */
+struct nv_mcdsp;
+void nv_mc_pred_block_dsp(const struct nv_mcdsp *d, uint8_t *dst, ptrdiff_t dst_stride,
+                          const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
+                          int x, int y, int bw, int bh, int mvx, int mvy, int chroma);
+void nv_mc_obmc_rows_dsp(const struct nv_mcdsp *d, uint8_t *dst, ptrdiff_t dst_stride,
+                         const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
+                         const nv_mv *mvs, ptrdiff_t mv_stride, int chroma, int y0, int y1);
+
 /* Every block of the plane predicted with its own vector, no overlap
  * (a picture with block edges; for tests and analysis).  w, h positive
  * multiples of the block size, at most 65536. */

@@ -3,6 +3,7 @@
  */
 #include "decoder/inter.h"
 #include "common/errmsg.h"
+#include "common/mcdsp.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ typedef struct obmc_job {
     const nv_picture *ref;
     const nv_mv *mvs;
     ptrdiff_t mv_stride;
+    const nv_mcdsp *mc;          /* the cpu setting's kernels */
 } obmc_job;
 
 static void obmc_band(void *arg, int job, int thread)
@@ -76,9 +78,9 @@ static void obmc_band(void *arg, int job, int thread)
     const obmc_job *j = arg;
     const int pl = job / OBMC_BANDS, b = job % OBMC_BANDS, h = j->ref->height[pl];
     (void)thread;
-    nv_mc_obmc_rows(j->dst->data[pl], j->dst->stride[pl], j->ref->data[pl], j->ref->stride[pl],
-                    j->ref->width[pl], h, j->mvs, j->mv_stride, pl > 0, b * h / OBMC_BANDS,
-                    (b + 1) * h / OBMC_BANDS);
+    nv_mc_obmc_rows_dsp(j->mc, j->dst->data[pl], j->dst->stride[pl], j->ref->data[pl],
+                        j->ref->stride[pl], j->ref->width[pl], h, j->mvs, j->mv_stride, pl > 0,
+                        b * h / OBMC_BANDS, (b + 1) * h / OBMC_BANDS);
 }
 
 int nv_inter_predict(nv_inter *p)
@@ -96,7 +98,7 @@ int nv_inter_predict(nv_inter *p)
             return ret;
         p->c->prof_motion_ns += nv_now_ns() - t0;
     } else {
-        obmc_job oj = { &p->pred, &p->c->recon, p->mvs, p->wb };
+        obmc_job oj = { &p->pred, &p->c->recon, p->mvs, p->wb, nv_mcdsp_get(p->c->dsp.flags) };
         nv_pool_run(p->c->pool, obmc_band, &oj, 3 * OBMC_BANDS);
         p->c->prof_motion_ns += nv_now_ns() - t0;
         nv_x6_pack(&p->pred, &p->p6);

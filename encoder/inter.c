@@ -3,6 +3,7 @@
  */
 #include "encoder/inter.h"
 #include "common/errmsg.h"
+#include "common/mcdsp.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,8 +50,11 @@ int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_ten
 
     /* 1: the field, and sub-stream 0. */
     uint64_t t0 = nv_now_ns();
+    nv_me_params me_pool = *me;
+    me_pool.pool = c->pool;              /* rows as a wavefront: same field for any count */
+    me_pool.mc = nv_mcdsp_get(c->dsp.flags); /* the cpu setting's kernels */
     ret = nv_me_search(p->mvs, p->wb, src->data[0], src->stride[0], c->recon.data[0],
-                       c->recon.stride[0], c->wp, c->hp, prev, p->wb, me, NULL);
+                       c->recon.stride[0], c->wp, c->hp, prev, p->wb, &me_pool, NULL);
     c->prof_motion_ns += nv_now_ns() - t0;
     if (ret < 0)
         return nv_fail(err, errlen, ret, "motion search: invalid parameters");

@@ -3,8 +3,12 @@
  */
 #include "encoder/me.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
+#include "common/mcdsp.h"
+#include "common/threadpool.h"
 #include "neuvc/neuvc.h"
 
 #define BS NV_MC_LUMA_BLOCK                 /* 16 */
@@ -27,6 +31,7 @@ typedef struct me_block {
     int ctx;
     uint64_t lambda_q8;
     const nv_mv_costs *costs;
+    const nv_mcdsp *mc;
     nv_mv best;
     uint64_t best_cost;
     uint32_t best_sad;                      /* the SAD part of best_cost */
@@ -38,29 +43,19 @@ static inline int clampi(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-static uint32_t sad16(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs)
-{
-    uint32_t s = 0;
-
-    for (int j = 0; j < BS; j++) {
-        const uint8_t *ra = a + j * as, *rb = b + j * bs;
-        for (int i = 0; i < BS; i++)
-            s += (uint32_t)abs(ra[i] - rb[i]);      /* the form compilers turn into psadbw */
-    }
-    return s;
-}
-
-static uint32_t block_sad(const uint8_t *cur, ptrdiff_t cur_stride, const uint8_t *ref,
-                          ptrdiff_t ref_stride, int w, int h, int x, int y, nv_mv mv, uint8_t *buf)
+/* mc: the kernels (common/mcdsp.h); every table gives the same SAD. */
+static uint32_t block_sad(const nv_mcdsp *mc, const uint8_t *cur, ptrdiff_t cur_stride,
+                          const uint8_t *ref, ptrdiff_t ref_stride, int w, int h, int x, int y,
+                          nv_mv mv, uint8_t *buf)
 {
     /* An integer vector whose block lies inside the plane is read in place. */
     if (!(mv.x & 3) && !(mv.y & 3)) {
         int ix = x + (mv.x >> 2), iy = y + (mv.y >> 2);
         if (ix >= 0 && iy >= 0 && ix + BS <= w && iy + BS <= h)
-            return sad16(cur, cur_stride, ref + (ptrdiff_t)iy * ref_stride + ix, ref_stride);
+            return mc->sad16(cur, cur_stride, ref + (ptrdiff_t)iy * ref_stride + ix, ref_stride);
     }
-    nv_mc_pred_block(buf, BS, ref, ref_stride, w, h, x, y, BS, BS, mv.x, mv.y, 0);
-    return sad16(cur, cur_stride, buf, BS);
+    nv_mc_pred_block_dsp(mc, buf, BS, ref, ref_stride, w, h, x, y, BS, BS, mv.x, mv.y, 0);
+    return mc->sad16(cur, cur_stride, buf, BS);
 }
 
 uint32_t nv_me_block_sad(const uint8_t *cur, ptrdiff_t cur_stride,
@@ -69,15 +64,15 @@ uint32_t nv_me_block_sad(const uint8_t *cur, ptrdiff_t cur_stride,
 {
     uint8_t buf[BS * BS];
 
-    return block_sad(cur + (ptrdiff_t)y * cur_stride + x, cur_stride, ref, ref_stride, w, h,
-                     x, y, mv, buf);
+    return block_sad(nv_mcdsp_get(0), cur + (ptrdiff_t)y * cur_stride + x, cur_stride, ref,
+                     ref_stride, w, h, x, y, mv, buf);
 }
 
 /* Evaluates mv (in range) and keeps it when strictly better. */
 static void try_mv(me_block *b, int mvx, int mvy)
 {
     nv_mv mv = { (int16_t)mvx, (int16_t)mvy };
-    uint32_t sad = block_sad(b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
+    uint32_t sad = block_sad(b->mc, b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
                              b->x, b->y, mv, b->buf);
     uint64_t cost = ((uint64_t)sad << 16) +
                     b->lambda_q8 * nv_mv_cost_q8(b->costs, b->ctx, mvx - b->pred.x, mvy - b->pred.y);
@@ -169,8 +164,8 @@ static void prefer_cheap(me_block *b, uint32_t prefer_sad)
         nv_mv v = cheap[k];
         if (v.x == b->best.x && v.y == b->best.y)
             return;
-        uint32_t sad = block_sad(b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
-                                 b->x, b->y, v, b->buf);
+        uint32_t sad = block_sad(b->mc, b->cur, b->cur_stride, b->ref, b->ref_stride, b->w,
+                                 b->h, b->x, b->y, v, b->buf);
         if (sad <= b->best_sad + prefer_sad) {
             b->best = v;
             b->best_sad = sad;
@@ -185,6 +180,8 @@ void nv_me_default_params(nv_me_params *p)
     p->subpel = 2;
     p->max_iter = NV_ME_MAX_ITER_DEFAULT;
     p->prefer_sad = 0;
+    p->pool = NULL;
+    p->mc = NULL;
 }
 
 uint32_t nv_me_lambda_q8(int qp)
@@ -204,6 +201,89 @@ static nv_mv clamp_mv(nv_mv v)
     return r;
 }
 
+/* One search: what every row shares, and the rows' progress. */
+typedef struct me_frame {
+    nv_mv *mvs;
+    ptrdiff_t mv_stride;
+    const uint8_t *cur;
+    ptrdiff_t cur_stride;
+    const uint8_t *ref;
+    ptrdiff_t ref_stride;
+    int w, h, wb, hb;
+    const nv_mv *prev;
+    ptrdiff_t prev_stride;
+    const nv_me_params *p;
+    const nv_mv_costs *costs;
+    atomic_int *done;            /* [hb]: blocks of each row already final; NULL: one thread */
+} me_frame;
+
+/* Waits until row by - 1 has its blocks up to bx + 1 final (the top,
+ * top-right and top-left neighbours that the predictor and the
+ * candidates read); spins briefly, then yields (the row above runs on
+ * another thread, which may be preempted). */
+static void wait_above(const me_frame *f, int bx, int by)
+{
+    const int need = bx + 2 < f->wb ? bx + 2 : f->wb;
+    for (int i = 0; atomic_load_explicit(&f->done[by - 1], memory_order_acquire) < need; i++)
+        if (i >= 64)
+            sched_yield();
+}
+
+/* Block row by, left to right. */
+static void search_row(const me_frame *f, int by)
+{
+    const nv_me_params *p = f->p;
+    nv_mv *mvs = f->mvs;
+    const ptrdiff_t mv_stride = f->mv_stride;
+    const nv_mv *prev = f->prev;
+    const ptrdiff_t prev_stride = f->prev_stride;
+    const int wb = f->wb;
+    me_block b;
+
+    b.cur_stride = f->cur_stride;
+    b.ref = f->ref;
+    b.ref_stride = f->ref_stride;
+    b.w = f->w;
+    b.h = f->h;
+    b.lambda_q8 = p->lambda_q8;
+    b.costs = f->costs;
+    b.mc = p->mc ? p->mc : nv_mcdsp_get(0);
+    for (int bx = 0; bx < wb; bx++) {
+        nv_mv cands[MAX_CANDS];
+        int n = 0;
+        const nv_mv *row = mvs + (ptrdiff_t)by * mv_stride;
+
+        if (f->done && by > 0)
+            wait_above(f, bx, by);
+        nv_mv_predict(mvs, mv_stride, wb, bx, by, &b.pred, &b.ctx);
+        cands[n++] = (nv_mv){ 0, 0 };
+        cands[n++] = b.pred;
+        if (bx > 0)
+            cands[n++] = row[bx - 1];
+        if (by > 0)
+            cands[n++] = row[bx - mv_stride];
+        if (by > 0 && bx + 1 < wb)
+            cands[n++] = row[bx + 1 - mv_stride];
+        if (prev)
+            cands[n++] = clamp_mv(prev[(ptrdiff_t)by * prev_stride + bx]);
+        b.x = bx * BS;
+        b.y = by * BS;
+        b.cur = f->cur + (ptrdiff_t)b.y * f->cur_stride + b.x;
+        search_block(&b, cands, n, p);
+        if (p->prefer_sad)
+            prefer_cheap(&b, p->prefer_sad);
+        mvs[(ptrdiff_t)by * mv_stride + bx] = b.best;
+        if (f->done)
+            atomic_store_explicit(&f->done[by], bx + 1, memory_order_release);
+    }
+}
+
+static void row_job(void *arg, int job, int thread)
+{
+    (void)thread;
+    search_row(arg, job);
+}
+
 int nv_me_search(nv_mv *mvs, ptrdiff_t mv_stride,
                  const uint8_t *cur, ptrdiff_t cur_stride,
                  const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
@@ -212,7 +292,8 @@ int nv_me_search(nv_mv *mvs, ptrdiff_t mv_stride,
 {
     const int wb = w / BS, hb = h / BS;
     nv_mv_costs init_costs;
-    me_block b;
+    /* Row progress of the wavefront: hb <= 4096 (h <= 65536). */
+    atomic_int done[65536 / BS];
 
     if (!mvs || !cur || !ref || !p || w < BS || h < BS || w % BS || h % BS || w > 65536 ||
         h > 65536 || mv_stride < wb || (prev && prev_stride < wb) || p->lambda_q8 > (1u << 24) ||
@@ -222,37 +303,20 @@ int nv_me_search(nv_mv *mvs, ptrdiff_t mv_stride,
         nv_mv_costs_init(&init_costs, NULL);
         costs = &init_costs;
     }
-    b.cur_stride = cur_stride;
-    b.ref = ref;
-    b.ref_stride = ref_stride;
-    b.w = w;
-    b.h = h;
-    b.lambda_q8 = p->lambda_q8;
-    b.costs = costs;
-    for (int by = 0; by < hb; by++)
-        for (int bx = 0; bx < wb; bx++) {
-            nv_mv cands[MAX_CANDS];
-            int n = 0;
-            const nv_mv *row = mvs + (ptrdiff_t)by * mv_stride;
-
-            nv_mv_predict(mvs, mv_stride, wb, bx, by, &b.pred, &b.ctx);
-            cands[n++] = (nv_mv){ 0, 0 };
-            cands[n++] = b.pred;
-            if (bx > 0)
-                cands[n++] = row[bx - 1];
-            if (by > 0)
-                cands[n++] = row[bx - mv_stride];
-            if (by > 0 && bx + 1 < wb)
-                cands[n++] = row[bx + 1 - mv_stride];
-            if (prev)
-                cands[n++] = clamp_mv(prev[(ptrdiff_t)by * prev_stride + bx]);
-            b.x = bx * BS;
-            b.y = by * BS;
-            b.cur = cur + (ptrdiff_t)b.y * cur_stride + b.x;
-            search_block(&b, cands, n, p);
-            if (p->prefer_sad)
-                prefer_cheap(&b, p->prefer_sad);
-            mvs[(ptrdiff_t)by * mv_stride + bx] = b.best;
-        }
+    me_frame f = { mvs, mv_stride, cur, cur_stride, ref, ref_stride, w, h, wb, hb,
+                   prev, prev_stride, p, costs, NULL };
+    if (nv_pool_threads(p->pool) > 1 && hb > 1) {
+        for (int by = 0; by < hb; by++)
+            atomic_init(&done[by], 0);
+        f.done = done;
+        /* The pool hands out rows in increasing order (a shared counter),
+         * so the row a job waits for was taken earlier and progresses:
+         * no deadlock, and each block sees final neighbours as with one
+         * thread. */
+        nv_pool_run(p->pool, row_job, &f, hb);
+    } else {
+        for (int by = 0; by < hb; by++)
+            search_row(&f, by);
+    }
     return 0;
 }

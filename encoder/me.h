@@ -29,9 +29,13 @@
  * 4), all vectors within [NV_MV_MIN, NV_MV_MAX]: the search range is the
  * vector range.  Ties keep the earlier point (fixed order).
  *
- * Deterministic: integers only, one thread, no state kept between calls;
- * the same planes and parameters give the same field on every machine.
- * No allocation (the scratch is on the stack).
+ * Deterministic: integers only, no state kept between calls; the same
+ * planes and parameters give the same field on every machine and for any
+ * thread count.  With a pool, block rows run as a wavefront: row by
+ * starts block bx once row by - 1 has finished block bx + 1, so every
+ * block sees the final vectors of its left, top-left, top and top-right
+ * neighbours, as in raster order.  No allocation (the scratch and the
+ * rows' progress are on the stack, 16 KiB).
  */
 #ifndef NEUVC_ENCODER_ME_H
 #define NEUVC_ENCODER_ME_H
@@ -49,10 +53,12 @@ typedef struct nv_me_params {
     int subpel;              /* 0: integer, 1: + half, 2: + quarter samples */
     int max_iter;            /* hexagon moves per block, >= 0 */
     uint32_t prefer_sad;     /* step 4's margin (0: no step 4); <= 65536 */
+    struct nv_pool *pool;    /* threads for the rows (NULL: the caller's only) */
+    const struct nv_mcdsp *mc; /* interpolation and SAD kernels (NULL: C); same result */
 } nv_me_params;
 
 /* lambda 4 SAD per bit, quarter samples, NV_ME_MAX_ITER_DEFAULT moves, no
- * step 4. */
+ * step 4, no pool, C kernels. */
 void nv_me_default_params(nv_me_params *p);
 
 /* A rate weight for a quality index qp (clamped to 0..63), as x264

@@ -16,6 +16,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #define NL_DSP_X86 1
 #include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include "netlib/x86/conv_x86.h"
 #include "netlib/x86/elem_x86.h"
 #else
@@ -29,6 +33,15 @@ static uint64_t xgetbv0(void)
     uint32_t eax, edx;
     __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
     return ((uint64_t)edx << 32) | eax;
+}
+
+static int amx_permitted(void)
+{
+#if defined(__linux__) && defined(__x86_64__)
+    return syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+#else
+    return 0;
+#endif
 }
 #endif
 
@@ -55,6 +68,13 @@ unsigned nl_cpu_flags(void)
     if ((flags & NL_CPU_FLAG_AVX2) && (b & need_b) == need_b && (c & (1u << 11)) &&
         (xcr0 & 0xE0) == 0xE0)
         flags |= NL_CPU_FLAG_AVX512;
+    /* EDX bits 24 AMX-TILE, 25 AMX-INT8; XCR0 bits 17-18 TILECFG and
+     * TILEDATA; on Linux the process must also be granted the TILEDATA
+     * state (ARCH_REQ_XCOMP_PERM 0x1023, XFEATURE_XTILEDATA 18), which
+     * is idempotent and process-wide. */
+    if ((flags & NL_CPU_FLAG_AVX512) && (d & (3u << 24)) == (3u << 24) &&
+        (xcr0 & (3u << 17)) == (3u << 17) && amx_permitted())
+        flags |= NL_CPU_FLAG_AMX;
 #endif
     return flags;
 }
@@ -93,6 +113,10 @@ void nl_dsp_init(nl_dsp *d, unsigned allowed_flags)
         nl_dsp_init_x86_avx512(d);
         nl_dsp_init_x86_elem_avx512(d);
     }
+    if ((flags & NL_CPU_FLAG_AMX) && (flags & NL_CPU_FLAG_AVX512))
+        nl_dsp_init_x86_amx(d);
+    else
+        flags &= ~(unsigned)NL_CPU_FLAG_AMX;
 #endif
     d->flags = flags;
 }
@@ -104,7 +128,7 @@ int nl_dsp_init_cpu(nl_dsp *d, int cpu)
     case NEUVC_CPU_AUTO: want = NL_CPU_FLAGS_ALL; break;
     case NEUVC_CPU_REF: want = 0; break;
     case NEUVC_CPU_AVX2: want = NL_CPU_FLAG_AVX2; break;
-    case NEUVC_CPU_AVX512: want = NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512; break;
+    case NEUVC_CPU_AVX512: want = NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512; break; /* + AMX */
     case NEUVC_CPU_NEON:
         nl_dsp_init(d, 0);
         return NEUVC_ERR(ENOTSUP);
@@ -124,7 +148,7 @@ int nl_dsp_init_cpu(nl_dsp *d, int cpu)
         nl_dsp_init(d, 0);
         return NEUVC_ERR(ENOTSUP);
     }
-    nl_dsp_init(d, want);
+    nl_dsp_init(d, cpu == NEUVC_CPU_AVX512 ? want | NL_CPU_FLAG_AMX : want);
     return 0;
 }
 
@@ -143,6 +167,12 @@ static void default_init(void)
     };
     const char *env = getenv("NEUVC_CPU");
     int cpu = NEUVC_CPU_AUTO;
+    /* Diagnostic: the AVX-512 VNNI kernels without AMX. */
+    const unsigned vnni = NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512;
+    if (env && !strcmp(env, "avx512vnni") && (nl_cpu_flags() & vnni) == vnni) {
+        nl_dsp_init(&default_dsp, vnni);
+        return;
+    }
     for (size_t i = 0; env && i < sizeof(env_names) / sizeof(env_names[0]); i++)
         if (!strcmp(env, env_names[i].name))
             cpu = env_names[i].cpu;
@@ -170,6 +200,8 @@ const char *nl_dsp_level_name(const nl_dsp *d)
 {
     if (d->opencl)
         return "opencl";
+    if (d->flags & NL_CPU_FLAG_AMX)
+        return "avx512+amx";
     if (d->flags & NL_CPU_FLAG_AVX512)
         return "avx512";
     if (d->flags & NL_CPU_FLAG_AVX2)

@@ -22,8 +22,9 @@
  * CPU lacks.  nl_dsp_default() is the process-wide table, filled once
  * (pthread_once) for the best level of this CPU, or for the level named by
  * the environment variable NEUVC_CPU (read once, at that first call):
- *     NEUVC_CPU=ref | avx2 | avx512 | opencl | auto
- * (an unknown value or a level this CPU lacks is ignored: auto; opencl
+ *     NEUVC_CPU=ref | avx2 | avx512 | avx512vnni | opencl | auto
+ * (an unknown value or a level this CPU lacks is ignored: auto;
+ * avx512vnni is avx512 without AMX, for comparisons on AMX machines; opencl
  * without a usable OpenCL device falls back to auto, and
  * nl_dsp_default_note() says so).  It exists
  * so that byte-identity between backends can be checked on the whole codec
@@ -39,16 +40,21 @@
 
 /* CPU features (bits of nl_cpu_flags()).  Each level implies the ones
  * before it: NL_CPU_FLAG_AVX512 is only reported together with
- * NL_CPU_FLAG_AVX2. */
+ * NL_CPU_FLAG_AVX2, NL_CPU_FLAG_AMX with both.  AMX is not a public level
+ * of its own: NEUVC_CPU_AVX512 and NEUVC_CPU_AUTO use it where the CPU has
+ * it (its kernels take the convolutions, AVX-512 the rest); a table
+ * without it is nl_dsp_init(d, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512). */
 enum {
     NL_CPU_FLAG_AVX2 = 1u << 0,   /* AVX2 + FMA, YMM state enabled by the OS */
     NL_CPU_FLAG_AVX512 = 1u << 1, /* AVX-512 F, BW, VL and VNNI, ZMM state enabled */
+    NL_CPU_FLAG_AMX = 1u << 2,    /* AMX-TILE + AMX-INT8, tile data granted to the process */
 };
-#define NL_CPU_FLAGS_ALL (NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512)
+#define NL_CPU_FLAGS_ALL (NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 | NL_CPU_FLAG_AMX)
 
-/* Features of this CPU that the OS lets programs use (cpuid + xgetbv);
- * 0 on other architectures.  Computed on every call: cheap, but call it
- * once. */
+/* Features of this CPU that the OS lets programs use (cpuid + xgetbv;
+ * for AMX, Linux's arch_prctl(ARCH_REQ_XCOMP_PERM) grant of the tile
+ * data state, which it requests); 0 on other architectures.  Computed on
+ * every call: cheap, but call it once. */
 unsigned nl_cpu_flags(void);
 
 /* ------------------------------------------------------------- conv */
@@ -132,7 +138,8 @@ const nl_dsp *nl_dsp_default(void);
 /* NULL, or one line saying that NEUVC_CPU named a backend the default
  * table could not take and which it took instead (for the tools). */
 const char *nl_dsp_default_note(void);
-/* "ref", "avx2", "avx512" or "opencl": the highest level a table uses. */
+/* "ref", "avx2", "avx512", "avx512+amx" or "opencl": the highest level a
+ * table uses. */
 const char *nl_dsp_level_name(const nl_dsp *d);
 
 /* The table entry for a descriptor (d must pass nl_conv_check). */

@@ -17,6 +17,12 @@
  *     and narrow clamp ranges;
  *   - x-chunking (rows longer than a kernel stages at once) and the
  *     fallback to the reference for shapes a kernel refuses.
+ * The motion-compensation kernels (common/mcdsp.h) of every level against
+ * the C ones the same way: every phase pair, widths 8 and 16, heights 1 ..
+ * 32, random and extreme samples (0 / 255 / checkerboards, the largest
+ * filter sums of either sign), odd strides; whole predictions through
+ * nv_mc_pred_block_dsp with extreme vectors and edge-clamped reads, odd
+ * block sizes; OBMC of whole planes and row bands; the 16x16 SAD.
  * A level this CPU lacks is printed as "NOT RUN on this CPU", never as
  * passed.  Also: cpu feature detection against /proc/cpuinfo, the
  * NeuvcCpu mapping, and the NEUVC_CPU environment override.
@@ -32,6 +38,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/mc.h"
+#include "common/mcdsp.h"
 #include "neuvc/neuvc.h"
 #include "netlib/dsp.h"
 #include "netlib/netlib.h"
@@ -290,6 +298,8 @@ typedef struct level {
 static const level levels[] = {
     { "avx2", NL_CPU_FLAG_AVX2, "AVX2 + FMA" },
     { "avx512", NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512, "AVX-512 F/BW/VL/VNNI" },
+    { "amx", NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 | NL_CPU_FLAG_AMX,
+      "AMX-TILE + AMX-INT8 and AVX-512 VNNI" },
 };
 
 static int level_runs(const level *lv)
@@ -832,6 +842,163 @@ START_TEST(elem_bit_exact)
 }
 END_TEST
 
+/* ----------------------------------------------- motion compensation */
+
+/* A plane of w x h samples, stride w + slack: random, or mode 1 all 0,
+ * 2 all 255, 3 a checkerboard of 0 and 255, 4 columns alternating. */
+static uint8_t *mc_plane(rng *r, int w, int h, ptrdiff_t stride, int mode)
+{
+    uint8_t *p = malloc((size_t)stride * (size_t)h);
+    ck_assert_ptr_nonnull(p);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < stride; x++) {
+            int v = mode == 0 ? (int)(rng_next(r) & 255) : mode == 1 ? 0 : mode == 2 ? 255
+                  : mode == 3 ? ((x + y) & 1) * 255 : (x & 1) * 255;
+            p[(size_t)y * (size_t)stride + (size_t)x] = (uint8_t)v;
+        }
+    return p;
+}
+
+/* The kernels on blocks inside a plane (no edge path): every phase pair,
+ * bw 8 / 16, several heights; output buffers compared whole. */
+static int check_mc_put(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, rng *r)
+{
+    int n = 0;
+    const int w = 64, h = 48;
+    for (int mode = 0; mode < 5; mode++) {
+        const ptrdiff_t ss = w + (mode == 0 ? 0 : 1 + 2 * mode);
+        uint8_t *pl = mc_plane(r, w, h, ss, mode);
+        for (int i = 0; i < 2; i++)
+            for (int px = 0; px < NV_MC_PHASES; px++)
+                for (int py = 0; py < NV_MC_PHASES; py++) {
+                    if (!px && !py)
+                        continue;
+                    const int bw = 8 << i, bh = 1 + (int)(rng_next(r) % 32);
+                    const int x = 1 + (int)(rng_next(r) % (unsigned)(w - bw - 3));
+                    const int y = 1 + (int)(rng_next(r) % (unsigned)(h - bh - 3));
+                    const ptrdiff_t ds = bw + (ptrdiff_t)(rng_next(r) % 5);
+                    uint8_t want[40 * 40], got[40 * 40];
+                    memset(want, CANARY, sizeof(want));
+                    memset(got, CANARY, sizeof(got));
+                    const uint8_t *src = pl + (ptrdiff_t)y * ss + x;
+                    if (!py) {
+                        c->put_h[i](want, ds, src, ss, bh, nv_mc_taps[px]);
+                        d->put_h[i](got, ds, src, ss, bh, nv_mc_taps[px]);
+                    } else if (!px) {
+                        c->put_v[i](want, ds, src, ss, bh, nv_mc_taps[py]);
+                        d->put_v[i](got, ds, src, ss, bh, nv_mc_taps[py]);
+                    } else {
+                        c->put_hv[i](want, ds, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+                        d->put_hv[i](got, ds, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+                    }
+                    ck_assert_msg(!memcmp(want, got, sizeof(want)),
+                                  "%s: bw %d bh %d phases (%d, %d) fill %d differ", what, bw, bh,
+                                  px, py, mode);
+                    n++;
+                }
+        free(pl);
+    }
+    return n;
+}
+
+/* Whole predictions (nv_mc_pred_block_dsp): any vector, incl. the range
+ * ends, blocks partly or wholly outside the plane (edge clamping), odd
+ * sizes (which run C) next to 8 and 16; then OBMC of whole planes and of
+ * row bands with random and extreme fields; then the SAD. */
+static int check_mc_pred(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, rng *r)
+{
+    int n = 0;
+    static const int sizes[] = { 1, 3, 7, 8, 9, 15, 16, 17, 31, 32 };
+    static const int mvs_ext[] = { NV_MV_MIN, NV_MV_MAX, NV_MV_MIN + 1, NV_MV_MAX - 1, 0, 3, -5 };
+    const int w = 80, h = 48;
+    for (int mode = 0; mode < 5; mode++) {
+        const ptrdiff_t ss = w + mode;
+        uint8_t *pl = mc_plane(r, w, h, ss, mode);
+        for (int t = 0; t < 300; t++) {
+            const int bw = t % 3 ? 8 << (t % 2) : sizes[rng_next(r) % NELEM(sizes)];
+            const int bh = t % 5 ? sizes[rng_next(r) % NELEM(sizes)] : bw;
+            const int x = (int)(rng_next(r) % 140) - 30, y = (int)(rng_next(r) % 100) - 26;
+            const int mvx = t % 4 == 0 ? mvs_ext[rng_next(r) % NELEM(mvs_ext)]
+                                       : (int)(rng_next(r) % 161) - 80;
+            const int mvy = t % 4 == 1 ? mvs_ext[rng_next(r) % NELEM(mvs_ext)]
+                                       : (int)(rng_next(r) % 161) - 80;
+            const int chroma = t % 7 == 0;
+            uint8_t want[34 * 34], got[34 * 34];
+            memset(want, CANARY, sizeof(want));
+            memset(got, CANARY, sizeof(got));
+            nv_mc_pred_block_dsp(c, want, 34, pl, ss, w, h, x, y, bw, bh, mvx, mvy, chroma);
+            nv_mc_pred_block_dsp(d, got, 34, pl, ss, w, h, x, y, bw, bh, mvx, mvy, chroma);
+            ck_assert_msg(!memcmp(want, got, sizeof(want)),
+                          "%s: block %dx%d at (%d, %d) mv (%d, %d)%s fill %d differs", what, bw,
+                          bh, x, y, mvx, mvy, chroma ? " chroma" : "", mode);
+            n++;
+        }
+        /* OBMC: 80x48 luma (5x3 blocks) and its 40x24 chroma. */
+        nv_mv field[15];
+        for (int i = 0; i < 15; i++) {
+            field[i].x = (int16_t)(mode == 1 ? NV_MV_MIN : mode == 2 ? NV_MV_MAX
+                                   : (int)(rng_next(r) % 1024) - 512);
+            field[i].y = (int16_t)(mode == 3 ? NV_MV_MAX : (int)(rng_next(r) % 1024) - 512);
+            if (mode == 4 && i % 2)
+                field[i] = field[i - 1];
+        }
+        for (int chroma = 0; chroma < 2; chroma++) {
+            const int pw = chroma ? w / 2 : w, ph = chroma ? h / 2 : h;
+            uint8_t want[80 * 48], got[80 * 48];
+            memset(want, CANARY, sizeof(want));
+            memset(got, CANARY, sizeof(got));
+            nv_mc_obmc_rows_dsp(c, want, pw, pl, ss, pw, ph, field, 5, chroma, 0, ph);
+            const int cut = 1 + (int)(rng_next(r) % (unsigned)(ph - 1));
+            nv_mc_obmc_rows_dsp(d, got, pw, pl, ss, pw, ph, field, 5, chroma, 0, cut);
+            nv_mc_obmc_rows_dsp(d, got, pw, pl, ss, pw, ph, field, 5, chroma, cut, ph);
+            ck_assert_msg(!memcmp(want, got, sizeof(want)), "%s: OBMC %s, fill %d, bands at %d",
+                          what, chroma ? "chroma" : "luma", mode, cut);
+            n++;
+        }
+        /* SAD of two blocks of the plane. */
+        for (int t = 0; t < 40; t++) {
+            const uint8_t *a = pl + (ptrdiff_t)(rng_next(r) % 32) * ss + (ptrdiff_t)(rng_next(r) % 64);
+            const uint8_t *b = pl + (ptrdiff_t)(rng_next(r) % 32) * ss + (ptrdiff_t)(rng_next(r) % 64);
+            ck_assert_uint_eq(d->sad16(a, ss, b, ss), c->sad16(a, ss, b, ss));
+            n++;
+        }
+        free(pl);
+    }
+    /* The largest SAD: all 0 against all 255. */
+    uint8_t zero[16 * 16], full[16 * 16];
+    memset(zero, 0, sizeof(zero));
+    memset(full, 255, sizeof(full));
+    ck_assert_uint_eq(d->sad16(zero, 16, full, 16), 65280);
+    ck_assert_uint_eq(c->sad16(full, 16, zero, 16), 65280);
+    return n + 2;
+}
+
+START_TEST(mc_bit_exact)
+{
+    const level *lv = &levels[_i];
+    if (!level_runs(lv)) {
+        printf("checkasm: NOT RUN on this CPU: level %s (needs %s); its motion-compensation "
+               "kernels are untested here\n", lv->name, lv->needs);
+        return;
+    }
+    nv_mcdsp d, c;
+    nv_mcdsp_init(&d, lv->flags);
+    nv_mcdsp_init(&c, 0);
+    ck_assert_ptr_eq(nv_mcdsp_get(lv->flags)->put_hv[1], d.put_hv[1]);
+    if (!strcmp(d.name, c.name)) {
+        printf("checkasm: --  %s motion compensation: the C kernels (none at this level)\n",
+               lv->name);
+        return;
+    }
+    rng r = { 0x3C000000u + lv->flags };
+    char what[96];
+    snprintf(what, sizeof(what), "%s %s", lv->name, d.name);
+    int n = check_mc_put(&d, &c, what, &r);
+    n += check_mc_pred(&d, &c, what, &r);
+    printf("checkasm: ok  %-56s %3d cases (put h/v/hv x 8/16, blocks, OBMC, sad16)\n", what, n);
+}
+END_TEST
+
 /* ------------------------------------------------------- dispatch */
 
 /* The flags of /proc/cpuinfo, as our two levels; -1 if unreadable. */
@@ -847,13 +1014,14 @@ static int proc_cpuinfo_flags(unsigned *flags)
             continue;
         const char *want_avx2[] = { " avx2", " fma" };
         const char *want_512[] = { " avx512f", " avx512bw", " avx512vl", " avx512_vnni" };
+        const char *want_amx[] = { " amx_tile", " amx_int8" };
         size_t len = strlen(line);
         if (len && line[len - 1] == '\n')
             line[len - 1] = ' ';
         else
             strcat(line, " ");
         unsigned fl = 0;
-        int ok2 = 1, ok512 = 1;
+        int ok2 = 1, ok512 = 1, okamx = 1;
         char needle[32];
         for (int i = 0; i < 2; i++) {
             snprintf(needle, sizeof(needle), "%s ", want_avx2[i]);
@@ -863,8 +1031,14 @@ static int proc_cpuinfo_flags(unsigned *flags)
             snprintf(needle, sizeof(needle), "%s ", want_512[i]);
             ok512 = ok512 && strstr(line, needle);
         }
+        for (int i = 0; i < 2; i++) {
+            snprintf(needle, sizeof(needle), "%s ", want_amx[i]);
+            okamx = okamx && strstr(line, needle);
+        }
         if (ok2)
             fl |= NL_CPU_FLAG_AVX2;
+        if (ok2 && ok512 && okamx)
+            fl |= NL_CPU_FLAG_AMX;
         if (ok2 && ok512)
             fl |= NL_CPU_FLAG_AVX512;
         *flags = fl;
@@ -881,8 +1055,9 @@ START_TEST(cpu_flags_detection)
 #if defined(__x86_64__) || defined(__i386__)
     if (proc_cpuinfo_flags(&proc) == 0) {
         ck_assert_msg(got == proc, "nl_cpu_flags %#x, /proc/cpuinfo says %#x", got, proc);
-        printf("checkasm: cpu flags %#x (avx2 %s, avx512-vnni %s), as /proc/cpuinfo\n", got,
-               got & NL_CPU_FLAG_AVX2 ? "yes" : "no", got & NL_CPU_FLAG_AVX512 ? "yes" : "no");
+        printf("checkasm: cpu flags %#x (avx2 %s, avx512-vnni %s, amx-int8 %s), as "
+               "/proc/cpuinfo\n", got, got & NL_CPU_FLAG_AVX2 ? "yes" : "no",
+               got & NL_CPU_FLAG_AVX512 ? "yes" : "no", got & NL_CPU_FLAG_AMX ? "yes" : "no");
     } else {
         printf("checkasm: /proc/cpuinfo unreadable; cpu flags %#x not cross-checked\n", got);
     }
@@ -892,6 +1067,7 @@ START_TEST(cpu_flags_detection)
 #endif
     /* The AVX-512 level implies AVX2. */
     ck_assert(!(got & NL_CPU_FLAG_AVX512) || (got & NL_CPU_FLAG_AVX2));
+    ck_assert(!(got & NL_CPU_FLAG_AMX) || (got & NL_CPU_FLAG_AVX512));
 }
 END_TEST
 
@@ -919,7 +1095,13 @@ START_TEST(dsp_init_levels)
     }
     int r512 = nl_dsp_init_cpu(&d, NEUVC_CPU_AVX512);
     if (cpu & NL_CPU_FLAG_AVX512) {
+        /* The public avx512 level takes AMX where the CPU has it. */
+        const int amx = (cpu & NL_CPU_FLAG_AMX) != 0;
         ck_assert_int_eq(r512, 0);
+        ck_assert_str_eq(nl_dsp_level_name(&d), amx ? "avx512+amx" : "avx512");
+        ck_assert_str_eq(d.conv[NL_DSP_K3][NL_DSP_S1][NL_U8][NL_U8].name,
+                         amx ? "nl_conv_amx" : "nl_conv3x3_u8s8_avx512vnni");
+        nl_dsp_init(&d, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512);
         ck_assert_str_eq(nl_dsp_level_name(&d), "avx512");
         ck_assert_str_eq(d.conv[NL_DSP_K3][NL_DSP_S1][NL_U8][NL_U8].name,
                          "nl_conv3x3_u8s8_avx512vnni");
@@ -934,6 +1116,8 @@ START_TEST(dsp_init_levels)
      * one below it. */
     nl_dsp_init(&d, NL_CPU_FLAG_AVX512);
     ck_assert_uint_eq(d.flags, 0);
+    nl_dsp_init(&d, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AMX);
+    ck_assert_uint_eq(d.flags, cpu & NL_CPU_FLAG_AVX2);
     nl_dsp_init(&d, ~0u);
     ck_assert_uint_eq(d.flags, cpu);
     /* The plan API refuses what nl_conv_check refuses. */
@@ -968,7 +1152,8 @@ static void default_level_with_env(const char *value, char *out, size_t n)
 START_TEST(env_override)
 {
     unsigned cpu = nl_cpu_flags();
-    const char *best = cpu & NL_CPU_FLAG_AVX512 ? "avx512" : cpu & NL_CPU_FLAG_AVX2 ? "avx2" : "ref";
+    const char *best = cpu & NL_CPU_FLAG_AMX ? "avx512+amx" : cpu & NL_CPU_FLAG_AVX512 ? "avx512"
+                     : cpu & NL_CPU_FLAG_AVX2 ? "avx2" : "ref";
     char got[64];
     default_level_with_env("ref", got, sizeof(got));
     ck_assert_str_eq(got, "ref");
@@ -980,6 +1165,8 @@ START_TEST(env_override)
     ck_assert_str_eq(got, cpu & NL_CPU_FLAG_AVX2 ? "avx2" : best);
     default_level_with_env("avx512", got, sizeof(got));
     ck_assert_str_eq(got, best);
+    default_level_with_env("avx512vnni", got, sizeof(got));
+    ck_assert_str_eq(got, cpu & NL_CPU_FLAG_AVX512 ? "avx512" : best);
 }
 END_TEST
 
@@ -1008,6 +1195,14 @@ static const bench_shape bench_shapes[] = {
     { "1x1 u8 1024->64 (1/64)", 1, 1, 1024, 64, NL_U8, NL_S16, 30, 17 },
     { "1x1 u8 128->768 (1/64)", 1, 1, 128, 768, NL_U8, NL_U8, 30, 17 },
     { "3x3 s2 u8 32->64 (stride 2)", 3, 2, 32, 64, NL_U8, NL_U8, 480, 270 },
+    /* The default model's heaviest s16-input layers (bench_layers). */
+    { "3x3 s16 192->24 (1/8, model)", 3, 1, 192, 24, NL_S16, NL_U8, 240, 136 },
+    { "1x1 s16 96->96 (1/8, model)", 1, 1, 96, 96, NL_S16, NL_S16, 240, 136 },
+    { "1x1 s16 192->384 (1/16, model)", 1, 1, 192, 384, NL_S16, NL_S16, 120, 68 },
+    { "3x3 s16 192->64 (1/16, model)", 3, 1, 192, 64, NL_S16, NL_U8, 120, 68 },
+    { "3x3 s16 12->16 (1/2, model)", 3, 1, 12, 16, NL_S16, NL_U8, 960, 544 },
+    { "3x3 u8 24->96 (1/8, model)", 3, 1, 24, 96, NL_U8, NL_S16, 240, 136 },
+    { "1x1 u8 96->96 (1/8, model)", 1, 1, 96, 96, NL_U8, NL_S16, 240, 136 },
 };
 
 static double thread_seconds(void)
@@ -1032,6 +1227,153 @@ static double time_plan(const nl_conv_plan *p, const nl_tensor *src, nl_tensor *
         runs++;
     }
     return best;
+}
+
+/* Best thread-CPU time of fn(arg) (repeated for at least min_s). */
+static double time_call(void (*fn)(void *), void *arg, double min_s)
+{
+    double best = 1e30, spent = 0;
+    for (int runs = 0; spent < min_s || runs < 3; runs++) {
+        double t0 = thread_seconds();
+        fn(arg);
+        double t = thread_seconds() - t0;
+        best = t < best ? t : best;
+        spent += t;
+    }
+    return best;
+}
+
+/* Element-wise ops on the model's largest shapes, motion compensation on
+ * the search's 16x16 blocks: every level against the reference. */
+typedef struct elem_bench {
+    const nl_dsp *dsp;
+    int op;                      /* 0 requant, 1 add, 2 concat */
+    nl_tensor a, b, d;
+    nl_requant rq;
+    nl_add_desc ad;
+} elem_bench;
+
+static void elem_bench_run(void *arg)
+{
+    elem_bench *e = arg;
+    if (e->op == 0)
+        e->dsp->requant(&e->rq, &e->a, &e->d, 0, e->d.h);
+    else if (e->op == 1)
+        e->dsp->add(&e->ad, &e->a, &e->b, &e->d, 0, e->d.h);
+    else
+        e->dsp->concat(&e->a, &e->b, &e->d, 0, e->d.h);
+}
+
+typedef struct mc_bench {
+    const nv_mcdsp *mc;
+    const uint8_t *ref;
+    uint8_t *dst;
+    int kind;                    /* 0 hv, 1 h, 2 sad */
+} mc_bench;
+
+static void mc_bench_run(void *arg)
+{
+    mc_bench *m = arg;
+    uint32_t acc = 0;
+    for (int i = 0; i < 1000; i++) {
+        const uint8_t *src = m->ref + 64 * 3 + 1 + (i % 16);
+        if (m->kind == 0)
+            m->mc->put_hv[1](m->dst, 16, src, 64, 16, nv_mc_taps[3], nv_mc_taps[5]);
+        else if (m->kind == 1)
+            m->mc->put_h[1](m->dst, 16, src, 64, 16, nv_mc_taps[2]);
+        else
+            acc += m->mc->sad16(src, 64, m->dst, 16);
+    }
+    m->dst[0] ^= (uint8_t)acc;
+}
+
+static void bench_other(int quick)
+{
+    static const struct {
+        const char *what;
+        int op, h, w, ca, cb;
+        nl_type ta, to;
+    } shapes[] = {
+        { "requant s16->s16 960x544x6", 0, 544, 960, 6, 0, NL_S16, NL_S16 },
+        { "add s16+s16->s16 240x136x96", 1, 136, 240, 96, 96, NL_S16, NL_S16 },
+        { "add s16+s16->u8 960x544x6", 1, 544, 960, 6, 6, NL_S16, NL_U8 },
+        { "concat s16 6+6 960x544", 2, 544, 960, 6, 6, NL_S16, NL_S16 },
+        { "concat s16 96+96 240x136", 2, 136, 240, 96, 96, NL_S16, NL_S16 },
+    };
+    rng r = { 777 };
+    static int32_t mult[192], ma[192], mb[192], bias[192];
+    static uint8_t shift[192];
+    for (int i = 0; i < 192; i++) {
+        mult[i] = ma[i] = mb[i] = rng_range(&r, 1 << 20, 1 << 21);
+        bias[i] = rng_range(&r, -1000, 1000);
+        shift[i] = 24;
+    }
+    for (int si = 0; si < NELEM(shapes); si++) {
+        elem_bench e;
+        memset(&e, 0, sizeof(e));
+        e.op = shapes[si].op;
+        const int h = shapes[si].h, w = shapes[si].w, ca = shapes[si].ca, cb = shapes[si].cb;
+        const int cd = e.op == 2 ? ca + cb : ca;
+        e.a = (nl_tensor){ calloc((size_t)h * w * ca, 4), h, w, ca, (ptrdiff_t)w * ca, shapes[si].ta };
+        e.b = (nl_tensor){ calloc((size_t)h * w * (cb ? cb : 1), 4), h, w, cb ? cb : 1,
+                           (ptrdiff_t)w * (cb ? cb : 1), shapes[si].ta };
+        e.d = (nl_tensor){ calloc((size_t)h * w * cd, 4), h, w, cd, (ptrdiff_t)w * cd, shapes[si].to };
+        if (!e.a.data || !e.b.data || !e.d.data) {
+            fprintf(stderr, "out of memory\n");
+            exit(1);
+        }
+        int32_t lo, hi;
+        nl_type_range(shapes[si].to, &lo, &hi);
+        e.rq = (nl_requant){ bias, mult, shift, lo, hi };
+        e.ad = (nl_add_desc){ ma, mb, shift, lo, hi };
+        printf("\n%s\n", shapes[si].what);
+        nl_dsp ref;
+        nl_dsp_init(&ref, 0);
+        e.dsp = &ref;
+        const double t_ref = time_call(elem_bench_run, &e, quick ? 0.0 : 0.2);
+        const char *ref_name = e.op == 0 ? ref.requant_name : e.op == 1 ? ref.add_name
+                             : ref.concat_name;
+        printf("  %-32s %9.3f ms\n", ref_name, t_ref * 1e3);
+        for (int li = 0; li < NELEM(levels) - 1; li++) { /* amx: the avx512 element kernels */
+            if (!level_runs(&levels[li]))
+                continue;
+            nl_dsp dsp;
+            nl_dsp_init(&dsp, levels[li].flags);
+            e.dsp = &dsp;
+            const double t = time_call(elem_bench_run, &e, quick ? 0.02 : 0.2);
+            const char *name = e.op == 0 ? dsp.requant_name : e.op == 1 ? dsp.add_name
+                             : dsp.concat_name;
+            printf("  %-32s %9.3f ms  x%.1f over ref\n", name, t * 1e3, t_ref / t);
+        }
+        free(e.a.data);
+        free(e.b.data);
+        free(e.d.data);
+    }
+    /* Motion compensation: 1000 blocks of 16x16. */
+    static const char *const mc_what[3] = { "mc put_hv 16x16 (x1000)", "mc put_h 16x16 (x1000)",
+                                            "mc sad 16x16 (x1000)" };
+    uint8_t *ref = malloc(64 * 64), dst[16 * 16];
+    if (!ref) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    for (int i = 0; i < 64 * 64; i++)
+        ref[i] = (uint8_t)rng_next(&r);
+    memset(dst, 7, sizeof(dst));
+    for (int kind = 0; kind < 3; kind++) {
+        nv_mcdsp c, d;
+        nv_mcdsp_init(&c, 0);
+        nv_mcdsp_init(&d, NL_CPU_FLAGS_ALL);
+        mc_bench m = { &c, ref, dst, kind };
+        const double t_c = time_call(mc_bench_run, &m, quick ? 0.0 : 0.2);
+        printf("\n%s\n  %-32s %9.3f ms\n", mc_what[kind], c.name, t_c * 1e3);
+        if (strcmp(c.name, d.name)) {
+            m.mc = &d;
+            const double t = time_call(mc_bench_run, &m, quick ? 0.02 : 0.2);
+            printf("  %-32s %9.3f ms  x%.1f over C\n", d.name, t * 1e3, t_c / t);
+        }
+    }
+    free(ref);
 }
 
 static int checkasm_bench(int quick)
@@ -1106,6 +1448,7 @@ static int checkasm_bench(int quick)
         free(dst.data);
         free(ref_out);
     }
+    bench_other(quick);
     return status;
 }
 
@@ -1121,6 +1464,7 @@ static Suite *checkasm_suite(void)
     tcase_add_test(tc, env_override);
     tcase_add_loop_test(tc, kernels_bit_exact, 0, NELEM(levels));
     tcase_add_loop_test(tc, elem_bit_exact, 0, NELEM(levels));
+    tcase_add_loop_test(tc, mc_bit_exact, 0, NELEM(levels));
     suite_add_tcase(s, tc);
     return s;
 }

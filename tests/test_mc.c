@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "common/mc.h"
+#include "common/threadpool.h"
 #include "common/y4m.h"
 #include "encoder/me.h"
 #include "entropy/adaptive.h"
@@ -685,6 +686,53 @@ static void check_finds_shift(nv_mv v, int min_percent)
     clip_free(fr, 1);
 }
 
+/* Rows on a pool (a wavefront, encoder/me.h): the field of two real
+ * frames, with and without a previous field, is the one-thread field for
+ * every thread count. */
+START_TEST(test_me_threads)
+{
+    int fw, fh;
+    uint8_t **fr = clip_luma(2, &fw, &fh);
+    const int w = 320, h = 192, wb = w / 16, hb = h / 16;
+    plane r = crop(fr[0], fw, 40, 24, w, h), cur = crop(fr[1], fw, 40, 24, w, h);
+    nv_mv *want = field_new(wb, hb), *got = field_new(wb, hb), *want2 = field_new(wb, hb);
+    nv_me_params p;
+    int differ = 0;
+
+    nv_me_default_params(&p);
+    ck_assert_int_eq(nv_me_search(want, wb, cur.d, cur.s, r.d, r.s, w, h, NULL, 0, &p, NULL), 0);
+    ck_assert_int_eq(nv_me_search(want2, wb, cur.d, cur.s, r.d, r.s, w, h, want, wb, &p, NULL), 0);
+    for (int i = 1; i < wb * hb; i++)
+        differ |= want[i].x != want[0].x || want[i].y != want[0].y;
+    ck_assert_msg(differ, "a uniform field tests no dependency between rows");
+    static const int counts[] = { 1, 2, 3, 5 };
+    for (int c = 0; c < 4; c++) {
+        nv_pool *pool = NULL;
+        ck_assert_int_eq(nv_pool_new(&pool, counts[c]), 0);
+        p.pool = pool;
+        for (int rep = 0; rep < 3; rep++) {
+            memset(got, 0x55, sizeof(nv_mv) * (size_t)wb * hb);
+            ck_assert_int_eq(nv_me_search(got, wb, cur.d, cur.s, r.d, r.s, w, h, NULL, 0, &p, NULL),
+                             0);
+            ck_assert_msg(!memcmp(want, got, sizeof(nv_mv) * (size_t)wb * hb),
+                          "%d threads: field differs from one thread", counts[c]);
+            ck_assert_int_eq(nv_me_search(got, wb, cur.d, cur.s, r.d, r.s, w, h, want, wb, &p, NULL),
+                             0);
+            ck_assert_msg(!memcmp(want2, got, sizeof(nv_mv) * (size_t)wb * hb),
+                          "%d threads, previous field: field differs from one thread", counts[c]);
+        }
+        p.pool = NULL;
+        nv_pool_free(&pool);
+    }
+    free(want);
+    free(want2);
+    free(got);
+    free(r.d);
+    free(cur.d);
+    clip_free(fr, 2);
+}
+END_TEST
+
 START_TEST(test_me_integer_shift)
 {
     check_finds_shift((nv_mv){ 12, -8 }, 90);      /* (3, -2) samples */
@@ -1330,6 +1378,7 @@ static Suite *mc_suite(void)
     tcase_add_test(tc, test_obmc_rows);
     tcase_add_test(tc, test_obmc_picture);
     tcase_add_test(tc, test_me_integer_shift);
+    tcase_add_test(tc, test_me_threads);
     tcase_add_test(tc, test_me_qpel_shift);
     tcase_add_test(tc, test_me_real_pair);
     tcase_add_test(tc, test_me_prefer);

@@ -41,7 +41,7 @@ except ImportError as _e:
 REPO = cliplib.REPO
 DEFAULT_CLIP = 'laptop_woman_1080p.mp4'
 REALTIME_FPS = 30.0
-PROFILE_RE = re.compile(r'neuvc-profile: \w+ (\d+) frames, (\d+) threads, (\w+) kernels: networks '
+PROFILE_RE = re.compile(r'neuvc-profile: \w+ (\d+) frames, (\d+) threads, ([\w+]+) kernels: networks '
                         r'([\d.]+) ms, motion ([\d.]+) ms, entropy ([\d.]+) ms per frame')
 STAGES = ('networks', 'motion', 'entropy')
 

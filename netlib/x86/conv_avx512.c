@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "netlib/x86/conv_x86.h"
+#include "netlib/x86/rq_avx512.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 /* Full unrolling of the loops over a tile's accumulators (constant trip
@@ -56,41 +57,6 @@ ALWAYS_INLINE int32_t load32(const uint8_t *p)
     int32_t v;
     memcpy(&v, p, 4);
     return v;
-}
-
-/* Requantization constants of one block of 16 channels (even, odd). */
-typedef struct rq16 {
-    __m512i me, mo, ae, ao, se, so;
-} rq16;
-
-ALWAYS_INLINE rq16 rq16_load(const nl_x86_conv *c, int blk)
-{
-    const int64_t *m = c->mul + blk * 16, *a = c->add + blk * 16, *s = c->shr + blk * 16;
-    rq16 q = { _mm512_load_si512(m), _mm512_load_si512(m + 8), _mm512_load_si512(a),
-               _mm512_load_si512(a + 8), _mm512_load_si512(s), _mm512_load_si512(s + 8) };
-    return q;
-}
-
-/* 16 accumulators -> 16 int32 in [lo, hi]. */
-ALWAYS_INLINE __m512i requant16(const rq16 *q, __m512i x, __m512i lo, __m512i hi)
-{
-    __m512i pe = _mm512_mul_epi32(x, q->me);
-    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), q->mo);
-    pe = _mm512_srav_epi64(_mm512_add_epi64(pe, q->ae), q->se);
-    po = _mm512_srav_epi64(_mm512_add_epi64(po, q->ao), q->so);
-    pe = _mm512_min_epi64(_mm512_max_epi64(pe, lo), hi);
-    po = _mm512_min_epi64(_mm512_max_epi64(po, lo), hi);
-    return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
-}
-
-ALWAYS_INLINE void store16(uint8_t *p, nl_type t, __mmask16 k, __m512i v)
-{
-    switch (t) {
-    case NL_U8:
-    case NL_S8: _mm512_mask_cvtepi32_storeu_epi8(p, k, v); break;
-    case NL_S16: _mm512_mask_cvtepi32_storeu_epi16(p, k, v); break;
-    default: _mm512_mask_storeu_epi32(p, k, v); break;
-    }
 }
 
 /* One tile: P pixels (npix of them stored) x NV blocks from block b0.

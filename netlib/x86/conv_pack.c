@@ -387,3 +387,95 @@ void nl_x86_stage_row(const nl_x86_conv *c, const nl_tensor *src, int iy, int ix
     }
     memset(buf + (size_t)b * px_bytes, c->pad_byte, (size_t)(npx - b) * px_bytes);
 }
+
+int nl_x86_conv_pack_amx(nl_conv_plan *plan)
+{
+    const nl_conv_desc *d = &plan->desc;
+    nl_x86_conv head;
+    memset(&head, 0, sizeof(head));
+    head.k = d->k;
+    head.stride = d->stride;
+    head.cin = d->cin;
+    head.cout = d->cout;
+    head.stage = NL_X86_STAGE_COPY;
+    head.es = 1;
+    head.pad_byte = 0;
+    head.lanes = 16;
+    head.vbytes = 64;
+    head.nblk = (d->cout + 15) / 16;
+    head.nv = 2;
+    head.out_type = d->out_type;
+    head.oes = (int)nl_type_size(d->out_type);
+    head.lo = d->rq.lo;
+    head.hi = d->rq.hi;
+    head.amx = 1;
+    head.planes = d->in_type == NL_S16 ? 2 : 1;
+    head.nck = (d->k * d->cin + 63) / 64;
+    head.plane_bytes = NL_X86_ROW_BYTES(d->k) / head.planes / 64 * 64;
+
+    /* x-chunk: n output columns (a multiple of 16: the last A tile of a
+     * chunk reads 16 pixels' runs) whose runs, (n - 1) * stride * cin +
+     * 64 nck bytes, and staged input, ((n - 1) * stride + k) * cin bytes,
+     * fit a plane. */
+    const long ps = (long)d->stride * d->cin, pb = head.plane_bytes;
+    long n = 0;
+    for (long t = 16; t <= 4096; t += 16) {
+        if ((t - 1) * ps + 64L * head.nck > pb || ((t - 1) * d->stride + d->k) * d->cin > pb)
+            break;
+        n = t;
+    }
+    if (n < 16)
+        return NEUVC_ERR(ENOTSUP);
+    if (n >= 64)
+        n -= n % 64;             /* whole steps of 64 pixels (conv_amx.c) */
+    head.chunk = (int)n;
+    head.pix_max = 16;
+
+    /* One allocation: head, weights, acc0, then mul, add, shr, sub.  Sizes:
+     * nblk <= 2^12 + 1, k * nck <= 3 * (3 * 2^16 / 64 + 1): below 2^37. */
+    const size_t nch = (size_t)head.nblk * 16;
+    const size_t blk_bytes = (size_t)d->k * (size_t)head.nck * 1024;
+    const size_t w_bytes = (size_t)head.nblk * blk_bytes;
+    const size_t off_w = align_up(sizeof(nl_x86_conv));
+    const size_t off_acc0 = off_w + align_up(w_bytes);
+    const size_t off_i64 = off_acc0 + align_up(nch * sizeof(int32_t));
+    const size_t i64_bytes = align_up(nch * sizeof(int64_t));
+    const size_t total = off_i64 + 4 * i64_bytes;
+    uint8_t *mem = aligned_alloc(ALIGN, total);
+    if (!mem)
+        return NEUVC_ERR(ENOMEM);
+    memset(mem, 0, total);
+    uint8_t *w = mem + off_w;
+    int32_t *acc0 = (int32_t *)(mem + off_acc0);
+    int64_t *mul = (int64_t *)(mem + off_i64);
+    int64_t *add = (int64_t *)(mem + off_i64 + i64_bytes);
+    int64_t *shr = (int64_t *)(mem + off_i64 + 2 * i64_bytes);
+    int64_t *sub = (int64_t *)(mem + off_i64 + 3 * i64_bytes);
+
+    for (int b0 = 0; b0 < head.nblk; b0 += 2) {
+        const int nvt = head.nblk - b0 < 2 ? 1 : 2;
+        uint8_t *pair = w + (size_t)b0 * blk_bytes;
+        for (int ky = 0; ky < d->k; ky++)
+            for (int c = 0; c < head.nck; c++)
+                for (int j = 0; j < nvt; j++) {
+                    uint8_t *t = pair + ((size_t)(ky * head.nck + c) * (size_t)nvt + (size_t)j) *
+                                        1024;
+                    for (int r = 0; r < 16; r++)
+                        for (int l = 0; l < 16; l++)
+                            for (int q = 0; q < 4; q++)
+                                t[r * 64 + l * 4 + q] = (uint8_t)(int8_t)weight_at(
+                                    d, (b0 + j) * 16 + l, ky, 64 * c + 4 * r + q);
+                }
+    }
+    epilogue_constants(d, 16, 0, NL_X86_STAGE_COPY, acc0, mul, add, shr, sub);
+
+    head.w = w;
+    head.acc0 = acc0;
+    head.mul = mul;
+    head.add = add;
+    head.shr = shr;
+    head.sub = sub;
+    memcpy(mem, &head, sizeof(head));
+    plan->priv = mem;
+    return 0;
+}

@@ -102,6 +102,11 @@ typedef struct nl_x86_conv {
     const uint16_t *tmask;       /* [Q][4]     ... and their lanes */
     const uint16_t *perm;        /* [nc / 2][2][32] output interleave indices ... */
     const uint32_t *perm_mask;   /* [nc / 2]         ... and the words from the 2nd pair */
+    /* AMX form (nl_x86_conv_pack_amx), else 0. */
+    int amx;
+    int planes;                  /* staged byte planes: 1, or 2 for s16 (low u8, high s8) */
+    int nck;                     /* 64-byte K chunks per kernel row: ceil(k * cin / 64) */
+    int plane_bytes;             /* bytes of one staged plane (a ring slot holds `planes`) */
 } nl_x86_conv;
 
 /* Fills plan->priv for plan->desc: stage mode and es as given, tiling t.
@@ -129,6 +134,31 @@ int nl_x86_conv_pack(nl_conv_plan *plan, const nl_x86_tiling *t, nl_x86_stage st
 int nl_x86_conv_narrow_ok(const nl_conv_desc *d, int es);
 int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es);
 
+/* AMX form (AMX-TILE + AMX-INT8, conv_amx.c): 16 pixels x 16 channels
+ * per accumulator tile, K in chunks of 64 bytes.
+ *
+ * Staging: every input is staged as bytes, cin per pixel (es 1), padding
+ * 0: u8 and s8 as they are (tdpbusd / tdpbssd take either sign), s16 x
+ * split into two planes, lo = x & 255 (u8) and hi = x >> 8 (s8), so x =
+ * 256 hi + lo.  The k*cin taps of kernel row ky of output pixel x are the
+ * contiguous run at x * stride * cin of the staged row (plane), read as
+ * nck chunks of 64 bytes; a chunk may read up to 63 bytes past the run,
+ * which meet zero weights.  An A tile is 16 consecutive output pixels,
+ * row i at pixel i's run + 64 c (row stride stride * cin).
+ *
+ * Packed weights: output channels in blocks of 16 (the last padded with
+ * zero weights), blocks in pairs (the last pair may hold one block).
+ * Pair t (blocks b0 = 2t, nvt = 1 or 2 of them) starts at byte
+ * b0 * k * nck * 1024 and holds, for ky < k, c < nck, j < nvt, the B tile
+ * at ((ky * nck + c) * nvt + j) * 1024: row r (16 rows of 64 bytes), byte
+ * 4 l + q = weight of output channel (b0 + j) * 16 + l for element
+ * e = 64 c + 4 r + q of the run, tap (kx, i) = (e / cin, e % cin); 0 when
+ * e >= k * cin or the channel >= cout.  acc0 = bias (no offset: nothing
+ * is staged with one), mul / add / shr as for AVX-512 (lanes 16).
+ * 0; NEUVC_ERR(ENOTSUP) when 16 output pixels' staged runs cannot fit a
+ * plane; NEUVC_ERR(ENOMEM). */
+int nl_x86_conv_pack_amx(nl_conv_plan *plan);
+
 /* Converts n source elements to staged elements (c->stage). */
 typedef void (*nl_x86_cvt_fn)(uint8_t *dst, const void *src, size_t n);
 /* Plain C converter for a stage mode (the ISA files have faster ones). */
@@ -144,5 +174,6 @@ void nl_x86_stage_row(const nl_x86_conv *c, const nl_tensor *src, int iy, int ix
  * nl_cpu_flags() has the level. */
 void nl_dsp_init_x86_avx2(nl_dsp *d);
 void nl_dsp_init_x86_avx512(nl_dsp *d);
+void nl_dsp_init_x86_amx(nl_dsp *d);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * Element-wise kernels with AVX-512 (F, BW, VL): requant, add, clamp,
- * concat.  Constants per channel as elem_x86.h describes (L = 8 lanes of
- * 64 bits for requant and add).
+ * Element-wise kernels with AVX-512 (F, BW, VL): requant, add, clamp
+ * (concat: the AVX2 kernel, elem_avx2.c, measured faster).  Constants
+ * per channel as elem_x86.h describes (L = 8 lanes of 64 bits).
  *
  * requant, exactly the reference's int64 arithmetic:
  *   the reference computes ((x + bias) * m + 2^(s-1)) >> s; here
@@ -230,38 +230,10 @@ static void nl_clamp_avx512(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1
     }
 }
 
-/* ------------------------------------------------------------- concat */
-
-/* n bytes from s to d (no overlap): one masked move up to 64 bytes. */
-ALWAYS_INLINE void copy_small(uint8_t *d, const uint8_t *s, ptrdiff_t n)
-{
-    if (n <= 64) {
-        __mmask64 k = n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
-        _mm512_mask_storeu_epi8(d, k, _mm512_maskz_loadu_epi8(k, s));
-    } else {
-        memcpy(d, s, (size_t)n);
-    }
-}
-
-static void nl_concat_avx512(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0,
-                             int y1)
-{
-    const ptrdiff_t es = es_of(dst->type);
-    const ptrdiff_t na = a->c * es, nb = b->c * es, nd = dst->c * es;
-    for (int y = y0; y < y1; y++) {
-        const uint8_t *pa = row_ptr(a, y), *pb = row_ptr(b, y);
-        uint8_t *d = (uint8_t *)row_ptr(dst, y);
-        for (int x = 0; x < dst->w; x++) {
-            copy_small(d + x * nd, pa + x * na, na);
-            copy_small(d + x * nd + na, pb + x * nb, nb);
-        }
-    }
-}
-
 void nl_dsp_init_x86_elem_avx512(nl_dsp *d)
 {
     d->requant = nl_requant_avx512;  d->requant_name = "nl_requant_avx512";
     d->add = nl_add_avx512;          d->add_name = "nl_add_avx512";
     d->clamp = nl_clamp_avx512;      d->clamp_name = "nl_clamp_avx512";
-    d->concat = nl_concat_avx512;    d->concat_name = "nl_concat_avx512";
+    /* concat: the AVX2 kernel (elem_avx2.c) measured faster. */
 }

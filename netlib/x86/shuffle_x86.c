@@ -84,9 +84,3 @@ void nl_d2s_c_fast(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
             gather(drow + (ptrdiff_t)x * n * es, srow + (ptrdiff_t)x * src->c * es, off, n, es);
     }
 }
-
-void nl_dsp_init_x86_elem_avx2(nl_dsp *d)
-{
-    d->s2d = nl_s2d_c_fast;  d->s2d_name = "nl_s2d_c_fast";
-    d->d2s = nl_d2s_c_fast;  d->d2s_name = "nl_d2s_c_fast";
-}

@@ -1,0 +1,41 @@
+/*
+ * Motion-compensation dispatch (common/mcdsp.h).
+ */
+#include "common/mcdsp.h"
+
+#include <pthread.h>
+
+#include "netlib/dsp.h"
+
+void nv_mcdsp_init(nv_mcdsp *d, unsigned allowed)
+{
+    nv_mcdsp_init_c(d);
+    unsigned flags = allowed & nl_cpu_flags();
+#if defined(__x86_64__) || defined(__i386__)
+    if (flags & NL_CPU_FLAG_AVX2) {
+        nv_mcdsp_init_x86_avx2(d);
+        d->flags = NL_CPU_FLAG_AVX2;
+    }
+#else
+    (void)flags;
+#endif
+}
+
+/* One table per level in use: C, AVX2 (the kernels stop there: 16-sample
+ * rows fill a ymm register). */
+static nv_mcdsp tables[2];
+static unsigned cpu_flags;       /* nl_cpu_flags(), read once (it makes a syscall) */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void init_tables(void)
+{
+    cpu_flags = nl_cpu_flags();
+    nv_mcdsp_init(&tables[0], 0);
+    nv_mcdsp_init(&tables[1], NL_CPU_FLAG_AVX2);
+}
+
+const nv_mcdsp *nv_mcdsp_get(unsigned allowed)
+{
+    pthread_once(&once, init_tables);
+    return (allowed & cpu_flags & NL_CPU_FLAG_AVX2) ? &tables[1] : &tables[0];
+}

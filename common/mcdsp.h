@@ -1,0 +1,52 @@
+/*
+ * Motion-compensation kernels (docs/motion.md): a dispatch table filled
+ * with the C kernels of common/mc.c first, then upgraded per CPU level
+ * like netlib's (netlib/dsp.h), from the same nl_cpu_flags() bits, so the
+ * codec's cpu setting chooses both.  Every kernel gives the C kernel's
+ * bytes exactly (tests/test_checkasm.c checks each against it).
+ *
+ * The put kernels compute one block of a prediction, bw x bh samples
+ * (bw = 8 << i for put_*[i], 1 <= bh <= NV_MC_MAX_PRED), from src at the
+ * block's integer position (rows -1 .. bh + 1 and columns -1 .. bw + 1 of
+ * it readable), with the 4-tap filters t / th, tv (rows of nv_mc_taps):
+ *   put_h:  horizontal phase only, (sum t * s + 32) >> 6, clipped;
+ *   put_v:  vertical phase only, the same down a column;
+ *   put_hv: both; horizontal sums h (int16) of rows -1 .. bh + 1, then
+ *           (sum tv * h + 2048) >> 12, clipped (mc.c has the ranges).
+ * sad16: sum of |a - b| over a 16 x 16 block.
+ */
+#ifndef NEUVC_COMMON_MCDSP_H
+#define NEUVC_COMMON_MCDSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void (*nv_mc_put1_fn)(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
+                              int bh, const int8_t *t);
+typedef void (*nv_mc_put2_fn)(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
+                              int bh, const int8_t *th, const int8_t *tv);
+typedef uint32_t (*nv_mc_sad_fn)(const uint8_t *a, ptrdiff_t as, const uint8_t *b,
+                                 ptrdiff_t bs);
+
+typedef struct nv_mcdsp {
+    unsigned flags;              /* the nl_cpu_flags() bits it was allowed to use */
+    nv_mc_put1_fn put_h[2];      /* [0]: bw 8, [1]: bw 16 */
+    nv_mc_put1_fn put_v[2];
+    nv_mc_put2_fn put_hv[2];
+    nv_mc_sad_fn sad16;
+    const char *name;            /* e.g. "nv_mc_avx2": the highest level used */
+} nv_mcdsp;
+
+/* Fills d with the C kernels, then every level in allowed & nl_cpu_flags()
+ * (netlib/dsp.h's bits; a level needs the ones below it). */
+void nv_mcdsp_init(nv_mcdsp *d, unsigned allowed);
+/* The table for a set of allowed flags (e.g. an nl_dsp's flags), filled
+ * once per process and level; read-only, thread-safe. */
+const nv_mcdsp *nv_mcdsp_get(unsigned allowed);
+
+/* C kernels (common/mc.c), the tables' first fill. */
+void nv_mcdsp_init_c(nv_mcdsp *d);
+/* x86 (netlib/x86/mc_avx2.c); only when nl_cpu_flags() has AVX2. */
+void nv_mcdsp_init_x86_avx2(nv_mcdsp *d);
+
+#endif

@@ -1,0 +1,359 @@
+/*
+ * Convolutions with AMX (AMX-TILE, AMX-INT8; epilogue in AVX-512): 1x1
+ * and 3x3, stride 1 and 2, u8 / s8 / s16 input, any output type.  Layout
+ * (staged byte planes, packed B tiles): conv_x86.h, nl_x86_conv_pack_amx.
+ *
+ * Tiles: eight of 16 rows x 64 bytes.  tmm0-3 accumulate (16 pixels x 16
+ * channels of int32 each), the others hold A (16 pixels x 64 bytes of
+ * taps) and B (64 taps x 16 channels, 4 bytes per channel per row); four
+ * independent accumulators per step (see step()).
+ *   u8 input:  tdpbusd (u8 x s8), 32 pixels x 32 or 64 x 16 per step;
+ *   s8 input:  tdpbssd (s8 x s8), same shapes;
+ *   s16 input: x = 256 hi + lo (conv_x86.h), 16 x 32 or 32 x 16: tdpbusd
+ *              on the low plane and tdpbssd on the high plane into two
+ *              accumulators; the sum is 256 acc_hi + acc_lo.
+ * The tile dot products add four byte products per int32 element without
+ * saturation, modulo 2^32.  Every partial sum of acc_lo or of the u8 / s8
+ * accumulators stays below 2^31 in magnitude (the taps sum below 2^30 by
+ * nl_conv_check: at most 255 x 128 per product); 256 acc_hi + acc_lo +
+ * bias is formed modulo 2^32 (vpslld, vpaddd) and its exact value, the
+ * reference's acc + bias, lies in (-2^31, 2^31), so the wrapped result is
+ * that value.  Requantization and stores: rq_avx512.h (as conv_avx512.c),
+ * per pixel after the accumulators go through a 4 KiB buffer on the stack.
+ *
+ * The tile state is configured at the start of each call and released at
+ * its end (the caller's thread keeps no AMX state).  The process must have
+ * been granted the XTILEDATA state: nl_cpu_flags() asks Linux for it, and
+ * only reports AMX once granted.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <immintrin.h>
+#include <limits.h>
+#include <string.h>
+
+#include "neuvc/neuvc.h"
+#include "netlib/x86/conv_x86.h"
+#include "netlib/x86/rq_avx512.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+enum { MODE_U8 = 0, MODE_S8 = 1, MODE_S16 = 2 };
+
+/* ldtilecfg's 64-byte operand (palette 1). */
+typedef struct tilecfg {
+    uint8_t palette, start_row;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tilecfg;
+
+/* Tile dot product, signed (tdpbssd) or unsigned (tdpbusd) A bytes;
+ * tile numbers must be constants. */
+#define DP(sg, c, a, b)                  \
+    do {                                 \
+        if (sg)                          \
+            _tile_dpbssd(c, a, b);       \
+        else                             \
+            _tile_dpbusd(c, a, b);       \
+    } while (0)
+
+/* One step: NA groups of 16 pixels x NB blocks of 16 channels, in the
+ * accumulator tiles tmm0-3 (so NA * NB <= 4, and <= 2 for MODE_S16 whose
+ * groups take two: low and high plane).  Tiles per shape (A: tmm4, 5 and
+ * with NB = 1 also tmm7; B: tmm6, 7):
+ *   NB = 2, u8/s8:  C[a][j] = tmm(2a + j), a < 2;
+ *   NB = 1, u8/s8:  C[a] = tmm(a), a < 4 (A of groups 0-3: tmm4, 5, 7, 4);
+ *   NB = 2, s16:    low C[j] = tmm(j), high tmm(2 + j), one group;
+ *   NB = 1, s16:    group a: low tmm(2a), high tmm(2a + 1), a < 2 (A low /
+ *                   high: tmm4 / 5, then tmm7 / 4).
+ * rows[ky]: the first pixel's run in the staged row (plane) of kernel row
+ * ky (rows[ky] + x * ps); w: the pair's B tiles; out: output pixel x,
+ * channel 0; npix: pixels of the step that exist (> 16 (NA - 1)). */
+ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86_conv *c,
+                        const uint8_t *const *rows, ptrdiff_t ps, const uint8_t *w, int b0,
+                        uint8_t *out, int npix, int32_t (*cbuf)[256])
+{
+    const int nacc = mode == MODE_S16 ? 2 * NA * NB : NA * NB;
+    const int sg = mode == MODE_S8;
+    _tile_zero(0);
+    if (nacc > 1)
+        _tile_zero(1);
+    if (nacc > 2)
+        _tile_zero(2);
+    if (nacc > 3)
+        _tile_zero(3);
+    const int nck = c->nck;
+    const ptrdiff_t hb = c->plane_bytes, g16 = 16 * ps;
+    for (int ky = 0; ky < c->k; ky++) {
+        const uint8_t *a = rows[ky];
+        const uint8_t *b = w + (size_t)ky * (size_t)nck * (size_t)NB * 1024;
+        for (int ch = 0; ch < nck; ch++, a += 64, b += NB * 1024) {
+            _tile_loadd(6, b, 64);
+            if (NB == 2) {
+                _tile_loadd(7, b + 1024, 64);
+                _tile_loadd(4, a, ps);
+                if (mode == MODE_S16) {
+                    _tile_loadd(5, a + hb, ps);
+                    _tile_dpbusd(0, 4, 6);
+                    _tile_dpbusd(1, 4, 7);
+                    _tile_dpbssd(2, 5, 6);
+                    _tile_dpbssd(3, 5, 7);
+                } else {
+                    DP(sg, 0, 4, 6);
+                    DP(sg, 1, 4, 7);
+                    if (NA > 1) {
+                        _tile_loadd(5, a + g16, ps);
+                        DP(sg, 2, 5, 6);
+                        DP(sg, 3, 5, 7);
+                    }
+                }
+            } else if (mode == MODE_S16) {
+                _tile_loadd(4, a, ps);
+                _tile_loadd(5, a + hb, ps);
+                _tile_dpbusd(0, 4, 6);
+                _tile_dpbssd(1, 5, 6);
+                if (NA > 1) {
+                    _tile_loadd(7, a + g16, ps);
+                    _tile_dpbusd(2, 7, 6);
+                    _tile_loadd(4, a + g16 + hb, ps);
+                    _tile_dpbssd(3, 4, 6);
+                }
+            } else {
+                _tile_loadd(4, a, ps);
+                DP(sg, 0, 4, 6);
+                if (NA > 1) {
+                    _tile_loadd(5, a + g16, ps);
+                    DP(sg, 1, 5, 6);
+                }
+                if (NA > 2) {
+                    _tile_loadd(7, a + 2 * g16, ps);
+                    DP(sg, 2, 7, 6);
+                }
+                if (NA > 3) {
+                    _tile_loadd(4, a + 3 * g16, ps);
+                    DP(sg, 3, 4, 6);
+                }
+            }
+        }
+    }
+    _tile_stored(0, cbuf[0], 64);
+    if (nacc > 1)
+        _tile_stored(1, cbuf[1], 64);
+    if (nacc > 2)
+        _tile_stored(2, cbuf[2], 64);
+    if (nacc > 3)
+        _tile_stored(3, cbuf[3], 64);
+
+    const __m512i lo = _mm512_set1_epi64(c->lo), hi = _mm512_set1_epi64(c->hi);
+    const int tail = c->cout - (c->nblk - 1) * 16; /* 1..16 channels in the last block */
+    const ptrdiff_t opx = (ptrdiff_t)c->cout * c->oes;
+    for (int j = 0; j < NB; j++) {
+        const int blk = b0 + j;
+        const __mmask16 k = blk == c->nblk - 1 ? (__mmask16)((1u << tail) - 1)
+                                               : (__mmask16)0xFFFF;
+        const rq16 q = rq16_load(c, blk);
+        const __m512i a0 = _mm512_load_si512(c->acc0 + blk * 16);
+        uint8_t *o = out + (ptrdiff_t)blk * 16 * c->oes;
+        for (int t = 0; t < NA; t++) {
+            /* The accumulators of group t, block j (see above). */
+            const int ilo = mode != MODE_S16 ? t * NB + j : NB == 2 ? j : 2 * t;
+            const int ihi = NB == 2 ? 2 + j : 2 * t + 1;
+            const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
+            for (int p = 0; p < np; p++) {
+                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + 16 * p), a0);
+                if (mode == MODE_S16)
+                    x = _mm512_add_epi32(x, _mm512_slli_epi32(
+                                                _mm512_load_si512(cbuf[ihi] + 16 * p), 8));
+                store16(o + (16 * t + p) * opx, c->out_type, k, requant16(&q, x, lo, hi));
+            }
+        }
+    }
+}
+
+typedef void (*step_fn)(const nl_x86_conv *c, const uint8_t *const *rows, ptrdiff_t ps,
+                        const uint8_t *w, int b0, uint8_t *out, int npix,
+                        int32_t (*cbuf)[256]);
+
+/* The step shapes, pixels x channels.  Names: type, op, tile, ISA. */
+#define STEP_FN(name, NA, NB, mode)                                                           \
+    static void name(const nl_x86_conv *c, const uint8_t *const *rows, ptrdiff_t ps,         \
+                     const uint8_t *w, int b0, uint8_t *out, int npix, int32_t (*cbuf)[256]) \
+    {                                                                                         \
+        step(NA, NB, mode, c, rows, ps, w, b0, out, npix, cbuf);                              \
+    }
+STEP_FN(nl_conv_tile_u8s8_16x32_amx, 1, 2, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_32x32_amx, 2, 2, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_16x16_amx, 1, 1, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_32x16_amx, 2, 1, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_48x16_amx, 3, 1, MODE_U8)
+STEP_FN(nl_conv_tile_u8s8_64x16_amx, 4, 1, MODE_U8)
+STEP_FN(nl_conv_tile_s8s8_16x32_amx, 1, 2, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_32x32_amx, 2, 2, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_16x16_amx, 1, 1, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_32x16_amx, 2, 1, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_48x16_amx, 3, 1, MODE_S8)
+STEP_FN(nl_conv_tile_s8s8_64x16_amx, 4, 1, MODE_S8)
+STEP_FN(nl_conv_tile_s16s8_16x32_amx, 1, 2, MODE_S16)
+STEP_FN(nl_conv_tile_s16s8_16x16_amx, 1, 1, MODE_S16)
+STEP_FN(nl_conv_tile_s16s8_32x16_amx, 2, 1, MODE_S16)
+
+/* [mode][NB - 1][NA - 1]: pixel groups per step up to 4 / NB (MODE_S16:
+ * 2 / NB). */
+static const step_fn steps[3][2][4] = {
+    { { nl_conv_tile_u8s8_16x16_amx, nl_conv_tile_u8s8_32x16_amx, nl_conv_tile_u8s8_48x16_amx,
+        nl_conv_tile_u8s8_64x16_amx },
+      { nl_conv_tile_u8s8_16x32_amx, nl_conv_tile_u8s8_32x32_amx, NULL, NULL } },
+    { { nl_conv_tile_s8s8_16x16_amx, nl_conv_tile_s8s8_32x16_amx, nl_conv_tile_s8s8_48x16_amx,
+        nl_conv_tile_s8s8_64x16_amx },
+      { nl_conv_tile_s8s8_16x32_amx, nl_conv_tile_s8s8_32x32_amx, NULL, NULL } },
+    { { nl_conv_tile_s16s8_16x16_amx, nl_conv_tile_s16s8_32x16_amx, NULL, NULL },
+      { nl_conv_tile_s16s8_16x32_amx, NULL, NULL, NULL } },
+};
+
+/* s16 input row iy, columns ix0 .. ix0 + npx - 1 (any outside the
+ * picture: 0) -> low bytes at lo, high bytes at hi, cin per pixel. */
+static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, int ix0,
+                            int npx, uint8_t *lo, uint8_t *hi)
+{
+    const size_t cin = (size_t)c->cin;
+    if (iy < 0 || iy >= src->h) {
+        memset(lo, 0, (size_t)npx * cin);
+        memset(hi, 0, (size_t)npx * cin);
+        return;
+    }
+    int a = ix0 < 0 ? -ix0 : 0;
+    if (a > npx)
+        a = npx;
+    int b = src->w - ix0;
+    if (b > npx)
+        b = npx;
+    if (b < a)
+        b = a;
+    memset(lo, 0, (size_t)a * cin);
+    memset(hi, 0, (size_t)a * cin);
+    const int16_t *s = (const int16_t *)src->data + (ptrdiff_t)iy * src->stride +
+                       (ptrdiff_t)(ix0 + a) * c->cin;
+    uint8_t *dl = lo + (size_t)a * cin, *dh = hi + (size_t)a * cin;
+    const size_t n = (size_t)(b - a) * cin;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i v = _mm512_loadu_si512(s + i);
+        _mm256_storeu_si256((__m256i *)(dl + i), _mm512_cvtepi16_epi8(v));
+        _mm256_storeu_si256((__m256i *)(dh + i), _mm512_cvtepi16_epi8(_mm512_srai_epi16(v, 8)));
+    }
+    if (i < n) {
+        const __mmask32 k = ((__mmask32)1 << (n - i)) - 1; /* n - i < 32 */
+        __m512i v = _mm512_maskz_loadu_epi16(k, s + i);
+        _mm512_mask_cvtepi16_storeu_epi8(dl + i, k, v);
+        _mm512_mask_cvtepi16_storeu_epi8(dh + i, k, _mm512_srai_epi16(v, 8));
+    }
+    memset(lo + (size_t)b * cin, 0, (size_t)(npx - b) * cin);
+    memset(hi + (size_t)b * cin, 0, (size_t)(npx - b) * cin);
+}
+
+/* The driver: x-chunks, a ring of k staged rows (each `planes` planes),
+ * pairs of channel blocks, steps of 32 (s16: 16) pixels. */
+static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tensor *dst,
+                         int y0, int y1)
+{
+    const nl_x86_conv *c = plan->priv;
+    _Alignas(64) uint8_t stage[NL_X86_STAGE_BYTES];
+    _Alignas(64) int32_t cbuf[4][256];
+    tilecfg cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++) {
+        cfg.colsb[t] = 64;
+        cfg.rows[t] = 16;
+    }
+    _tile_loadconfig(&cfg);
+
+    const int mode = c->planes == 2 ? MODE_S16 : plan->desc.in_type == NL_S8 ? MODE_S8 : MODE_U8;
+    const int k = c->k, s = c->stride, pad = k / 2;
+    uint8_t *const ring[3] = { stage, stage + NL_X86_ROW_BYTES(k),
+                               stage + 2 * NL_X86_ROW_BYTES(k) };
+    const ptrdiff_t ps = (ptrdiff_t)s * c->cin, opx = (ptrdiff_t)c->cout * c->oes;
+    const size_t blk_bytes = (size_t)k * (size_t)c->nck * 1024;
+    for (int xa = 0; xa < dst->w; xa += c->chunk) {
+        const int n = dst->w - xa < c->chunk ? dst->w - xa : c->chunk;
+        const int n_in = (n - 1) * s + k;
+        const int n16 = (n + 15) / 16 * 16;
+        /* Bytes the A tiles of the chunk read from a plane; the pack's
+         * chunk keeps them inside it (tile loads are invisible to ASan). */
+        const size_t need = (size_t)((n16 - 1) * ps) + 64 * (size_t)c->nck;
+        const size_t have = (size_t)n_in * (size_t)c->cin;
+        assert(need <= (size_t)c->plane_bytes && have <= need);
+        for (int r = 0; r < k; r++)
+            for (int pl = 0; pl < c->planes; pl++)
+                memset(ring[r] + (size_t)pl * (size_t)c->plane_bytes + have, 0, need - have);
+        int held[3] = { INT_MIN, INT_MIN, INT_MIN };
+        for (int y = y0; y < y1; y++) {
+            const uint8_t *rows[3];
+            for (int ky = 0; ky < k; ky++) {
+                int iy = y * s - pad + ky;
+                int slot = k == 1 ? 0 : (iy + 3) % 3; /* iy >= -1; k rows: distinct slots */
+                if (held[slot] != iy) {
+                    if (mode == MODE_S16)
+                        stage_row_split(c, src, iy, xa * s - pad, n_in, ring[slot],
+                                        ring[slot] + c->plane_bytes);
+                    else
+                        nl_x86_stage_row(c, src, iy, xa * s - pad, n_in, ring[slot], NULL);
+                    held[slot] = iy;
+                }
+                rows[ky] = ring[slot];
+            }
+            uint8_t *orow = (uint8_t *)dst->data +
+                            ((ptrdiff_t)y * dst->stride + (ptrdiff_t)xa * c->cout) * c->oes;
+            for (int b0 = 0; b0 < c->nblk; b0 += 2) {
+                const int nb = c->nblk - b0 < 2 ? 1 : 2;
+                const uint8_t *wt = c->w + (size_t)b0 * blk_bytes;
+                const int na_max = (mode == MODE_S16 ? 2 : 4) / nb;
+                for (int x = 0; x < n; x += 16 * na_max) {
+                    const int np = n - x < 16 * na_max ? n - x : 16 * na_max;
+                    const int na = (np + 15) / 16;
+                    const uint8_t *rp[3] = { rows[0] + x * ps, rows[k > 1] + x * ps,
+                                             rows[k > 1 ? 2 : 0] + x * ps };
+                    steps[mode][nb - 1][na - 1](c, rp, ps, wt, b0, orow + x * opx, np, cbuf);
+                }
+            }
+        }
+    }
+    _tile_release();
+}
+
+/* The prepare hook: the AMX form where it pays and fits, else the
+ * AVX-512 kernel of the same entry (which may itself take its narrow
+ * form). */
+static int pack_amx(nl_conv_plan *p)
+{
+    static const char *const names[2][3] = {
+        { "nl_conv1x1_u8s8_amx", "nl_conv1x1_s8s8_amx", "nl_conv1x1_s16s8_amx" },
+        { "nl_conv3x3_u8s8_amx", "nl_conv3x3_s8s8_amx", "nl_conv3x3_s16s8_amx" },
+    };
+    /* s16 input with under 24 taps per kernel row (3x3 with cin < 8):
+     * mostly the epilogue and two half-empty planes; the AVX-512 kernel
+     * measured faster there (tests/bench_checkasm, 3x3 s16 6->16). */
+    const int small_s16 = p->desc.in_type == NL_S16 && p->desc.k * p->desc.cin < 24;
+    int ret = small_s16 ? NEUVC_ERR(ENOTSUP) : nl_x86_conv_pack_amx(p);
+    if (ret != NEUVC_ERR(ENOTSUP)) {
+        p->kern.name = names[p->desc.k == 3][p->desc.in_type];
+        p->kern.run = conv_run_amx;
+        return ret;
+    }
+    nl_dsp avx512;
+    memset(&avx512, 0, sizeof(avx512));
+    nl_dsp_init_x86_avx512(&avx512);
+    p->kern = *nl_dsp_conv_kernel(&avx512, &p->desc);
+    return p->kern.pack(p);
+}
+
+void nl_dsp_init_x86_amx(nl_dsp *d)
+{
+    static const nl_conv_kernel kern = { "nl_conv_amx", pack_amx, conv_run_amx };
+    for (int k = 0; k < 2; k++)
+        for (int s = 0; s < 2; s++)
+            for (int i = 0; i < NL_DSP_NIN; i++)
+                for (int o = 0; o < NL_NTYPES; o++)
+                    d->conv[k][s][i][o] = kern;
+}

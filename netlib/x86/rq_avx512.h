@@ -1,0 +1,54 @@
+/*
+ * AVX-512 requantization of 16 int32 accumulators of 16 output channels,
+ * shared by the kernels built with AVX-512 flags (conv_avx512.c,
+ * conv_amx.c); include only from those files.  The proof that it is the
+ * reference's rounding rule bit for bit is in conv_avx512.c.  Constants:
+ * conv_x86.h (mul / add / shr per channel, even/odd order, unbiased).
+ */
+#ifndef NEUVC_NETLIB_X86_RQ_AVX512_H
+#define NEUVC_NETLIB_X86_RQ_AVX512_H
+
+#include <immintrin.h>
+
+#include "netlib/x86/conv_x86.h"
+
+/* Requantization constants of one block of 16 channels (even, odd). */
+typedef struct rq16 {
+    __m512i me, mo, ae, ao, se, so;
+} rq16;
+
+static inline __attribute__((always_inline)) rq16 rq16_load(const nl_x86_conv *c, int blk)
+{
+    const int64_t *m = c->mul + blk * 16, *a = c->add + blk * 16, *s = c->shr + blk * 16;
+    rq16 q = { _mm512_load_si512(m), _mm512_load_si512(m + 8), _mm512_load_si512(a),
+               _mm512_load_si512(a + 8), _mm512_load_si512(s), _mm512_load_si512(s + 8) };
+    return q;
+}
+
+/* 16 accumulators (acc + bias, |x| < 2^31) -> 16 int32 in [lo, hi]. */
+static inline __attribute__((always_inline)) __m512i requant16(const rq16 *q, __m512i x,
+                                                               __m512i lo, __m512i hi)
+{
+    __m512i pe = _mm512_mul_epi32(x, q->me);
+    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), q->mo);
+    pe = _mm512_srav_epi64(_mm512_add_epi64(pe, q->ae), q->se);
+    po = _mm512_srav_epi64(_mm512_add_epi64(po, q->ao), q->so);
+    pe = _mm512_min_epi64(_mm512_max_epi64(pe, lo), hi);
+    po = _mm512_min_epi64(_mm512_max_epi64(po, lo), hi);
+    return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+}
+
+/* Stores the lanes of k, narrowed to t (the values lie in [lo, hi], inside
+ * t: truncation is exact). */
+static inline __attribute__((always_inline)) void store16(uint8_t *p, nl_type t, __mmask16 k,
+                                                          __m512i v)
+{
+    switch (t) {
+    case NL_U8:
+    case NL_S8: _mm512_mask_cvtepi32_storeu_epi8(p, k, v); break;
+    case NL_S16: _mm512_mask_cvtepi32_storeu_epi16(p, k, v); break;
+    default: _mm512_mask_storeu_epi32(p, k, v); break;
+    }
+}
+
+#endif
