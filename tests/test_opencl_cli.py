@@ -104,7 +104,7 @@ class NoPlatform(unittest.TestCase):
             lines = err.splitlines()
             self.assertEqual(len(lines), 1, '%s: %r' % (what, err))
             self.assertRegex(lines[0], r'^neuvc-enc: NEUVC_CPU=opencl: OpenCL unavailable: .*; '
-                             r'using the CPU \((ref|avx2|avx512|neon)\)$')
+                             r'using the CPU \((ref|avx2|avx512|avx512\+amx|neon|neondot)\)$')
             with open(out, 'rb') as a, open(ref, 'rb') as b:
                 self.assertEqual(a.read(), b.read(), what)
             dec = os.path.join(self.tmp.name, 'fb.y4m')
