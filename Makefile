@@ -7,6 +7,8 @@
 #   make install PREFIX=/usr/local
 #   make ffmpeg       FFmpeg 5.1 with neuvc into build/ffmpeg/ (docs/ffmpeg.md)
 #   make SANITIZE=1 check   the same suite under ASan + UBSan (build/san/)
+#   make ARCH=aarch64 [tests]   cross build for 64-bit ARM (or CROSS=aarch64-linux-gnu-)
+#                     into build/aarch64/; make check-aarch64 runs it under qemu
 # Sources are found by wildcard: a new .c in a library folder is built and
 # linked without editing this file.
 
@@ -19,6 +21,19 @@ VERSION := 0.1.0
 SOVER   := 0
 
 BUILD   ?= build
+# Cross builds: ARCH=aarch64 names Debian's cross toolchain; CROSS is the
+# tool prefix.  Their objects go to build/<arch>/, so the native build
+# is untouched; Check comes from the target's multiarch pkg-config files.
+ifeq ($(ARCH),aarch64)
+CROSS   ?= aarch64-linux-gnu-
+endif
+ifneq ($(CROSS),)
+CC      := $(CROSS)gcc
+AR      := $(CROSS)ar
+CROSS_TRIPLE := $(patsubst %-,%,$(CROSS))
+BUILD   := build/$(firstword $(subst -, ,$(CROSS_TRIPLE)))
+PKG_CONFIG_ENV := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS_TRIPLE)/pkgconfig
+endif
 ifeq ($(SANITIZE),1)
 BUILD   := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -46,6 +61,16 @@ X86_SRC := $(sort $(wildcard netlib/x86/*.c))
 LIB_OBJ += $(X86_SRC:%.c=$(BUILD)/obj/%.o)
 endif
 X86CC ?= $(CC)
+
+# ARM kernels (netlib/arm), only for aarch64 targets, where NEON is the
+# baseline; the dot-product files (*_neondot.c) alone get +dotprod (the
+# dispatcher calls them only when HWCAP_ASIMDDP says the CPU has it).
+ARM_TARGET := $(filter aarch64%,$(shell $(CC) -dumpmachine))
+ifneq ($(ARM_TARGET),)
+ARM_SRC := $(sort $(wildcard netlib/arm/*.c))
+LIB_OBJ += $(ARM_SRC:%.c=$(BUILD)/obj/%.o)
+endif
+ARM_DOTPROD_FLAGS := -march=armv8.2-a+dotprod
 X86_AVX2_FLAGS := -mavx2 -mfma
 X86_AVX512_FLAGS := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512vnni
 
@@ -65,16 +90,18 @@ TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC  := $(sort $(wildcard tests/bench_*.c))
 BENCH_BINS := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 
-CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG_ENV) pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG_ENV) pkg-config --libs check 2>/dev/null)
 
-.PHONY: all lib tools tests test check check-san bench eval install clean ffmpeg
+.PHONY: all lib tools tests test check check-san check-aarch64 bench eval install clean ffmpeg
 
 # The suites `make check` runs, in order.  A new suite is a phony target
 # added here; each prints its own "N passed, N failed" line.
 #   test       the native suite: C (Check) and Python tests, tests/run.sh
 #   check-san  the native suite again under ASan + UBSan (build/san/)
-CHECK_SUITES := test check-san
+#   check-aarch64  the cross build's C tests under qemu-aarch64, and the
+#              cross-architecture identity of streams (tests/run-aarch64.sh)
+CHECK_SUITES := test check-san check-aarch64
 # keep object files (the tools' objects would otherwise be deleted as intermediates)
 .SECONDARY:
 all: lib tools $(BUILD)/neuvc.pc
@@ -96,6 +123,10 @@ $(BUILD)/obj/netlib/x86/%_avx512.o: netlib/x86/%_avx512.c
 $(BUILD)/obj/netlib/x86/%.o: netlib/x86/%.c
 	@mkdir -p $(dir $@)
 	$(X86CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/netlib/arm/%_neondot.o: netlib/arm/%_neondot.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ARM_DOTPROD_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/bin2c: tools/gen/bin2c.c
 	@mkdir -p $(dir $@)
@@ -154,6 +185,10 @@ test: all tests ffmpeg
 check-san:
 	$(MAKE) --no-print-directory SANITIZE=1 test
 
+check-aarch64: all
+	$(MAKE) --no-print-directory ARCH=aarch64 all tests
+	BUILD=$(BUILD) XBUILD=build/aarch64 sh tests/run-aarch64.sh
+
 bench: all tests
 	BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run-bench.sh
 
@@ -171,6 +206,6 @@ install: all
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/lib* $(BUILD)/neuvc* $(BUILD)/san
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/lib* $(BUILD)/neuvc* $(BUILD)/san $(BUILD)/aarch64
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

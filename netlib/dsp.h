@@ -3,7 +3,8 @@
  * per executor) from the CPU's features.
  *
  * A table (nl_dsp) is filled with the C reference first, then upgraded in
- * ascending order of CPU feature (AVX2, then AVX-512 VNNI), each level
+ * ascending order of CPU feature (AVX2, then AVX-512 VNNI; on aarch64
+ * NEON, then NEON with the dot product), each level
  * overwriting only the entries it implements.  Every kernel gives the
  * reference's result byte for byte (tests/test_checkasm.c proves it per
  * kernel); they differ only in speed.
@@ -22,7 +23,7 @@
  * CPU lacks.  nl_dsp_default() is the process-wide table, filled once
  * (pthread_once) for the best level of this CPU, or for the level named by
  * the environment variable NEUVC_CPU (read once, at that first call):
- *     NEUVC_CPU=ref | avx2 | avx512 | auto
+ *     NEUVC_CPU=ref | avx2 | avx512 | neon | auto
  * (an unknown value or a level this CPU lacks is ignored: auto).  It exists
  * so that byte-identity between backends can be checked on the whole codec
  * from the shell; the API's cpu setting is the supported way.
@@ -36,15 +37,19 @@
 #include "netlib/netlib.h"
 
 /* CPU features (bits of nl_cpu_flags()).  Each level implies the ones
- * before it: NL_CPU_FLAG_AVX512 is only reported together with
- * NL_CPU_FLAG_AVX2. */
+ * before it in its family: NL_CPU_FLAG_AVX512 is only reported together
+ * with NL_CPU_FLAG_AVX2, NL_CPU_FLAG_NEON_DOTPROD with NL_CPU_FLAG_NEON. */
 enum {
     NL_CPU_FLAG_AVX2 = 1u << 0,   /* AVX2 + FMA, YMM state enabled by the OS */
     NL_CPU_FLAG_AVX512 = 1u << 1, /* AVX-512 F, BW, VL and VNNI, ZMM state enabled */
+    NL_CPU_FLAG_NEON = 1u << 2,   /* aarch64 Advanced SIMD (always there) */
+    NL_CPU_FLAG_NEON_DOTPROD = 1u << 3, /* ARMv8.2 SDOT/UDOT (HWCAP_ASIMDDP) */
 };
-#define NL_CPU_FLAGS_ALL (NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512)
+#define NL_CPU_FLAGS_ALL                                                                 \
+    (NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 | NL_CPU_FLAG_NEON | NL_CPU_FLAG_NEON_DOTPROD)
 
-/* Features of this CPU that the OS lets programs use (cpuid + xgetbv);
+/* Features of this CPU that the OS lets programs use (x86: cpuid +
+ * xgetbv; aarch64: NEON, and the dot product from getauxval(AT_HWCAP));
  * 0 on other architectures.  Computed on every call: cheap, but call it
  * once. */
 unsigned nl_cpu_flags(void);
@@ -114,14 +119,16 @@ typedef struct nl_dsp {
 void nl_dsp_init(nl_dsp *d, unsigned allowed_flags);
 /* Fills d for a NeuvcCpu value (NEUVC_CPU_AUTO: every level of this CPU;
  * NEUVC_CPU_REF: the reference; NEUVC_CPU_AVX2 / NEUVC_CPU_AVX512: up to
- * that level).  0; NEUVC_ERR(ENOTSUP) when this CPU (or build) lacks the
- * level, or for NEON and OpenCL, which are not CPU tables of this build;
+ * that level; NEUVC_CPU_NEON: NEON, with the dot product where the CPU
+ * has it).  0; NEUVC_ERR(ENOTSUP) when this CPU (or build) lacks the
+ * level, or for OpenCL, which is not a CPU table;
  * NEUVC_ERR(EINVAL) for a value outside NeuvcCpu.  d is filled with the
  * reference on failure. */
 int nl_dsp_init_cpu(nl_dsp *d, int cpu);
 /* The process-wide table (see the top of this file).  Thread-safe. */
 const nl_dsp *nl_dsp_default(void);
-/* "ref", "avx2" or "avx512": the highest level a table uses. */
+/* "ref", "avx2", "avx512", "neon" or "neondot": the highest level a
+ * table uses. */
 const char *nl_dsp_level_name(const nl_dsp *d);
 
 /* The table entry for a descriptor (d must pass nl_conv_check). */
