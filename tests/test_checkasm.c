@@ -522,6 +522,252 @@ START_TEST(kernels_bit_exact)
 }
 END_TEST
 
+/* ------------------------------------------------ element-wise ops
+ * requant, add and clamp entries that are not the reference, against it
+ * byte for byte on whole buffers (canaries in the row slack): every type
+ * pair, odd channel counts (vector blocks and tails), odd sizes and row
+ * strides, row ranges, in-place runs, extreme inputs (type bounds, s32
+ * INT32_MIN / INT32_MAX) and extreme constants (mult 0 / 1 / 2^31 - 1,
+ * shift 0 .. 62, bias +-(2^30 - 1), NULL bias), natural and narrow
+ * clamp ranges. */
+
+typedef struct etensor {
+    nl_tensor t;
+    size_t bytes;
+} etensor;
+
+/* h x w x c of type ty with `slack` extra elements per row; samples from
+ * [lo, hi] (fill: FILL_RANDOM, FILL_MAX = hi, FILL_MIN = lo, FILL_ALT),
+ * canaries in the slack. */
+static void etensor_new(etensor *e, rng *r, int h, int w, int c, int slack, nl_type ty,
+                        int32_t lo, int32_t hi, enum fill fill)
+{
+    e->t = (nl_tensor){ NULL, h, w, c, (ptrdiff_t)w * c + slack, ty };
+    e->bytes = (size_t)h * (size_t)e->t.stride * esize(ty);
+    e->t.data = malloc(e->bytes);
+    ck_assert_ptr_nonnull(e->t.data);
+    memset(e->t.data, CANARY, e->bytes);
+    for (int y = 0; y < h; y++)
+        for (ptrdiff_t i = 0; i < (ptrdiff_t)w * c; i++) {
+            int32_t v = fill == FILL_MAX ? hi : fill == FILL_MIN ? lo
+                      : fill == FILL_ALT ? ((i % 2) ? hi : lo) : rng_range(r, lo, hi);
+            put(e->t.data, ty, (size_t)y * (size_t)e->t.stride + (size_t)i, v);
+        }
+}
+
+static void etensor_copy(etensor *dst, const etensor *src)
+{
+    *dst = *src;
+    dst->t.data = malloc(src->bytes);
+    ck_assert_ptr_nonnull(dst->t.data);
+    memcpy(dst->t.data, src->t.data, src->bytes);
+}
+
+static void expect_same(const etensor *ref, const etensor *got, const char *what, int n)
+{
+    if (!memcmp(ref->t.data, got->t.data, ref->bytes))
+        return;
+    size_t es = esize(ref->t.type);
+    for (size_t at = 0; at < ref->bytes / es; at++)
+        if (memcmp((char *)ref->t.data + at * es, (char *)got->t.data + at * es, es))
+            ck_abort_msg("%s case %d: differs from ref at row %d element %d: ref %" PRId32
+                         " got %" PRId32, what, n, (int)(at / (size_t)ref->t.stride),
+                         (int)(at % (size_t)ref->t.stride), get(ref->t.data, ref->t.type, at),
+                         get(got->t.data, got->t.type, at));
+}
+
+static const int elem_cs[] = { 1, 2, 3, 4, 5, 7, 8, 12, 13, 16, 17, 33, 48, 96 };
+static const int elem_hw[][2] = { { 1, 1 }, { 3, 5 }, { 7, 2 }, { 2, 17 }, { 9, 9 }, { 1, 31 } };
+
+static int check_requant_entry(const nl_dsp *dsp, const char *lvname, rng *r)
+{
+    int n = 0;
+    char what[160];
+    for (int ti = NL_U8; ti < NL_NTYPES; ti++)
+        for (int to = NL_U8; to < NL_NTYPES; to++)
+            for (int t = 0; t < 14; t++, n++) {
+                const int c = elem_cs[(t + ti * 3 + to) % NELEM(elem_cs)];
+                const int *hw = elem_hw[t % NELEM(elem_hw)];
+                const int inplace = ti == to && t % 5 == 1;
+                int32_t ilo, ihi, olo, ohi;
+                nl_type_range((nl_type)ti, &ilo, &ihi);
+                nl_type_range((nl_type)to, &olo, &ohi);
+                int32_t *bias = malloc((size_t)c * sizeof(int32_t));
+                int32_t *mult = malloc((size_t)c * sizeof(int32_t));
+                uint8_t *shift = malloc((size_t)c);
+                ck_assert(bias && mult && shift);
+                const int extreme = t % 3 == 2;
+                for (int ch = 0; ch < c; ch++) {
+                    static const int32_t b[] = { NL_BIAS_MAX, -NL_BIAS_MAX, 0, 1, -1 };
+                    bias[ch] = extreme ? b[ch % NELEM(b)] : rng_range(r, -1000, 1000);
+                    mult[ch] = extreme ? mult_extremes[(ch + t) % NELEM(mult_extremes)]
+                                       : rng_range(r, 1, INT32_MAX);
+                    shift[ch] = extreme ? shift_extremes[(ch * 7 + t) % NELEM(shift_extremes)]
+                                        : (uint8_t)rng_range(r, 20, 45);
+                }
+                nl_requant rq = { t % 4 == 3 ? NULL : bias, mult, shift, olo, ohi };
+                if (t % 4 == 1) {
+                    rq.lo = rng_range(r, olo, ohi);
+                    rq.hi = rng_range(r, rq.lo, ohi);
+                }
+                ck_assert_int_eq(nl_requant_check(&rq, c, (nl_type)to), 0);
+                static const enum fill fills[] = { FILL_RANDOM, FILL_MAX, FILL_MIN, FILL_ALT };
+                etensor src, dref, dopt;
+                etensor_new(&src, r, hw[0], hw[1], c, (t % 3) * 3, (nl_type)ti, ilo, ihi,
+                            fills[t % NELEM(fills)]);
+                int y0 = t % 4 == 2 ? hw[0] / 3 : 0, y1 = t % 4 == 2 ? hw[0] - hw[0] / 4 : hw[0];
+                if (inplace) {
+                    etensor_copy(&dref, &src);
+                    etensor_copy(&dopt, &src);
+                    nl_requant_ref(&rq, &dref.t, &dref.t, y0, y1);
+                    dsp->requant(&rq, &dopt.t, &dopt.t, y0, y1);
+                } else {
+                    etensor_new(&dref, r, hw[0], hw[1], c, (t % 4) * 2, (nl_type)to, 0, 0,
+                                FILL_MAX);
+                    etensor_copy(&dopt, &dref);
+                    nl_requant_ref(&rq, &src.t, &dref.t, y0, y1);
+                    dsp->requant(&rq, &src.t, &dopt.t, y0, y1);
+                }
+                snprintf(what, sizeof(what), "%s %s [%s->%s c%d%s]", lvname, dsp->requant_name,
+                         type_name((nl_type)ti), type_name((nl_type)to), c,
+                         inplace ? " in place" : "");
+                expect_same(&dref, &dopt, what, t);
+                free(src.t.data);
+                free(dref.t.data);
+                free(dopt.t.data);
+                free(bias);
+                free(mult);
+                free(shift);
+            }
+    return n;
+}
+
+static int check_add_entry(const nl_dsp *dsp, const char *lvname, rng *r)
+{
+    int n = 0;
+    char what[160];
+    for (int ta = NL_U8; ta <= NL_S16; ta++)
+        for (int tb = NL_U8; tb <= NL_S16; tb++)
+            for (int to = NL_U8; to < NL_NTYPES; to++)
+                for (int t = 0; t < 8; t++, n++) {
+                    const int c = elem_cs[(t * 5 + ta + tb * 2 + to) % NELEM(elem_cs)];
+                    const int *hw = elem_hw[(t + to) % NELEM(elem_hw)];
+                    int32_t alo, ahi, blo, bhi, olo, ohi;
+                    nl_type_range((nl_type)ta, &alo, &ahi);
+                    nl_type_range((nl_type)tb, &blo, &bhi);
+                    nl_type_range((nl_type)to, &olo, &ohi);
+                    if (ta == NL_S16) { /* the full int16 range: |a| <= 2^15 */
+                        alo = INT16_MIN;
+                        ahi = INT16_MAX;
+                    }
+                    int32_t *ma = malloc((size_t)c * sizeof(int32_t));
+                    int32_t *mb = malloc((size_t)c * sizeof(int32_t));
+                    uint8_t *shift = malloc((size_t)c);
+                    ck_assert(ma && mb && shift);
+                    const int extreme = t % 3 == 2;
+                    for (int ch = 0; ch < c; ch++) {
+                        ma[ch] = extreme ? mult_extremes[(ch + t) % NELEM(mult_extremes)]
+                                         : rng_range(r, 0, 1 << 24);
+                        mb[ch] = extreme ? mult_extremes[(ch * 3 + 1) % NELEM(mult_extremes)]
+                                         : rng_range(r, 0, 1 << 24);
+                        shift[ch] = extreme ? shift_extremes[(ch + t) % NELEM(shift_extremes)]
+                                            : (uint8_t)rng_range(r, 16, 30);
+                    }
+                    nl_add_desc d = { ma, mb, shift, olo, ohi };
+                    if (t % 4 == 1) {
+                        d.lo = rng_range(r, olo, ohi);
+                        d.hi = rng_range(r, d.lo, ohi);
+                    }
+                    ck_assert_int_eq(nl_add_check(&d, c, (nl_type)to), 0);
+                    static const enum fill fills[] = { FILL_RANDOM, FILL_MAX, FILL_MIN,
+                                                       FILL_ALT };
+                    etensor a, b, dref, dopt;
+                    etensor_new(&a, r, hw[0], hw[1], c, t % 3, (nl_type)ta, alo, ahi,
+                                fills[t % NELEM(fills)]);
+                    etensor_new(&b, r, hw[0], hw[1], c, (t % 2) * 5, (nl_type)tb, blo, bhi,
+                                fills[(t / 2) % NELEM(fills)]);
+                    etensor_new(&dref, r, hw[0], hw[1], c, t % 4, (nl_type)to, 0, 0, FILL_MAX);
+                    etensor_copy(&dopt, &dref);
+                    int y0 = t % 4 == 3 ? hw[0] / 2 : 0;
+                    nl_add_ref(&d, &a.t, &b.t, &dref.t, y0, hw[0]);
+                    dsp->add(&d, &a.t, &b.t, &dopt.t, y0, hw[0]);
+                    snprintf(what, sizeof(what), "%s %s [%s+%s->%s c%d]", lvname, dsp->add_name,
+                             type_name((nl_type)ta), type_name((nl_type)tb),
+                             type_name((nl_type)to), c);
+                    expect_same(&dref, &dopt, what, t);
+                    free(a.t.data);
+                    free(b.t.data);
+                    free(dref.t.data);
+                    free(dopt.t.data);
+                    free(ma);
+                    free(mb);
+                    free(shift);
+                }
+    return n;
+}
+
+static int check_clamp_entry(const nl_dsp *dsp, const char *lvname, rng *r)
+{
+    int n = 0;
+    char what[160];
+    for (int ty = NL_U8; ty < NL_NTYPES; ty++)
+        for (int t = 0; t < 12; t++, n++) {
+            const int c = elem_cs[(t * 3 + ty) % NELEM(elem_cs)];
+            const int *hw = elem_hw[t % NELEM(elem_hw)];
+            int32_t lo, hi;
+            nl_type_range((nl_type)ty, &lo, &hi);
+            etensor src, topt;
+            etensor_new(&src, r, hw[0], hw[1], c, t % 5, (nl_type)ty, lo, hi,
+                        t % 4 == 3 ? FILL_ALT : FILL_RANDOM);
+            if (t % 3) {
+                lo = t % 3 == 1 ? 0 : rng_range(r, lo, hi);
+                hi = rng_range(r, lo, hi);
+            }
+            etensor_copy(&topt, &src);
+            int y0 = t % 4 == 2 ? hw[0] / 2 : 0;
+            nl_clamp_ref(&src.t, lo, hi, y0, hw[0]);
+            dsp->clamp(&topt.t, lo, hi, y0, hw[0]);
+            snprintf(what, sizeof(what), "%s %s [%s c%d, %" PRId32 "..%" PRId32 "]", lvname,
+                     dsp->clamp_name, type_name((nl_type)ty), c, lo, hi);
+            expect_same(&src, &topt, what, t);
+            free(src.t.data);
+            free(topt.t.data);
+        }
+    return n;
+}
+
+START_TEST(elem_bit_exact)
+{
+    const level *lv = &levels[_i];
+    if (!level_runs(lv)) {
+        printf("checkasm: NOT RUN on this CPU: level %s element-wise ops (needs %s)\n",
+               lv->name, lv->needs);
+        return;
+    }
+    nl_dsp dsp;
+    nl_dsp_init(&dsp, lv->flags);
+    rng r = { 0xE1E70000u + lv->flags };
+    int n_entries = 0;
+    if (strcmp(dsp.requant_name, "nl_requant_ref")) {
+        int n = check_requant_entry(&dsp, lv->name, &r);
+        printf("checkasm: ok  %s %-40s %4d cases\n", lv->name, dsp.requant_name, n);
+        n_entries++;
+    }
+    if (strcmp(dsp.add_name, "nl_add_ref")) {
+        int n = check_add_entry(&dsp, lv->name, &r);
+        printf("checkasm: ok  %s %-40s %4d cases\n", lv->name, dsp.add_name, n);
+        n_entries++;
+    }
+    if (strcmp(dsp.clamp_name, "nl_clamp_ref")) {
+        int n = check_clamp_entry(&dsp, lv->name, &r);
+        printf("checkasm: ok  %s %-40s %4d cases\n", lv->name, dsp.clamp_name, n);
+        n_entries++;
+    }
+    printf("checkasm: level %s: %d element-wise entries besides the reference, all bit-exact\n",
+           lv->name, n_entries);
+}
+END_TEST
+
 /* ------------------------------------------------------- dispatch */
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -872,6 +1118,7 @@ static Suite *checkasm_suite(void)
     tcase_add_test(tc, dsp_init_levels);
     tcase_add_test(tc, env_override);
     tcase_add_loop_test(tc, kernels_bit_exact, 0, NELEM(levels));
+    tcase_add_loop_test(tc, elem_bit_exact, 0, NELEM(levels));
     suite_add_tcase(s, tc);
     return s;
 }

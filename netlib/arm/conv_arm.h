@@ -112,8 +112,10 @@ void nl_arm_conv_run(const nl_conv_plan *plan, const nl_tensor *src, nl_tensor *
                      int y1, const nl_arm_tile_fn *tiles);
 
 /* Table fillers (netlib/arm/conv_neon.c, conv_neondot.c); call only when
- * nl_cpu_flags() has the level. */
+ * nl_cpu_flags() has the level.  The NEON one also installs the
+ * element-wise ops of elem_neon.c (nl_dsp_init_arm_neon_elem). */
 void nl_dsp_init_arm_neon(nl_dsp *d);
 void nl_dsp_init_arm_neondot(nl_dsp *d);
+void nl_dsp_init_arm_neon_elem(nl_dsp *d);
 
 #endif

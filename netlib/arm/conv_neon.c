@@ -183,4 +183,5 @@ void nl_dsp_init_arm_neon(nl_dsp *d)
                 d->conv[NL_DSP_K1][s][i][o] = k1[i];
                 d->conv[NL_DSP_K3][s][i][o] = k3[i];
             }
+    nl_dsp_init_arm_neon_elem(d);
 }
