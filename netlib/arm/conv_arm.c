@@ -98,10 +98,11 @@ int nl_arm_conv_pack(nl_conv_plan *plan, int dot, const int *pix, int max_nv)
     head.chunk = (int)chunk; /* < NL_ARM_STAGE_BYTES */
 
     /* One allocation: head, weights, acc0, mult, nshift.  Sizes: nblk *
-     * lanes <= 2^16 + 7; k * G * S * 16 <= 3 * (3 * 2^16 + 15) * 16:
-     * far below 2^40 bytes in all. */
+     * lanes <= 2^16 + 7; weights per block k * G * S * 16 <= 3 * (3 * 2^16
+     * / 8 + 1) * 128 < 2^24 bytes, times nblk <= 2^14 + 1: below 2^39. */
     const size_t nch = (size_t)head.nblk * (size_t)head.lanes;
-    const size_t w_bytes = (size_t)head.nblk * (size_t)d->k * (size_t)head.groups * (size_t)head.subs * 16;
+    const size_t w_bytes = (size_t)head.nblk * (size_t)d->k * (size_t)head.groups *
+                           (size_t)head.subs * 16;
     const size_t off_w = align_up(sizeof(nl_arm_conv));
     const size_t off_acc0 = off_w + align_up(w_bytes);
     const size_t off_mult = off_acc0 + align_up(nch * sizeof(int32_t));
