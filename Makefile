@@ -7,8 +7,9 @@
 #   make install PREFIX=/usr/local
 #   make ffmpeg       FFmpeg 5.1 with neuvc into build/ffmpeg/ (docs/ffmpeg.md)
 #   make SANITIZE=1 check   the same suite under ASan + UBSan (build/san/)
-#   make ARCH=aarch64 [tests]   cross build for 64-bit ARM (or CROSS=aarch64-linux-gnu-)
-#                     into build/aarch64/; make check-aarch64 runs it under qemu
+#   make ARCH=aarch64 cross build for 64-bit ARM (or CROSS=aarch64-linux-gnu-):
+#                     library, tools and tests into build/aarch64/;
+#                     make check-aarch64 runs them under qemu
 # Sources are found by wildcard: a new .c in a library folder is built and
 # linked without editing this file.
 
@@ -106,6 +107,9 @@ CHECK_SUITES := test check-san check-aarch64
 # keep object files (the tools' objects would otherwise be deleted as intermediates)
 .SECONDARY:
 all: lib tools $(BUILD)/neuvc.pc
+ifneq ($(CROSS),)
+all: tests          # a cross build includes the test programs (run under qemu)
+endif
 
 lib: $(BUILD)/libneuvc.a $(BUILD)/libneuvc.so
 
@@ -189,7 +193,7 @@ check-san:
 # Static programs: qemu-user 7.2 can hang in dynamically linked threaded
 # programs (seen on a 6.18 host kernel); static ones run.
 check-aarch64: all
-	$(MAKE) --no-print-directory ARCH=aarch64 LDFLAGS=-static all tests
+	$(MAKE) --no-print-directory ARCH=aarch64 LDFLAGS=-static all
 	BUILD=$(BUILD) XBUILD=build/aarch64 sh tests/run-aarch64.sh
 
 bench: all tests
