@@ -26,6 +26,19 @@
 #define NL_DSP_X86 0
 #endif
 
+#if defined(__aarch64__)
+#define NL_DSP_ARM 1
+#include "netlib/arm/conv_arm.h"
+#if defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
+#else
+#define NL_DSP_ARM 0
+#endif
+
 #if NL_DSP_X86
 /* XCR0: the register states the OS saves on context switches. */
 static uint64_t xgetbv0(void)
@@ -76,6 +89,13 @@ unsigned nl_cpu_flags(void)
         (xcr0 & (3u << 17)) == (3u << 17) && amx_permitted())
         flags |= NL_CPU_FLAG_AMX;
 #endif
+#if NL_DSP_ARM
+    flags |= NL_CPU_FLAG_NEON; /* baseline of aarch64 */
+#if defined(__linux__)
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP)
+        flags |= NL_CPU_FLAG_NEON_DOTPROD;
+#endif
+#endif
     return flags;
 }
 
@@ -103,7 +123,9 @@ void nl_dsp_init(nl_dsp *d, unsigned allowed_flags)
     unsigned flags = allowed_flags & nl_cpu_flags();
     /* A level is only used on top of the ones below it. */
     if (!(flags & NL_CPU_FLAG_AVX2))
-        flags = 0;
+        flags &= ~(unsigned)NL_CPU_FLAG_AVX512;
+    if (!(flags & NL_CPU_FLAG_NEON))
+        flags &= ~(unsigned)NL_CPU_FLAG_NEON_DOTPROD;
 #if NL_DSP_X86
     if (flags & NL_CPU_FLAG_AVX2) {
         nl_dsp_init_x86_avx2(d);
@@ -118,20 +140,24 @@ void nl_dsp_init(nl_dsp *d, unsigned allowed_flags)
     else
         flags &= ~(unsigned)NL_CPU_FLAG_AMX;
 #endif
+#if NL_DSP_ARM
+    if (flags & NL_CPU_FLAG_NEON)
+        nl_dsp_init_arm_neon(d);
+    if (flags & NL_CPU_FLAG_NEON_DOTPROD)
+        nl_dsp_init_arm_neondot(d);
+#endif
     d->flags = flags;
 }
 
 int nl_dsp_init_cpu(nl_dsp *d, int cpu)
 {
-    unsigned want;
+    unsigned want, need;
     switch (cpu) {
     case NEUVC_CPU_AUTO: want = NL_CPU_FLAGS_ALL; break;
     case NEUVC_CPU_REF: want = 0; break;
     case NEUVC_CPU_AVX2: want = NL_CPU_FLAG_AVX2; break;
     case NEUVC_CPU_AVX512: want = NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512; break; /* + AMX */
-    case NEUVC_CPU_NEON:
-        nl_dsp_init(d, 0);
-        return NEUVC_ERR(ENOTSUP);
+    case NEUVC_CPU_NEON: want = NL_CPU_FLAG_NEON | NL_CPU_FLAG_NEON_DOTPROD; break;
     case NEUVC_CPU_OPENCL:
         if (nl_cl_get(NULL, NULL, 0) < 0) {
             nl_dsp_init(d, 0);
@@ -144,7 +170,9 @@ int nl_dsp_init_cpu(nl_dsp *d, int cpu)
         nl_dsp_init(d, 0);
         return NEUVC_ERR(EINVAL);
     }
-    if (cpu != NEUVC_CPU_AUTO && (nl_cpu_flags() & want) != want) {
+    /* NEON takes the dot product where there is one, so needs only NEON. */
+    need = cpu == NEUVC_CPU_NEON ? NL_CPU_FLAG_NEON : want;
+    if (cpu != NEUVC_CPU_AUTO && (nl_cpu_flags() & need) != need) {
         nl_dsp_init(d, 0);
         return NEUVC_ERR(ENOTSUP);
     }
@@ -164,6 +192,7 @@ static void default_init(void)
         { "avx2", NEUVC_CPU_AVX2 },
         { "avx512", NEUVC_CPU_AVX512 },
         { "opencl", NEUVC_CPU_OPENCL },
+        { "neon", NEUVC_CPU_NEON },
     };
     const char *env = getenv("NEUVC_CPU");
     int cpu = NEUVC_CPU_AUTO;
@@ -206,6 +235,10 @@ const char *nl_dsp_level_name(const nl_dsp *d)
         return "avx512";
     if (d->flags & NL_CPU_FLAG_AVX2)
         return "avx2";
+    if (d->flags & NL_CPU_FLAG_NEON_DOTPROD)
+        return "neondot";
+    if (d->flags & NL_CPU_FLAG_NEON)
+        return "neon";
     return "ref";
 }
 

@@ -3,7 +3,8 @@
  * per executor) from the CPU's features.
  *
  * A table (nl_dsp) is filled with the C reference first, then upgraded in
- * ascending order of CPU feature (AVX2, then AVX-512 VNNI), each level
+ * ascending order of CPU feature (AVX2, then AVX-512 VNNI; on aarch64
+ * NEON, then NEON with the dot product), each level
  * overwriting only the entries it implements.  Every kernel gives the
  * reference's result byte for byte (tests/test_checkasm.c proves it per
  * kernel); they differ only in speed.
@@ -22,7 +23,7 @@
  * CPU lacks.  nl_dsp_default() is the process-wide table, filled once
  * (pthread_once) for the best level of this CPU, or for the level named by
  * the environment variable NEUVC_CPU (read once, at that first call):
- *     NEUVC_CPU=ref | avx2 | avx512 | avx512vnni | opencl | auto
+ *     NEUVC_CPU=ref | avx2 | avx512 | avx512vnni | neon | opencl | auto
  * (an unknown value or a level this CPU lacks is ignored: auto;
  * avx512vnni is avx512 without AMX, for comparisons on AMX machines; opencl
  * without a usable OpenCL device falls back to auto, and
@@ -39,22 +40,28 @@
 #include "netlib/netlib.h"
 
 /* CPU features (bits of nl_cpu_flags()).  Each level implies the ones
- * before it: NL_CPU_FLAG_AVX512 is only reported together with
- * NL_CPU_FLAG_AVX2, NL_CPU_FLAG_AMX with both.  AMX is not a public level
- * of its own: NEUVC_CPU_AVX512 and NEUVC_CPU_AUTO use it where the CPU has
- * it (its kernels take the convolutions, AVX-512 the rest); a table
- * without it is nl_dsp_init(d, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512). */
+ * before it in its family: NL_CPU_FLAG_AVX512 is only reported together
+ * with NL_CPU_FLAG_AVX2, NL_CPU_FLAG_AMX with both, NL_CPU_FLAG_NEON_DOTPROD
+ * with NL_CPU_FLAG_NEON.  AMX is not a public level of its own:
+ * NEUVC_CPU_AVX512 and NEUVC_CPU_AUTO use it where the CPU has it (its
+ * kernels take the convolutions, AVX-512 the rest); a table without it is
+ * nl_dsp_init(d, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512). */
 enum {
     NL_CPU_FLAG_AVX2 = 1u << 0,   /* AVX2 + FMA, YMM state enabled by the OS */
     NL_CPU_FLAG_AVX512 = 1u << 1, /* AVX-512 F, BW, VL and VNNI, ZMM state enabled */
     NL_CPU_FLAG_AMX = 1u << 2,    /* AMX-TILE + AMX-INT8, tile data granted to the process */
+    NL_CPU_FLAG_NEON = 1u << 3,   /* aarch64 Advanced SIMD (always there) */
+    NL_CPU_FLAG_NEON_DOTPROD = 1u << 4, /* ARMv8.2 SDOT/UDOT (HWCAP_ASIMDDP) */
 };
-#define NL_CPU_FLAGS_ALL (NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 | NL_CPU_FLAG_AMX)
+#define NL_CPU_FLAGS_ALL                                                                 \
+    (NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 | NL_CPU_FLAG_AMX | NL_CPU_FLAG_NEON |         \
+     NL_CPU_FLAG_NEON_DOTPROD)
 
-/* Features of this CPU that the OS lets programs use (cpuid + xgetbv;
- * for AMX, Linux's arch_prctl(ARCH_REQ_XCOMP_PERM) grant of the tile
- * data state, which it requests); 0 on other architectures.  Computed on
- * every call: cheap, but call it once. */
+/* Features of this CPU that the OS lets programs use (x86: cpuid +
+ * xgetbv, and for AMX Linux's arch_prctl(ARCH_REQ_XCOMP_PERM) grant of the
+ * tile data state, which it requests; aarch64: NEON, and the dot product
+ * from getauxval(AT_HWCAP)); 0 on other architectures.  Computed on every
+ * call: cheap, but call it once. */
 unsigned nl_cpu_flags(void);
 
 /* ------------------------------------------------------------- conv */
@@ -126,19 +133,19 @@ typedef struct nl_dsp {
 void nl_dsp_init(nl_dsp *d, unsigned allowed_flags);
 /* Fills d for a NeuvcCpu value (NEUVC_CPU_AUTO: every level of this CPU;
  * NEUVC_CPU_REF: the reference; NEUVC_CPU_AVX2 / NEUVC_CPU_AVX512: up to
- * that level; NEUVC_CPU_OPENCL: every CPU level plus opencl = 1, when an
+ * that level; NEUVC_CPU_NEON: NEON, with the dot product where the CPU
+ * has it; NEUVC_CPU_OPENCL: every CPU level plus opencl = 1, when an
  * OpenCL device is usable).  0; NEUVC_ERR(ENOTSUP) when this CPU (or
- * build) lacks the level, for NEON, which is not a CPU table of this
- * build, or for OpenCL without a usable device (nl_cl_describe() says
- * why); NEUVC_ERR(EINVAL) for a value outside NeuvcCpu.  d is filled with
- * the reference on failure. */
+ * build) lacks the level, or for OpenCL without a usable device
+ * (nl_cl_describe() says why); NEUVC_ERR(EINVAL) for a value outside
+ * NeuvcCpu.  d is filled with the reference on failure. */
 int nl_dsp_init_cpu(nl_dsp *d, int cpu);
 /* The process-wide table (see the top of this file).  Thread-safe. */
 const nl_dsp *nl_dsp_default(void);
 /* NULL, or one line saying that NEUVC_CPU named a backend the default
  * table could not take and which it took instead (for the tools). */
 const char *nl_dsp_default_note(void);
-/* "ref", "avx2", "avx512", "avx512+amx" or "opencl": the highest level a
+/* "ref", "avx2", "avx512", "avx512+amx", "neon", "neondot" or "opencl": the highest level a
  * table uses. */
 const char *nl_dsp_level_name(const nl_dsp *d);
 

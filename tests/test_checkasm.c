@@ -1,7 +1,8 @@
 /*
  * The bit-exact kernel checker (in the spirit of dav1d's checkasm).
  *
- * For every dispatch level this CPU can run (AVX2, AVX-512 VNNI), every
+ * For every dispatch level this CPU can run (AVX2, AVX-512 VNNI; NEON,
+ * NEON with the dot product), every
  * convolution entry of the table that is not the reference (kernel size
  * 1/3, stride 1/2, input u8/s8/s16, every output type) is compared with
  * netlib/ref BYTE FOR BYTE, on whole destination buffers (so a write
@@ -25,7 +26,9 @@
  * block sizes; OBMC of whole planes and row bands; the 16x16 SAD.
  * A level this CPU lacks is printed as "NOT RUN on this CPU", never as
  * passed.  Also: cpu feature detection against /proc/cpuinfo, the
- * NeuvcCpu mapping, and the NEUVC_CPU environment override.
+ * NeuvcCpu mapping, and the NEUVC_CPU environment override (which runs
+ * this program again: under an emulator, NEUVC_TEST_RUNNER is the command
+ * prefix that runs it, e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu").
  *
  * --bench: speed of every kernel against the reference on the model's
  * shapes (also built as bench_checkasm, run by make bench).
@@ -300,6 +303,8 @@ static const level levels[] = {
     { "avx512", NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512, "AVX-512 F/BW/VL/VNNI" },
     { "amx", NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 | NL_CPU_FLAG_AMX,
       "AMX-TILE + AMX-INT8 and AVX-512 VNNI" },
+    { "neon", NL_CPU_FLAG_NEON, "aarch64 NEON" },
+    { "neondot", NL_CPU_FLAG_NEON | NL_CPU_FLAG_NEON_DOTPROD, "ARMv8.2 dot product (asimddp)" },
 };
 
 static int level_runs(const level *lv)
@@ -1001,6 +1006,7 @@ END_TEST
 
 /* ------------------------------------------------------- dispatch */
 
+#if defined(__x86_64__) || defined(__i386__)
 /* The flags of /proc/cpuinfo, as our two levels; -1 if unreadable. */
 static int proc_cpuinfo_flags(unsigned *flags)
 {
@@ -1048,6 +1054,32 @@ static int proc_cpuinfo_flags(unsigned *flags)
     fclose(f);
     return found;
 }
+#elif defined(__aarch64__)
+/* The Features line of /proc/cpuinfo, as our two levels; -1 if there is
+ * none (unreadable, or the host's file under qemu-user). */
+static int proc_cpuinfo_flags(unsigned *flags)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return -1;
+    char line[8192];
+    int found = -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "Features", 8))
+            continue;
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n')
+            line[len - 1] = ' ';
+        else
+            strcat(line, " ");
+        *flags = NL_CPU_FLAG_NEON | (strstr(line, " asimddp ") ? NL_CPU_FLAG_NEON_DOTPROD : 0);
+        found = 0;
+        break;
+    }
+    fclose(f);
+    return found;
+}
+#endif
 
 START_TEST(cpu_flags_detection)
 {
@@ -1061,13 +1093,25 @@ START_TEST(cpu_flags_detection)
     } else {
         printf("checkasm: /proc/cpuinfo unreadable; cpu flags %#x not cross-checked\n", got);
     }
+#elif defined(__aarch64__)
+    ck_assert(got & NL_CPU_FLAG_NEON);
+    if (proc_cpuinfo_flags(&proc) == 0) {
+        ck_assert_msg(got == proc, "nl_cpu_flags %#x, /proc/cpuinfo says %#x", got, proc);
+        printf("checkasm: cpu flags %#x (neon yes, dotprod %s), as /proc/cpuinfo\n", got,
+               got & NL_CPU_FLAG_NEON_DOTPROD ? "yes" : "no");
+    } else {
+        printf("checkasm: no aarch64 Features in /proc/cpuinfo (emulator?); cpu flags %#x "
+               "(dotprod %s) not cross-checked\n",
+               got, got & NL_CPU_FLAG_NEON_DOTPROD ? "yes" : "no");
+    }
 #else
     (void)proc;
     ck_assert_uint_eq(got, 0);
 #endif
-    /* The AVX-512 level implies AVX2. */
+    /* The AVX-512 level implies AVX2, the dot product NEON. */
     ck_assert(!(got & NL_CPU_FLAG_AVX512) || (got & NL_CPU_FLAG_AVX2));
     ck_assert(!(got & NL_CPU_FLAG_AMX) || (got & NL_CPU_FLAG_AVX512));
+    ck_assert(!(got & NL_CPU_FLAG_NEON_DOTPROD) || (got & NL_CPU_FLAG_NEON));
 }
 END_TEST
 
@@ -1108,7 +1152,21 @@ START_TEST(dsp_init_levels)
     } else {
         ck_assert_int_eq(r512, NEUVC_ERR(ENOTSUP));
     }
-    ck_assert_int_eq(nl_dsp_init_cpu(&d, NEUVC_CPU_NEON), NEUVC_ERR(ENOTSUP));
+    int rn = nl_dsp_init_cpu(&d, NEUVC_CPU_NEON);
+    if (cpu & NL_CPU_FLAG_NEON_DOTPROD) {
+        ck_assert_int_eq(rn, 0);
+        ck_assert_str_eq(nl_dsp_level_name(&d), "neondot");
+        ck_assert_str_eq(d.conv[NL_DSP_K3][NL_DSP_S1][NL_U8][NL_U8].name,
+                         "nl_conv3x3_u8s8_neondot");
+        nl_dsp_init(&d, NL_CPU_FLAG_NEON);
+        ck_assert_str_eq(nl_dsp_level_name(&d), "neon");
+    } else if (cpu & NL_CPU_FLAG_NEON) {
+        ck_assert_int_eq(rn, 0);
+        ck_assert_str_eq(nl_dsp_level_name(&d), "neon");
+        ck_assert_str_eq(d.conv[NL_DSP_K3][NL_DSP_S1][NL_U8][NL_U8].name, "nl_conv3x3_u8s8_neon");
+    } else {
+        ck_assert_int_eq(rn, NEUVC_ERR(ENOTSUP));
+    }
     ck_assert_int_eq(nl_dsp_init_cpu(&d, NEUVC_CPU_OPENCL), NEUVC_ERR(ENOTSUP));
     ck_assert_int_eq(nl_dsp_init_cpu(&d, 99), NEUVC_ERR(EINVAL));
     ck_assert_str_eq(nl_dsp_level_name(&d), "ref");
@@ -1118,6 +1176,8 @@ START_TEST(dsp_init_levels)
     ck_assert_uint_eq(d.flags, 0);
     nl_dsp_init(&d, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AMX);
     ck_assert_uint_eq(d.flags, cpu & NL_CPU_FLAG_AVX2);
+    nl_dsp_init(&d, NL_CPU_FLAG_NEON_DOTPROD);
+    ck_assert_uint_eq(d.flags, 0);
     nl_dsp_init(&d, ~0u);
     ck_assert_uint_eq(d.flags, cpu);
     /* The plan API refuses what nl_conv_check refuses. */
@@ -1139,7 +1199,9 @@ static const char *self_path;
 static void default_level_with_env(const char *value, char *out, size_t n)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "NEUVC_CPU=%s '%s' --print-default-level", value, self_path);
+    const char *runner = getenv("NEUVC_TEST_RUNNER");
+    snprintf(cmd, sizeof(cmd), "NEUVC_CPU=%s %s '%s' --print-default-level", value,
+             runner ? runner : "", self_path);
     FILE *f = popen(cmd, "r");
     ck_assert_ptr_nonnull(f);
     out[0] = '\0';
@@ -1152,8 +1214,11 @@ static void default_level_with_env(const char *value, char *out, size_t n)
 START_TEST(env_override)
 {
     unsigned cpu = nl_cpu_flags();
-    const char *best = cpu & NL_CPU_FLAG_AMX ? "avx512+amx" : cpu & NL_CPU_FLAG_AVX512 ? "avx512"
-                     : cpu & NL_CPU_FLAG_AVX2 ? "avx2" : "ref";
+    const char *best = cpu & NL_CPU_FLAG_AMX ? "avx512+amx"
+                     : cpu & NL_CPU_FLAG_AVX512 ? "avx512"
+                     : cpu & NL_CPU_FLAG_AVX2 ? "avx2"
+                     : cpu & NL_CPU_FLAG_NEON_DOTPROD ? "neondot"
+                     : cpu & NL_CPU_FLAG_NEON ? "neon" : "ref";
     char got[64];
     default_level_with_env("ref", got, sizeof(got));
     ck_assert_str_eq(got, "ref");
@@ -1167,6 +1232,8 @@ START_TEST(env_override)
     ck_assert_str_eq(got, best);
     default_level_with_env("avx512vnni", got, sizeof(got));
     ck_assert_str_eq(got, cpu & NL_CPU_FLAG_AVX512 ? "avx512" : best);
+    default_level_with_env("neon", got, sizeof(got));
+    ck_assert_str_eq(got, best);
 }
 END_TEST
 

@@ -106,7 +106,7 @@ typedef enum NeuvcCpu {
     NEUVC_CPU_REF = 1,            /* scalar C reference */
     NEUVC_CPU_AVX2 = 2,
     NEUVC_CPU_AVX512 = 3,         /* AVX-512 VNNI */
-    NEUVC_CPU_NEON = 4,
+    NEUVC_CPU_NEON = 4,           /* aarch64 NEON, with the dot product where the CPU has it */
     NEUVC_CPU_OPENCL = 5,         /* networks and motion compensation on an OpenCL device
                                    * (docs/opencl.md); open fails with NEUVC_ERR(ENOSYS)
                                    * when none is usable */
