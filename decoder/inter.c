@@ -5,6 +5,7 @@
 #include "common/errmsg.h"
 
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ int nv_inter_open(nv_inter *p, nv_intra *c, char *err, size_t errlen)
     }
     p->p6 = (nl_tensor){ p->p6_mem, c->hp / 2, c->wp / 2, NV_X6_CHANNELS,
                          (ptrdiff_t)(c->wp / 2) * NV_X6_CHANNELS, NL_U8 };
+    p->lenient_band = INT_MAX;
     return 0;
 fail:
     nv_inter_close(p);
@@ -61,6 +63,10 @@ int nv_inter_predict(nv_inter *p)
     nl_tensor out[2];
     nv_mc_obmc_picture(&p->pred, &p->c->recon, p->mvs, p->wb);
     nv_x6_pack(&p->pred, &p->p6);
+    /* x6 row r holds luma rows 2r, 2r + 1 and chroma row r. */
+    for (int r = p->const_y0 / 2; r < p->const_y1 / 2; r++)
+        memset((uint8_t *)p->p6.data + (ptrdiff_t)r * p->p6.stride, NV_REFRESH_GREY,
+               (size_t)p->p6.w * NV_X6_CHANNELS);
     int ret = nl_graph_run(p->c->nets.pred, &p->p6, out, NULL);
     if (ret < 0)
         return ret;
@@ -95,6 +101,40 @@ int nv_inter_reconstruct(nv_inter *p, int qp)
     return 0;
 }
 
+int nv_refresh_rows(int band, int guard, int hp, int *y0, int *y1)
+{
+    if (band < 0 || guard < 0 || hp < NV_REFRESH_BAND || band >= (hp + NV_REFRESH_BAND - 1) / NV_REFRESH_BAND ||
+        guard > hp / NV_REFRESH_GUARD_UNIT)
+        return NEUVC_ERR_INVALIDDATA;
+    const int end = (band + 1) * NV_REFRESH_BAND + guard * NV_REFRESH_GUARD_UNIT;
+    *y0 = band * NV_REFRESH_BAND;
+    *y1 = end < hp ? end : hp;
+    return 0;
+}
+
+/* The bands of yq, tolerating failures from band p->lenient_band on. */
+static int inter_dec_bands(nv_inter *p, const nvc_frame_header *fh, const nl_tensor *mu,
+                           const nl_tensor *sidx, char *err, size_t errlen)
+{
+    nv_intra *c = p->c;
+    if (p->lenient_band >= c->nbands)
+        return nv_dec_latent_bands(c, fh, 2, mu, sidx, err, errlen);
+    for (int j = 0; j < c->nbands; j++) {
+        rc_dec d;
+        const int y0 = j * NV_BAND_ROWS;
+        const int y1 = y0 + NV_BAND_ROWS < c->yq.h ? y0 + NV_BAND_ROWS : c->yq.h;
+        rc_dec_init(&d, fh->substream[2 + j], fh->substream_size[2 + j]);
+        int ret = nv_latent_dec_band(&d, &c->yq, mu, sidx, y0, y1, &c->m->y_tab);
+        if (ret == 0)
+            ret = rc_dec_finish(&d);
+        if (ret < 0 && j < p->lenient_band)
+            return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                           "corrupt or truncated latent band %d (%zu bytes)", j,
+                           fh->substream_size[2 + j]);
+    }
+    return 0;
+}
+
 int nv_inter_decode(nv_inter *p, const nvc_frame_header *fh, char *err, size_t errlen)
 {
     nv_intra *c = p->c;
@@ -107,6 +147,12 @@ int nv_inter_decode(nv_inter *p, const nvc_frame_header *fh, char *err, size_t e
         return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                           "P frame of %d sub-streams, %d expected for height %d",
                           fh->num_substreams, 2 + c->nbands, c->h);
+    p->const_y0 = p->const_y1 = 0;
+    if ((fh->flags & NVC_FRAME_FLAG_INTRA_REFRESH) &&
+        nv_refresh_rows(fh->refresh_band, fh->refresh_guard, c->hp, &p->const_y0, &p->const_y1) < 0)
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                       "intra refresh band %d, guard %d outside the %d coded rows",
+                       fh->refresh_band, fh->refresh_guard, c->hp);
     /* Sub-stream 0: the field (every vector in range, or an error). */
     ret = nv_mv_read_substream(fh->substream[0], fh->substream_size[0], p->mvs, p->wb, p->wb,
                                p->hb);
@@ -122,7 +168,7 @@ int nv_inter_decode(nv_inter *p, const nvc_frame_header *fh, char *err, size_t e
         return ret;
     if ((ret = nv_inter_hyper(p, &c->z, &mu, &sidx)) < 0)
         return nv_fail(err, errlen, ret, "inter hyper-synthesis failed");
-    if ((ret = nv_dec_latent_bands(c, fh, 2, &mu, &sidx, err, errlen)) < 0)
+    if ((ret = inter_dec_bands(p, fh, &mu, &sidx, err, errlen)) < 0)
         return ret;
     if ((ret = nv_inter_reconstruct(p, fh->qp)) < 0)
         return nv_fail(err, errlen, ret, "inter synthesis failed");

@@ -8,8 +8,18 @@
  * when the frame before it failed; the others are P frames predicted from
  * the previous frame's reconstruction (docs/codec.md).  A forced I frame
  * does not move the periodic ones.  With a model that has no inter part
- * every frame is an I frame.  Every frame is coded at the constant qp of
- * the settings.
+ * every frame is an I frame.
+ *
+ * Intra refresh (s.intra_refresh): no periodic I frames; P frame d after
+ * the last I frame refreshes band (d - 1) % max(keyint, nbands) when that
+ * is below nbands (encoder/refresh.h), so cycles of nbands frames follow
+ * each other every max(keyint, nbands) frames.
+ *
+ * qp: the settings' qp, or with a bitrate or a VBV the rate control's
+ * choice per frame (encoder/ratecontrol.h): the frame is analysed once and
+ * coded (quantization, entropy coding) at one or more qp before the
+ * reconstruction of the one kept.  Every packet carries its frame number
+ * modulo 256 (NVC_FRAME_FLAG_FRAME_NUM), so a decoder sees a lost packet.
  *
  * A picture is coded as soon as it is sent, so its packet can be
  * received right after: one picture in, one packet out, no delay.  While
@@ -22,9 +32,7 @@
  * and one the CPU lacks (or neon / opencl, not built yet) is refused with
  * NEUVC_ERR(ENOSYS).  Every backend gives the same bytes.
  *
- * Not supported yet, refused at open with NEUVC_ERR(ENOSYS): bitrate
- * targets (rate control) and intra refresh.  threads is accepted and
- * ignored: coding is single-threaded.
+ * threads is accepted and ignored: coding is single-threaded.
  *
  * Messages: every failure with a cause worth knowing prints one line
  * "neuvc: ..." to stderr when log_level >= 1.
@@ -46,6 +54,8 @@
 #include "decoder/intra.h"
 #include "encoder/inter.h"
 #include "encoder/intra.h"
+#include "encoder/ratecontrol.h"
+#include "encoder/refresh.h"
 #include "encoder/settings.h"
 
 struct NeuvcEncoder {
@@ -76,6 +86,10 @@ struct NeuvcEncoder {
     int64_t recon_pts;
     NeuvcFrameType recon_type;
     int force_key;
+    int rc_on;                   /* bitrate or VBV: qp chosen per frame by rc */
+    nv_rc rc_state;
+    nv_refresh refresh;          /* reaches, when s.intra_refresh */
+    int64_t last_key;            /* frame number of the last I frame */
     char errmsg[NV_ERRMSG_SIZE];
 };
 
@@ -95,12 +109,6 @@ static int enc_log(int log_level, char *errmsg, int code, const char *fmt, ...)
 /* Refuses settings this build cannot honour. */
 static int enc_supported(const NeuvcEncSettings *s, char *errmsg)
 {
-    if (s->bitrate_kbps > 0 || s->vbv_maxrate_kbps > 0 || s->vbv_bufsize_kbit > 0)
-        return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
-                       "rate control (bitrate, vbv) is not implemented yet: use qp");
-    if (s->intra_refresh)
-        return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
-                       "intra refresh is not implemented yet");
     if (s->height > NV_INTER_MAX_HEIGHT)
         return enc_log(s->log_level, errmsg, NEUVC_ERR(ERANGE),
                        "height %d above the %d a frame's sub-streams can cover", s->height,
@@ -162,6 +170,19 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
     e->has_inter = e->model->has_inter;
     if (e->has_inter &&
         (ret = nv_inter_open(&e->inter, &e->intra, e->errmsg, sizeof(e->errmsg))) < 0) {
+        enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
+        goto fail;
+    }
+    if (s->intra_refresh &&
+        (!e->has_inter || (ret = nv_refresh_init(&e->refresh, e->model, e->errmsg,
+                                                  sizeof(e->errmsg))) < 0)) {
+        ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOSYS), "intra refresh: %s",
+                      e->has_inter ? e->errmsg : "the model has no P frames");
+        goto fail;
+    }
+    e->rc_on = s->bitrate_kbps > 0 || s->vbv_maxrate_kbps > 0 || s->vbv_bufsize_kbit > 0;
+    if (e->rc_on && (ret = nv_rc_init(&e->rc_state, s, s->intra_refresh ? 0 : s->keyint, wp, hp,
+                                      e->errmsg, sizeof(e->errmsg))) < 0) {
         enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
         goto fail;
     }
@@ -249,29 +270,75 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
                        pic->width, pic->height, enc->s.width, enc->s.height);
     nv_picture_import(&enc->src, pic, enc->s.width, enc->s.height);
     nv_x6_pack(&enc->src, &enc->x6);
-    const int qp = enc->s.qp;
     const int keyint = enc->s.keyint;
-    /* frame_num >= 0, keyint > 0: the remainder is defined. */
+    /* frame_num >= 0, keyint > 0: the remainder is defined.  With intra
+     * refresh, keyint only spaces the refresh cycles. */
     const int64_t n = enc->frame_num++;
+    const int periodic = !enc->s.intra_refresh && (keyint > 0 ? n % keyint == 0 : n == 0);
     const int key = !enc->has_inter || !enc->ref_valid || enc->force_key ||
-                    pic->force_keyframe || (keyint > 0 ? n % keyint == 0 : n == 0);
+                    pic->force_keyframe || periodic;
     /* Until this frame is out, the reference is in doubt: a failure below
      * leaves the next frame an I frame. */
     enc->force_key = 0;
     enc->recon_valid = 0;
     enc->ref_valid = 0;
+    /* Intra refresh: band (d - 1) % period of frame d after the I frame. */
+    int band = -1, guard = 0, y1 = 0;
     if (key) {
-        ret = nv_intra_encode(&enc->intra, enc->rc + enc->has_inter, &enc->x6, qp, &fh,
-                              enc->errmsg, sizeof(enc->errmsg));
+        enc->last_key = n;
+    } else if (enc->s.intra_refresh) {
+        const int nb = enc->intra.nbands;
+        const int64_t period = keyint > nb ? keyint : nb;
+        const int64_t pos = (n - enc->last_key - 1) % period;
+        if (pos < nb) {
+            band = (int)pos;
+            guard = nv_refresh_guard(&enc->refresh, band, enc->intra.hp);
+            int y0;
+            nv_refresh_rows(band, guard, enc->intra.hp, &y0, &y1);
+        }
+    }
+    nl_tensor y;
+    if (key) {
+        ret = nv_intra_encode_analyse(&enc->intra, &enc->x6, &y, enc->errmsg, sizeof(enc->errmsg));
     } else {
         nv_me_params me;
-        nv_inter_me_params(qp, &me);
-        ret = nv_inter_encode(&enc->inter, enc->rc, &enc->src, &enc->x6, qp,
-                              enc->prev_mvs_valid ? enc->prev_mvs : NULL, &me, &fh, enc->errmsg,
-                              sizeof(enc->errmsg));
+        /* The search's rate weight: the qp of the last P (or I) frame under rate control. */
+        const nv_rc *r = &enc->rc_state;
+        nv_inter_me_params(!enc->rc_on ? enc->s.qp : r->have[1] ? r->last_qp[1] :
+                           r->have[0] ? r->last_qp[0] : enc->s.qp, &me);
+        ret = nv_inter_encode_analyse(&enc->inter, &enc->src, &enc->x6,
+                                      enc->prev_mvs_valid ? enc->prev_mvs : NULL, &me, band, y1,
+                                      &y, enc->errmsg, sizeof(enc->errmsg));
     }
     if (ret < 0)
         return enc_log(enc->s.log_level, NULL, ret, "%s", enc->errmsg);
+    /* Code at one qp, or at the rate control's sequence of trials. */
+    int qp = enc->rc_on ? nv_rc_start(&enc->rc_state, key ? NEUVC_FRAME_I : NEUVC_FRAME_P)
+                        : enc->s.qp;
+    for (;;) {
+        ret = key ? nv_intra_encode_code(&enc->intra, enc->rc + enc->has_inter, &y, qp, &fh,
+                                         enc->errmsg, sizeof(enc->errmsg))
+                  : nv_inter_encode_code(&enc->inter, enc->rc, &y, qp, &fh, enc->errmsg,
+                                         sizeof(enc->errmsg));
+        if (ret < 0)
+            return enc_log(enc->s.log_level, NULL, ret, "%s", enc->errmsg);
+        if (!enc->rc_on)
+            break;
+        const int next = nv_rc_next(&enc->rc_state, qp, nvc_frame_payload_size(&fh));
+        if (next < 0)
+            break;
+        qp = next;
+    }
+    ret = key ? nv_intra_reconstruct(&enc->intra, qp) : nv_inter_reconstruct(&enc->inter, qp);
+    if (ret < 0)
+        return enc_log(enc->s.log_level, enc->errmsg, ret, "synthesis failed");
+    fh.flags |= NVC_FRAME_FLAG_FRAME_NUM;
+    fh.frame_num = (int)(n & 255);
+    if (band >= 0) {
+        fh.flags |= NVC_FRAME_FLAG_INTRA_REFRESH;
+        fh.refresh_band = band;
+        fh.refresh_guard = guard;
+    }
     size_t size = nvc_frame_payload_size(&fh);
     if (size == 0)
         return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(ERANGE),
@@ -286,6 +353,8 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
                (size_t)enc->inter.wb * (size_t)enc->inter.hb * sizeof(nv_mv));
     enc->prev_mvs_valid = !key;
     enc->ref_valid = 1;
+    if (enc->rc_on)
+        nv_rc_done(&enc->rc_state, qp, written);
     enc->out = (NeuvcPacket){ enc->pkt, written, pic->pts, type, qp };
     enc->out_pending = 1;
     enc->recon_valid = 1;
@@ -328,10 +397,15 @@ int neuvc_enc_force_keyframe(NeuvcEncoder *enc)
 
 int neuvc_enc_set_bitrate(NeuvcEncoder *enc, int bitrate_kbps)
 {
-    if (!enc || bitrate_kbps < 0)
+    if (!enc)
         return NEUVC_ERR(EINVAL);
-    return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(ENOSYS),
-                   "rate control is not implemented yet: bitrate cannot be set");
+    if (!enc->rc_on || !enc->rc_state.abr)
+        return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(EINVAL),
+                       "set_bitrate: the encoder was opened without a bitrate (constant qp)");
+    if (nv_rc_set_bitrate(&enc->rc_state, bitrate_kbps) < 0)
+        return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(EINVAL),
+                       "set_bitrate: %d kbit/s outside 1..1000000", bitrate_kbps);
+    return 0;
 }
 
 void neuvc_enc_close(NeuvcEncoder **penc)

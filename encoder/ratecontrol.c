@@ -1,0 +1,184 @@
+#include "encoder/ratecontrol.h"
+#include "common/errmsg.h"
+
+#include <math.h>
+#include <string.h>
+
+/* qp per halving of a frame's bits, and the first frame's guess (bits per
+ * luma sample at qp 32), measured with neuvc-rt-1 on the train clips
+ * (sam2_01_dog 720p, qp 16..48: P frames 6.4..7.0, I frames 7.8..9.6;
+ * I frames at qp 32 about 0.48 bit per sample). */
+static const double rc_slope[2] = { 8.0, 6.5 };
+#define RC_FIRST_BPP_Q32 0.48
+#define RC_RATIO_INIT 3.5        /* I / P bits at equal qp; learnt after the first I frame */
+#define RC_TOLERANCE 0.2         /* |log2(bits / target)| accepted without another trial */
+#define RC_VBV_PLAN 0.5          /* P frames aim to keep the buffer below this fraction */
+
+static double clampd(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static int clampq(long v)
+{
+    return v < 0 ? 0 : v > 63 ? 63 : (int)v;
+}
+
+int nv_rc_init(nv_rc *rc, const NeuvcEncSettings *s, int keyint, int coded_w, int coded_h,
+               char *err, size_t errlen)
+{
+    memset(rc, 0, sizeof(*rc));
+    rc->abr = s->bitrate_kbps > 0;
+    rc->qp_const = s->qp;
+    rc->fps = (double)s->fps_num / s->fps_den;
+    rc->bitrate = 1000.0 * s->bitrate_kbps;
+    rc->maxrate = 1000.0 * s->vbv_maxrate_kbps;
+    rc->bufsize = 1000.0 * s->vbv_bufsize_kbit;
+    if (rc->bufsize > 0 && rc->maxrate <= 0)
+        rc->maxrate = rc->bitrate;
+    if (rc->bufsize > 0 && rc->maxrate <= 0)
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL),
+                       "vbv-bufsize without a bitrate needs vbv-maxrate");
+    if (rc->maxrate > 0 && rc->bufsize <= 0)
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "vbv-maxrate needs vbv-bufsize");
+    if (rc->abr && rc->maxrate > 0 && rc->maxrate < rc->bitrate)
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL),
+                       "vbv-maxrate %d below the bitrate %d", s->vbv_maxrate_kbps,
+                       s->bitrate_kbps);
+    if (rc->bufsize > 0 && rc->bufsize < rc->maxrate / rc->fps)
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL),
+                       "vbv-bufsize %d kbit holds less than one frame interval at vbv-maxrate",
+                       s->vbv_bufsize_kbit);
+    rc->keyint = keyint > 0 ? keyint : 0;
+    rc->pixels = (double)coded_w * coded_h;
+    rc->ratio = RC_RATIO_INIT;
+    return 0;
+}
+
+int nv_rc_set_bitrate(nv_rc *rc, int kbps)
+{
+    if (!rc->abr || kbps < 1 || kbps > 1000000)
+        return NEUVC_ERR(EINVAL);
+    const double scale = 1000.0 * kbps / rc->bitrate;
+    rc->bitrate = 1000.0 * kbps;
+    rc->maxrate *= scale;
+    rc->bufsize *= scale;
+    rc->fill = rc->fill < rc->bufsize ? rc->fill : rc->bufsize;
+    rc->spent = rc->budget = 0;
+    return 0;
+}
+
+/* log2 of the bits a frame of type t would take at qp, from the model. */
+static double rc_predict(const nv_rc *rc, int t, int qp)
+{
+    if (rc->have[t])
+        return rc->last_lb[t] - (qp - rc->last_qp[t]) / rc_slope[t];
+    if (t == NEUVC_FRAME_I && rc->have[NEUVC_FRAME_P])
+        return rc->last_lb[1] - (qp - rc->last_qp[1]) / rc_slope[1] + log2(rc->ratio);
+    if (t == NEUVC_FRAME_P && rc->have[NEUVC_FRAME_I])
+        return rc->last_lb[0] - (qp - rc->last_qp[0]) / rc_slope[0] - log2(rc->ratio);
+    double lb = log2(rc->pixels * RC_FIRST_BPP_Q32) - (qp - 32) / rc_slope[0];
+    return t == NEUVC_FRAME_I ? lb : lb - log2(rc->ratio);
+}
+
+/* The qp whose predicted size is bits. */
+static int rc_qp_for(const nv_rc *rc, int t, double bits)
+{
+    const double lb0 = rc_predict(rc, t, 0);
+    return clampq(lround(rc_slope[t] * (lb0 - log2(bits > 1 ? bits : 1))));
+}
+
+int nv_rc_start(nv_rc *rc, NeuvcFrameType t)
+{
+    rc->type = t == NEUVC_FRAME_I ? 0 : 1;
+    rc->trials = 0;
+    rc->lo_qp = -1;
+    rc->hi_qp = 64;
+    const double drain = rc->maxrate / rc->fps;
+    rc->cap = rc->bufsize > 0 ? rc->bufsize - rc->fill : 0;
+    if (!rc->abr) {
+        rc->target = 0;
+        return rc->qp_const;
+    }
+    /* The P share of a frame interval when every keyint-th frame costs ratio P frames. */
+    const double per = rc->bitrate / rc->fps;
+    double p = rc->keyint > 1 ? per * rc->keyint / (rc->ratio + rc->keyint - 1) : per;
+    const double window = NV_RC_WINDOW_S * rc->fps > 1 ? NV_RC_WINDOW_S * rc->fps : 1;
+    p *= clampd(1.0 - (rc->spent - rc->budget) / (window * per), 0.25, 4.0);
+    double target = rc->type == 0 ? p * rc->ratio : p;
+    if (rc->bufsize > 0) {
+        /* Keep room: P frames aim below RC_VBV_PLAN of the buffer after
+         * their drain, any frame within 90% of the room left. */
+        if (rc->type == 1) {
+            const double room = RC_VBV_PLAN * rc->bufsize - rc->fill + drain;
+            target = clampd(target, 0.25 * p, room > 0.25 * p ? room : 0.25 * p);
+        }
+        target = target < 0.9 * rc->cap ? target : 0.9 * rc->cap;
+    }
+    rc->target = target > 1 ? target : 1;
+    int qp = rc_qp_for(rc, rc->type, rc->target);
+    if (rc->type == 1 && rc->have[1]) {
+        const int last = rc->last_qp[1];
+        qp = qp > last + NV_RC_QP_STEP ? last + NV_RC_QP_STEP : qp;
+        qp = qp < last - NV_RC_QP_STEP ? last - NV_RC_QP_STEP : qp;
+    }
+    return clampq(qp);
+}
+
+int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
+{
+    const double bits = 8.0 * (double)bytes;
+    rc->trials++;
+    if (rc->cap > 0 && bits > rc->cap) {
+        /* VBV: must shrink, whatever the trial count. */
+        if (qp >= 63)
+            return -1;
+        rc->lo_qp = qp;
+        int next = qp + (int)ceil(rc_slope[rc->type] * log2(bits / (0.9 * rc->cap)));
+        next = next > qp ? next : qp + 1;
+        return clampq(next);
+    }
+    if (!rc->abr || rc->trials >= NV_RC_TRIALS)
+        return -1;
+    const double e = log2(bits / rc->target);
+    if (fabs(e) <= RC_TOLERANCE)
+        return -1;
+    if (e > 0 && qp > rc->lo_qp)
+        rc->lo_qp = qp;
+    if (e < 0 && qp < rc->hi_qp)
+        rc->hi_qp = qp;
+    int next = clampq(lround(qp + rc_slope[rc->type] * e));
+    /* Stay strictly inside the bracket of qp tried. */
+    if (next <= rc->lo_qp)
+        next = rc->lo_qp + 1;
+    if (next >= rc->hi_qp)
+        next = rc->hi_qp - 1;
+    if (rc->type == 1 && rc->have[1]) {
+        const int last = rc->last_qp[1];
+        next = next > last + NV_RC_QP_STEP ? last + NV_RC_QP_STEP : next;
+        next = next < last - NV_RC_QP_STEP ? last - NV_RC_QP_STEP : next;
+    }
+    if (next == qp || next < 0 || next > 63)
+        return -1;
+    return next;
+}
+
+void nv_rc_done(nv_rc *rc, int qp, size_t bytes)
+{
+    const double bits = 8.0 * (double)(bytes > 0 ? bytes : 1);
+    const int t = rc->type;
+    if (t == 0 && rc->have[1]) {
+        const double lp = rc->last_lb[1] - (qp - rc->last_qp[1]) / rc_slope[1];
+        rc->ratio = clampd(0.5 * rc->ratio + 0.5 * exp2(log2(bits) - lp), 1.0, 20.0);
+    }
+    rc->have[t] = 1;
+    rc->last_qp[t] = qp;
+    rc->last_lb[t] = log2(bits);
+    rc->spent += bits;
+    rc->budget += rc->bitrate / rc->fps;
+    if (rc->bufsize > 0) {
+        rc->fill += bits;
+        rc->fill -= rc->maxrate / rc->fps;
+        rc->fill = rc->fill > 0 ? rc->fill : 0;
+    }
+}

@@ -1,0 +1,78 @@
+/*
+ * Rate control: one qp per frame for a bitrate target, with an optional
+ * VBV (x264 meanings), no lookahead and no frame delay.
+ *
+ * Model.  Bits of a frame of type t at qp: log2(bits) = L_t - qp / S_t,
+ * with S_t (qp per halving) fixed per type and L_t taken from the last
+ * frame of that type; I frames are budgeted as ratio x a P frame, the
+ * ratio learnt from the I frames coded so far.
+ *
+ * Per frame the encoder analyses the picture once and may then code it at
+ * up to NV_RC_TRIALS qp (quantization and entropy coding only, cheap next
+ * to the analysis and synthesis): nv_rc_start gives the first qp, each
+ * coded size goes to nv_rc_next, which returns the qp to try next or -1
+ * to keep the last one coded.  Trials move the size towards the frame's
+ * target; the VBV bound (the frame must fit in what is left of the
+ * buffer) is enforced by further trials up to qp 63 whatever the count.
+ *
+ * ABR.  The target of a frame is its share of the bitrate corrected by
+ * the bits spent above or below the target so far, spread over
+ * NV_RC_WINDOW_S seconds of frames.
+ *
+ * VBV.  The transmit buffer (encoder side; x264's decoder buffer seen from
+ * the other end): a coded frame adds its bits, and maxrate / fps drain
+ * each frame interval; the buffer overflows when a frame's bits exceed
+ * bufsize minus the fullness before it.  Fullness starts at 0.
+ *
+ * Floating point here only steers qp choices; nothing that a decoder
+ * computes depends on it.
+ */
+#ifndef NEUVC_ENCODER_RATECONTROL_H
+#define NEUVC_ENCODER_RATECONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "neuvc/neuvc.h"
+
+#define NV_RC_TRIALS 3           /* codings per frame aiming at the target (VBV may add more) */
+#define NV_RC_WINDOW_S 1.0       /* seconds over which an ABR error is paid back */
+#define NV_RC_QP_STEP 4          /* largest qp change between P frames, VBV apart */
+
+typedef struct nv_rc {
+    int abr;                     /* 1: a bitrate target; 0: constant qp (VBV may still raise it) */
+    int qp_const;                /* the settings' qp (abr == 0) */
+    double fps;
+    double bitrate;              /* bits per second; 0 with abr == 0 */
+    double maxrate, bufsize;     /* bits per second, bits; 0: no VBV */
+    int keyint;                  /* frames per I frame for budgeting; 0: only forced ones */
+    double pixels;               /* coded luma samples per frame */
+    double fill;                 /* transmit buffer fullness after the last frame's drain */
+    double spent, budget;        /* bits coded and bits allowed since the last target change */
+    int have[2];                 /* a frame of type t was coded */
+    int last_qp[2];              /* and its qp */
+    double last_lb[2];           /* and log2 of its bits */
+    double ratio;                /* I frame bits / P frame bits at equal qp */
+    /* The frame being coded. */
+    int type;
+    double target, cap;          /* bits; cap: the VBV room (0: none) */
+    int trials;
+    int lo_qp, hi_qp;            /* bracket: qp known too big (bits > target) / small enough */
+} nv_rc;
+
+/* From the encoder settings (checked: bitrate > 0 or VBV set).  keyint as
+ * the encoder uses it (<= 0: only the first frame and forced ones are I).
+ * 0, or NEUVC_ERR(EINVAL) with a message for an inconsistent VBV. */
+int nv_rc_init(nv_rc *rc, const NeuvcEncSettings *s, int keyint, int coded_w, int coded_h,
+               char *err, size_t errlen);
+/* A new target (kbit/s, 1..1000000) from the next frame on: maxrate and
+ * bufsize scale with it; the ABR error so far is forgotten. */
+int nv_rc_set_bitrate(nv_rc *rc, int kbps);
+/* The first qp for a frame of type t (NEUVC_FRAME_I or _P). */
+int nv_rc_start(nv_rc *rc, NeuvcFrameType t);
+/* After coding at qp gave bits: the next qp to try, or -1 to keep it. */
+int nv_rc_next(nv_rc *rc, int qp, size_t bytes);
+/* The frame was kept at qp with bytes: updates the model and the buffer. */
+void nv_rc_done(nv_rc *rc, int qp, size_t bytes);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * Intra refresh, encoder side (docs/codec.md, "Intra refresh").
+ *
+ * A refresh cycle codes band k (luma rows [64k, 64k + 64)) of P frame k of
+ * the cycle, k = 0 .. nbands - 1, with a constant prediction over the band
+ * and a guard below it, and keeps the prediction of rows [0, 64k) inside
+ * reference rows [0, 64k + NV_REFRESH_SLACK) (chroma: half).  The guard is
+ * the smallest that makes the output of rows [0, 64k + 64 +
+ * NV_REFRESH_SLACK) independent of any reference row at or below
+ * 64k + NV_REFRESH_SLACK, given the reach of the model's graphs
+ * (common/reach.h); so by induction a decoder whose reference was wrong
+ * anywhere decodes the last frame of a cycle that it received whole
+ * exactly.
+ */
+#ifndef NEUVC_ENCODER_REFRESH_H
+#define NEUVC_ENCODER_REFRESH_H
+
+#include <stddef.h>
+
+#include "common/mc.h"
+#include "common/model.h"
+
+#define NV_REFRESH_SLACK 8       /* luma rows of the reference below the clean rows a vector may read */
+
+typedef struct nv_refresh {
+    /* Reaches in luma rows: inter.pred p6 -> pt, p6 -> pf; inter.hyper_synthesis
+     * pf -> mu and sidx; inter.synthesis yd, pt, p6 -> x6. */
+    int pred_pt, pred_pf, hs_pf, syn_yd, syn_pt, syn_p6;
+} nv_refresh;
+
+/* Reads the reaches off m's inter graphs.  0, or NEUVC_ERR(EINVAL) with a
+ * message when a graph does not have the structure assumed. */
+int nv_refresh_init(nv_refresh *r, const nv_model *m, char *err, size_t errlen);
+
+/* Rows [0, return) of a refresh frame's output that depend only on the
+ * reference rows [0, 64 * band + NV_REFRESH_SLACK) and the frame's own
+ * data, when rows [64 * band, y1) are predicted by the constant. */
+int nv_refresh_exact_rows(const nv_refresh *r, int band, int y1, int hp);
+
+/* refresh_guard (block rows) for band of a picture of coded height hp. */
+int nv_refresh_guard(const nv_refresh *r, int band, int hp);
+
+/* Clamps the vertical components of the field (wb x hb, stride wb) so
+ * that no output sample in luma rows [0, 64 * band) (chroma [0, 32 * band))
+ * reads a reference row at or below 64 * band + NV_REFRESH_SLACK (chroma
+ * 32 * band + NV_REFRESH_SLACK / 2), filter taps and OBMC windows included
+ * (docs/motion.md).  band 0 changes nothing. */
+void nv_refresh_clamp_field(nv_mv *mvs, int wb, int hb, int band);
+
+#endif
