@@ -253,13 +253,13 @@ int nvc_frame_header_parse(nvc_frame_header *fh, const uint8_t *payload, size_t 
     fh->flags = flags;
     fh->num_substreams = (int)n;
     fh->frame_num = 0;
-    fh->refresh_band = fh->refresh_guard = 0;
+    fh->refresh_band = fh->refresh_guard = fh->refresh_qp = 0;
 
     /* Optional fields, then the sizes; pos stays <= size throughout, and
      * "left" is what the sub-streams not yet accounted for may still take. */
     size_t pos = NVC_FRAME_HEADER_FIXED;
     const size_t opt = (flags & NVC_FRAME_FLAG_FRAME_NUM ? 1u : 0u) +
-                       (flags & NVC_FRAME_FLAG_INTRA_REFRESH ? 4u : 0u);
+                       (flags & NVC_FRAME_FLAG_INTRA_REFRESH ? 5u : 0u);
     if (size - pos < opt) {
         nvc_set_err(errmsg, errmsg_size, "frame header truncated (%zu bytes)", size);
         return NEUVC_ERR_INVALIDDATA;
@@ -269,7 +269,13 @@ int nvc_frame_header_parse(nvc_frame_header *fh, const uint8_t *payload, size_t 
     if (flags & NVC_FRAME_FLAG_INTRA_REFRESH) {
         fh->refresh_band = payload[pos] | payload[pos + 1] << 8;
         fh->refresh_guard = payload[pos + 2] | payload[pos + 3] << 8;
-        pos += 4;
+        fh->refresh_qp = payload[pos + 4];
+        pos += 5;
+        if (fh->refresh_qp > NVC_QP_MAX) {
+            nvc_set_err(errmsg, errmsg_size, "frame header: refresh qp %d above %d",
+                        fh->refresh_qp, NVC_QP_MAX);
+            return NEUVC_ERR_INVALIDDATA;
+        }
     }
     size_t claimed = 0;
     for (unsigned i = 0; i < n; i++) {
@@ -314,10 +320,11 @@ static int frame_header_check(const nvc_frame_header *fh, size_t *header_bytes, 
         return NEUVC_ERR(EINVAL);
     if ((fh->flags & NVC_FRAME_FLAG_INTRA_REFRESH) &&
         (fh->type != NEUVC_FRAME_P || fh->refresh_band < 0 || fh->refresh_band > NVC_REFRESH_MAX ||
-         fh->refresh_guard < 0 || fh->refresh_guard > NVC_REFRESH_MAX))
+         fh->refresh_guard < 0 || fh->refresh_guard > NVC_REFRESH_MAX || fh->refresh_qp < 0 ||
+         fh->refresh_qp > NVC_QP_MAX))
         return NEUVC_ERR(EINVAL);
     size_t hb = NVC_FRAME_HEADER_FIXED + (fh->flags & NVC_FRAME_FLAG_FRAME_NUM ? 1u : 0u) +
-                (fh->flags & NVC_FRAME_FLAG_INTRA_REFRESH ? 4u : 0u);
+                (fh->flags & NVC_FRAME_FLAG_INTRA_REFRESH ? 5u : 0u);
     uint64_t sum = 0;
     for (int i = 0; i < fh->num_substreams; i++) {
         size_t s = fh->substream_size[i];
@@ -367,6 +374,7 @@ int nvc_frame_header_write(const nvc_frame_header *fh, uint8_t *buf, size_t cap,
         buf[pos++] = (uint8_t)(fh->refresh_band >> 8);
         buf[pos++] = (uint8_t)(fh->refresh_guard & 0xff);
         buf[pos++] = (uint8_t)(fh->refresh_guard >> 8);
+        buf[pos++] = (uint8_t)fh->refresh_qp;
     }
     for (int i = 0; i < fh->num_substreams; i++)
         pos += (size_t)bytes_leb128_write(buf + pos, (uint32_t)fh->substream_size[i]);

@@ -62,8 +62,9 @@ int nvc_seq_header_parse(nvc_seq_header *h, const uint8_t *buf, size_t size,
 #define NVC_FRAME_FLAGS_KNOWN 0x03u
 /* Fixed part: type, qp, flags, sub-stream count. */
 #define NVC_FRAME_HEADER_FIXED 4
-/* Optional fields: frame_num (1 byte), refresh_band and refresh_guard (2 each). */
-#define NVC_FRAME_HEADER_OPT_MAX 5
+/* Optional fields: frame_num (1 byte), refresh_band and refresh_guard (2
+ * each) and refresh_qp (1). */
+#define NVC_FRAME_HEADER_OPT_MAX 6
 #define NVC_FRAME_HEADER_MAX (NVC_FRAME_HEADER_FIXED + NVC_FRAME_HEADER_OPT_MAX + NVC_MAX_SUBSTREAMS * 5)
 #define NVC_REFRESH_MAX 65535              /* refresh_band, refresh_guard: u16 */
 
@@ -76,9 +77,10 @@ typedef struct nvc_frame_header {
     int frame_num;
     /* With NVC_FRAME_FLAG_INTRA_REFRESH (P frames): the refreshed band
      * (64 luma rows) and the guard below it in 16-row units, each
-     * 0..NVC_REFRESH_MAX; docs/bitstream.md section 5.3.  The parser checks
-     * only the ranges; the decoder checks them against the picture. */
-    int refresh_band, refresh_guard;
+     * 0..NVC_REFRESH_MAX, and the qp of the refresh strip (0..NVC_QP_MAX);
+     * docs/bitstream.md section 5.3.  The parser checks only the ranges;
+     * the decoder checks them against the picture. */
+    int refresh_band, refresh_guard, refresh_qp;
     /* Sub-stream i is substream[i][0 .. substream_size[i]-1].  After a
      * parse they point into the payload, in order, back to back, ending
      * exactly at its end. */

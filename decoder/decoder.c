@@ -54,6 +54,7 @@ struct NeuvcDecoder {
     int have_header;
     nv_intra intra;              /* open while have_header */
     nv_inter inter;              /* open while have_header and model->has_inter */
+    nv_intra strip;              /* the intra refresh strip, open (wp x its height) once one came */
     int ref_valid;               /* intra.recon is the reference of a next P frame */
     /* Recovery by intra refresh while !ref_valid: intra.recon is right in
      * luma rows [0, clean_rows) as far as the refresh cycle guarantees;
@@ -170,6 +171,7 @@ int neuvc_dec_set_header(NeuvcDecoder *dec, const uint8_t *data, size_t size)
     dec->model = NULL;
     nv_inter_close(&dec->inter);
     nv_intra_close(&dec->intra);
+    nv_intra_close(&dec->strip);
     ret = nv_intra_open(&dec->intra, m, h.width, h.height, 0, dec->s.cpu, dec->errmsg, sizeof(dec->errmsg));
     /* A height above NV_INTER_MAX_HEIGHT cannot have P frames: I frames only. */
     if (ret == 0 && m->has_inter && h.height <= NV_INTER_MAX_HEIGHT)
@@ -229,7 +231,19 @@ int neuvc_dec_send_packet(NeuvcDecoder *dec, const NeuvcPacket *pkt)
     const char *why = lost ? "a packet before it was lost" :
                       "start of the stream, or a frame after an error";
     had_ref = had_ref && !lost;
-    int band = -1;
+    int band = -1, y0, y1, strip_h;
+    if (fh.type == NEUVC_FRAME_P && dec->inter.c && (fh.flags & NVC_FRAME_FLAG_INTRA_REFRESH) &&
+        nv_refresh_rows(fh.refresh_band, fh.refresh_guard, dec->intra.hp, &y0, &y1, &strip_h) == 0 &&
+        (dec->strip.hp != strip_h || dec->strip.wp != dec->intra.wp)) {
+        /* A refresh strip of a new height (once per stream in practice). */
+        nv_intra_close(&dec->strip);
+        dec->inter.strip = NULL;
+        ret = nv_intra_open(&dec->strip, dec->model, dec->intra.wp, strip_h, 0, dec->s.cpu,
+                            dec->errmsg, sizeof(dec->errmsg));
+        if (ret < 0)
+            return dec_log(dec->s.log_level, NULL, ret, "%s", dec->errmsg);
+        dec->inter.strip = &dec->strip;
+    }
     if (fh.type == NEUVC_FRAME_I) {
         ret = nv_intra_decode(&dec->intra, &fh, dec->errmsg, sizeof(dec->errmsg));
     } else if (!dec->inter.c) {
@@ -287,6 +301,7 @@ void neuvc_dec_close(NeuvcDecoder **pdec)
     NeuvcDecoder *d = *pdec;
     nv_inter_close(&d->inter);
     nv_intra_close(&d->intra);
+    nv_intra_close(&d->strip);
     for (int i = 0; i < d->n_models; i++)
         nv_model_close(&d->models[i]);
     free(d);

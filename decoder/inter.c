@@ -62,11 +62,17 @@ int nv_inter_predict(nv_inter *p)
 {
     nl_tensor out[2];
     nv_mc_obmc_picture(&p->pred, &p->c->recon, p->mvs, p->wb);
+    if (p->const_y1 > p->const_y0) {
+        const nv_picture *st = &p->strip->recon;
+        for (int pl = 0; pl < 3; pl++) {
+            const int sh = pl ? 1 : 0;
+            const size_t w = (size_t)(p->c->wp >> sh);
+            for (int y = p->const_y0 >> sh; y < p->const_y1 >> sh; y++)
+                memcpy(p->pred.data[pl] + (ptrdiff_t)y * p->pred.stride[pl],
+                       st->data[pl] + (ptrdiff_t)(y - (p->const_y0 >> sh)) * st->stride[pl], w);
+        }
+    }
     nv_x6_pack(&p->pred, &p->p6);
-    /* x6 row r holds luma rows 2r, 2r + 1 and chroma row r. */
-    for (int r = p->const_y0 / 2; r < p->const_y1 / 2; r++)
-        memset((uint8_t *)p->p6.data + (ptrdiff_t)r * p->p6.stride, NV_REFRESH_GREY,
-               (size_t)p->p6.w * NV_X6_CHANNELS);
     int ret = nl_graph_run(p->c->nets.pred, &p->p6, out, NULL);
     if (ret < 0)
         return ret;
@@ -101,7 +107,7 @@ int nv_inter_reconstruct(nv_inter *p, int qp)
     return 0;
 }
 
-int nv_refresh_rows(int band, int guard, int hp, int *y0, int *y1)
+int nv_refresh_rows(int band, int guard, int hp, int *y0, int *y1, int *strip_h)
 {
     if (band < 0 || guard < 0 || hp < NV_REFRESH_BAND || band >= (hp + NV_REFRESH_BAND - 1) / NV_REFRESH_BAND ||
         guard > hp / NV_REFRESH_GUARD_UNIT)
@@ -109,6 +115,7 @@ int nv_refresh_rows(int band, int guard, int hp, int *y0, int *y1)
     const int end = (band + 1) * NV_REFRESH_BAND + guard * NV_REFRESH_GUARD_UNIT;
     *y0 = band * NV_REFRESH_BAND;
     *y1 = end < hp ? end : hp;
+    *strip_h = (NV_REFRESH_BAND + guard * NV_REFRESH_GUARD_UNIT + NV_PAD - 1) / NV_PAD * NV_PAD;
     return 0;
 }
 
@@ -143,16 +150,38 @@ int nv_inter_decode(nv_inter *p, const nvc_frame_header *fh, char *err, size_t e
 
     if (fh->type != NEUVC_FRAME_P || fh->qp < 0 || fh->qp >= NV_QP_COUNT)
         return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "not a P frame");
-    if (fh->num_substreams != 2 + c->nbands)
-        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
-                          "P frame of %d sub-streams, %d expected for height %d",
-                          fh->num_substreams, 2 + c->nbands, c->h);
     p->const_y0 = p->const_y1 = 0;
+    int strip_h = 0, nstrip = 0;
     if ((fh->flags & NVC_FRAME_FLAG_INTRA_REFRESH) &&
-        nv_refresh_rows(fh->refresh_band, fh->refresh_guard, c->hp, &p->const_y0, &p->const_y1) < 0)
+        nv_refresh_rows(fh->refresh_band, fh->refresh_guard, c->hp, &p->const_y0, &p->const_y1,
+                        &strip_h) < 0)
         return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
                        "intra refresh band %d, guard %d outside the %d coded rows",
                        fh->refresh_band, fh->refresh_guard, c->hp);
+    if (strip_h) {
+        if (!p->strip || p->strip->hp != strip_h || p->strip->wp != c->wp)
+            return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "no refresh strip context of %dx%d",
+                           c->wp, strip_h);
+        nstrip = 1 + p->strip->nbands;
+    }
+    if (fh->num_substreams != 2 + c->nbands + nstrip)
+        return nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "P frame of %d sub-streams, %d expected for height %d",
+                          fh->num_substreams, 2 + c->nbands + nstrip, c->h);
+    if (nstrip) {
+        /* The strip: an intra picture in the last sub-streams. */
+        nvc_frame_header sfh;
+        memset(&sfh, 0, sizeof(sfh));
+        sfh.type = NEUVC_FRAME_I;
+        sfh.qp = fh->refresh_qp;
+        sfh.num_substreams = nstrip;
+        for (int i = 0; i < nstrip; i++) {
+            sfh.substream[i] = fh->substream[2 + c->nbands + i];
+            sfh.substream_size[i] = fh->substream_size[2 + c->nbands + i];
+        }
+        if ((ret = nv_intra_decode(p->strip, &sfh, err, errlen)) < 0)
+            return ret;
+    }
     /* Sub-stream 0: the field (every vector in range, or an error). */
     ret = nv_mv_read_substream(fh->substream[0], fh->substream_size[0], p->mvs, p->wb, p->wb,
                                p->hb);

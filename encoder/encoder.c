@@ -89,6 +89,12 @@ struct NeuvcEncoder {
     int rc_on;                   /* bitrate or VBV: qp chosen per frame by rc */
     nv_rc rc_state;
     nv_refresh refresh;          /* reaches, when s.intra_refresh */
+    int guard;                   /* refresh_guard of every refresh frame */
+    nv_intra strip;              /* the refresh strip (wp x its height), when s.intra_refresh */
+    nv_picture strip_src;
+    uint8_t *strip_x6_mem;
+    nl_tensor strip_x6;
+    int n_strip_rc;              /* coders rc[n_rc ...] of the strip */
     int64_t last_key;            /* frame number of the last I frame */
     char errmsg[NV_ERRMSG_SIZE];
 };
@@ -180,6 +186,31 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
                       e->has_inter ? e->errmsg : "the model has no P frames");
         goto fail;
     }
+    if (s->intra_refresh) {
+        int y0, y1, sh;
+        e->guard = nv_refresh_guard(&e->refresh);
+        nv_refresh_rows(0, e->guard, hp, &y0, &y1, &sh);
+        if ((ret = nv_intra_open(&e->strip, e->model, wp, sh, 1, s->cpu, e->errmsg,
+                                 sizeof(e->errmsg))) < 0) {
+            enc_log(s->log_level, NULL, ret, "intra refresh strip: %s", e->errmsg);
+            goto fail;
+        }
+        e->strip_x6_mem = malloc((size_t)wp * (size_t)sh / 4 * NV_X6_CHANNELS);
+        if (!e->strip_x6_mem || nv_picture_alloc(&e->strip_src, wp, sh) < 0) {
+            ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory");
+            goto fail;
+        }
+        e->strip_x6 = (nl_tensor){ e->strip_x6_mem, sh / 2, wp / 2, NV_X6_CHANNELS,
+                                   (ptrdiff_t)(wp / 2) * NV_X6_CHANNELS, NL_U8 };
+        e->n_strip_rc = 1 + e->strip.nbands;
+        e->inter.strip = &e->strip;
+        if (2 + e->intra.nbands + e->n_strip_rc > NVC_MAX_SUBSTREAMS) {
+            ret = enc_log(s->log_level, NULL, NEUVC_ERR(ERANGE),
+                          "intra refresh: height %d needs more than %d sub-streams", s->height,
+                          NVC_MAX_SUBSTREAMS);
+            goto fail;
+        }
+    }
     e->rc_on = s->bitrate_kbps > 0 || s->vbv_maxrate_kbps > 0 || s->vbv_bufsize_kbit > 0;
     if (e->rc_on && (ret = nv_rc_init(&e->rc_state, s, s->intra_refresh ? 0 : s->keyint, wp, hp,
                                       e->errmsg, sizeof(e->errmsg))) < 0) {
@@ -203,8 +234,10 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
     size_t z_hint = (size_t)(wp / NV_HYPER_STRIDE) * (hp / NV_HYPER_STRIDE) * e->model->cz + 64;
     size_t mv_hint = (size_t)(wp / NV_MC_LUMA_BLOCK) * (hp / NV_MC_LUMA_BLOCK) / 2 + 64;
     const int z_at = e->has_inter;
-    for (; e->n_rc < z_at + 1 + e->intra.nbands; e->n_rc++) {
-        size_t hint = e->n_rc < z_at ? mv_hint : e->n_rc == z_at ? z_hint : band_hint;
+    const int n_frame = z_at + 1 + e->intra.nbands;
+    for (; e->n_rc < n_frame + e->n_strip_rc; e->n_rc++) {
+        size_t hint = e->n_rc < z_at ? mv_hint : e->n_rc == z_at ? z_hint :
+                      e->n_rc == n_frame ? z_hint : band_hint;
         if (rc_enc_init(&e->rc[e->n_rc], hint) < 0) {
             rc_enc_free(&e->rc[e->n_rc]);
             ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory");
@@ -283,7 +316,7 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
     enc->recon_valid = 0;
     enc->ref_valid = 0;
     /* Intra refresh: band (d - 1) % period of frame d after the I frame. */
-    int band = -1, guard = 0, y1 = 0;
+    int band = -1, y0 = 0, y1 = 0, strip_h = 0;
     if (key) {
         enc->last_key = n;
     } else if (enc->s.intra_refresh) {
@@ -292,11 +325,37 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
         const int64_t pos = (n - enc->last_key - 1) % period;
         if (pos < nb) {
             band = (int)pos;
-            guard = nv_refresh_guard(&enc->refresh, band, enc->intra.hp);
-            int y0;
-            nv_refresh_rows(band, guard, enc->intra.hp, &y0, &y1);
+            nv_refresh_rows(band, enc->guard, enc->intra.hp, &y0, &y1, &strip_h);
         }
     }
+    int qp = enc->rc_on ? nv_rc_start(&enc->rc_state, key ? NEUVC_FRAME_I : NEUVC_FRAME_P)
+                        : enc->s.qp;
+    /* The refresh strip, coded at the frame's first qp: source rows
+     * [y0, y1), the last of them repeated below (cheap to code: only
+     * rows up to y1 are used). */
+    nvc_frame_header sfh;
+    size_t strip_bytes = 0;
+    if (band >= 0) {
+        const int n_frame = 2 + enc->intra.nbands;
+        for (int pl = 0; pl < 3; pl++) {
+            const int sh = pl ? 1 : 0;
+            const int last = (y1 >> sh) - 1;
+            for (int y = 0; y < strip_h >> sh; y++) {
+                const int sy = (y0 >> sh) + y < last ? (y0 >> sh) + y : last;
+                memcpy(enc->strip_src.data[pl] + (ptrdiff_t)y * enc->strip_src.stride[pl],
+                       enc->src.data[pl] + (ptrdiff_t)sy * enc->src.stride[pl],
+                       (size_t)(enc->intra.wp >> sh));
+            }
+        }
+        nv_x6_pack(&enc->strip_src, &enc->strip_x6);
+        ret = nv_intra_encode(&enc->strip, enc->rc + n_frame, &enc->strip_x6, qp, &sfh,
+                              enc->errmsg, sizeof(enc->errmsg));
+        if (ret < 0)
+            return enc_log(enc->s.log_level, NULL, ret, "refresh strip: %s", enc->errmsg);
+        for (int i = 0; i < sfh.num_substreams; i++)
+            strip_bytes += sfh.substream_size[i] + 5;
+    }
+    const int strip_qp = qp;
     nl_tensor y;
     if (key) {
         ret = nv_intra_encode_analyse(&enc->intra, &enc->x6, &y, enc->errmsg, sizeof(enc->errmsg));
@@ -313,8 +372,6 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
     if (ret < 0)
         return enc_log(enc->s.log_level, NULL, ret, "%s", enc->errmsg);
     /* Code at one qp, or at the rate control's sequence of trials. */
-    int qp = enc->rc_on ? nv_rc_start(&enc->rc_state, key ? NEUVC_FRAME_I : NEUVC_FRAME_P)
-                        : enc->s.qp;
     for (;;) {
         ret = key ? nv_intra_encode_code(&enc->intra, enc->rc + enc->has_inter, &y, qp, &fh,
                                          enc->errmsg, sizeof(enc->errmsg))
@@ -324,7 +381,7 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
             return enc_log(enc->s.log_level, NULL, ret, "%s", enc->errmsg);
         if (!enc->rc_on)
             break;
-        const int next = nv_rc_next(&enc->rc_state, qp, nvc_frame_payload_size(&fh));
+        const int next = nv_rc_next(&enc->rc_state, qp, nvc_frame_payload_size(&fh) + strip_bytes);
         if (next < 0)
             break;
         qp = next;
@@ -337,7 +394,13 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
     if (band >= 0) {
         fh.flags |= NVC_FRAME_FLAG_INTRA_REFRESH;
         fh.refresh_band = band;
-        fh.refresh_guard = guard;
+        fh.refresh_guard = enc->guard;
+        fh.refresh_qp = strip_qp;
+        for (int i = 0; i < sfh.num_substreams; i++) {
+            fh.substream[fh.num_substreams + i] = sfh.substream[i];
+            fh.substream_size[fh.num_substreams + i] = sfh.substream_size[i];
+        }
+        fh.num_substreams += sfh.num_substreams;
     }
     size_t size = nvc_frame_payload_size(&fh);
     if (size == 0)
@@ -418,6 +481,9 @@ void neuvc_enc_close(NeuvcEncoder **penc)
     free(e->pkt);
     free(e->x6_mem);
     free(e->prev_mvs);
+    free(e->strip_x6_mem);
+    nv_picture_free(&e->strip_src);
+    nv_intra_close(&e->strip);
     nv_picture_free(&e->src);
     nv_inter_close(&e->inter);
     nv_intra_close(&e->intra);

@@ -11,7 +11,8 @@
 static const double rc_slope[2] = { 8.0, 6.5 };
 #define RC_FIRST_BPP_Q32 0.48
 #define RC_RATIO_INIT 3.5        /* I / P bits at equal qp; learnt after the first I frame */
-#define RC_TOLERANCE 0.2         /* |log2(bits / target)| accepted without another trial */
+#define RC_CPLX_WEIGHT 0.3       /* weight of the newest frame in C_t */
+#define RC_IP_OFFSET 1           /* an I frame's first qp: the last P frame's minus this */
 #define RC_VBV_PLAN 0.5          /* P frames aim to keep the buffer below this fraction */
 
 static double clampd(double v, double lo, double hi)
@@ -52,6 +53,7 @@ int nv_rc_init(nv_rc *rc, const NeuvcEncSettings *s, int keyint, int coded_w, in
     rc->keyint = keyint > 0 ? keyint : 0;
     rc->pixels = (double)coded_w * coded_h;
     rc->ratio = RC_RATIO_INIT;
+    rc->prev_qp = -1;
     return 0;
 }
 
@@ -72,11 +74,11 @@ int nv_rc_set_bitrate(nv_rc *rc, int kbps)
 static double rc_predict(const nv_rc *rc, int t, int qp)
 {
     if (rc->have[t])
-        return rc->last_lb[t] - (qp - rc->last_qp[t]) / rc_slope[t];
+        return log2(rc->cplx[t]) - (qp - 32) / rc_slope[t];
     if (t == NEUVC_FRAME_I && rc->have[NEUVC_FRAME_P])
-        return rc->last_lb[1] - (qp - rc->last_qp[1]) / rc_slope[1] + log2(rc->ratio);
+        return log2(rc->cplx[1]) - (qp - 32) / rc_slope[1] + log2(rc->ratio);
     if (t == NEUVC_FRAME_P && rc->have[NEUVC_FRAME_I])
-        return rc->last_lb[0] - (qp - rc->last_qp[0]) / rc_slope[0] - log2(rc->ratio);
+        return log2(rc->cplx[0]) - (qp - 32) / rc_slope[0] - log2(rc->ratio);
     double lb = log2(rc->pixels * RC_FIRST_BPP_Q32) - (qp - 32) / rc_slope[0];
     return t == NEUVC_FRAME_I ? lb : lb - log2(rc->ratio);
 }
@@ -117,8 +119,12 @@ int nv_rc_start(nv_rc *rc, NeuvcFrameType t)
     }
     rc->target = target > 1 ? target : 1;
     int qp = rc_qp_for(rc, rc->type, rc->target);
-    if (rc->type == 1 && rc->have[1]) {
-        const int last = rc->last_qp[1];
+    /* An I frame is coded as well as the P frames around it (the next P
+     * frames predict from it) unless that exceeds twice its budget. */
+    if (rc->type == 0 && rc->have[1])
+        qp = clampq(rc->last_qp[1] - RC_IP_OFFSET);
+    if (rc->type == 1 && rc->prev_qp >= 0) {
+        const int last = rc->prev_qp;
         qp = qp > last + NV_RC_QP_STEP ? last + NV_RC_QP_STEP : qp;
         qp = qp < last - NV_RC_QP_STEP ? last - NV_RC_QP_STEP : qp;
     }
@@ -141,7 +147,9 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
     if (!rc->abr || rc->trials >= NV_RC_TRIALS)
         return -1;
     const double e = log2(bits / rc->target);
-    if (fabs(e) <= RC_TOLERANCE)
+    if (fabs(e) <= (rc->type == 1 ? 2 : 1) * NV_RC_TOLERANCE)
+        return -1;
+    if (rc->type == 0 && rc->have[1] && e < 2 * NV_RC_TOLERANCE)
         return -1;
     if (e > 0 && qp > rc->lo_qp)
         rc->lo_qp = qp;
@@ -153,11 +161,8 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
         next = rc->lo_qp + 1;
     if (next >= rc->hi_qp)
         next = rc->hi_qp - 1;
-    if (rc->type == 1 && rc->have[1]) {
-        const int last = rc->last_qp[1];
-        next = next > last + NV_RC_QP_STEP ? last + NV_RC_QP_STEP : next;
-        next = next < last - NV_RC_QP_STEP ? last - NV_RC_QP_STEP : next;
-    }
+    /* No step limit here: a trial runs only when the size is off by more
+     * than twice (P frames), where holding qp back costs more. */
     if (next == qp || next < 0 || next > 63)
         return -1;
     return next;
@@ -168,12 +173,14 @@ void nv_rc_done(nv_rc *rc, int qp, size_t bytes)
     const double bits = 8.0 * (double)(bytes > 0 ? bytes : 1);
     const int t = rc->type;
     if (t == 0 && rc->have[1]) {
-        const double lp = rc->last_lb[1] - (qp - rc->last_qp[1]) / rc_slope[1];
+        const double lp = rc_predict(rc, 1, qp);
         rc->ratio = clampd(0.5 * rc->ratio + 0.5 * exp2(log2(bits) - lp), 1.0, 20.0);
     }
+    const double c = bits * exp2((qp - 32) / rc_slope[t]);
+    rc->cplx[t] = rc->have[t] ? (1 - RC_CPLX_WEIGHT) * rc->cplx[t] + RC_CPLX_WEIGHT * c : c;
     rc->have[t] = 1;
     rc->last_qp[t] = qp;
-    rc->last_lb[t] = log2(bits);
+    rc->prev_qp = qp;
     rc->spent += bits;
     rc->budget += rc->bitrate / rc->fps;
     if (rc->bufsize > 0) {

@@ -2,17 +2,23 @@
  * Rate control: one qp per frame for a bitrate target, with an optional
  * VBV (x264 meanings), no lookahead and no frame delay.
  *
- * Model.  Bits of a frame of type t at qp: log2(bits) = L_t - qp / S_t,
- * with S_t (qp per halving) fixed per type and L_t taken from the last
- * frame of that type; I frames are budgeted as ratio x a P frame, the
- * ratio learnt from the I frames coded so far.
+ * Model.  Bits of a frame of type t at qp: bits = C_t * 2^((32 - qp) / S_t),
+ * with S_t (qp per halving) fixed per type and C_t a moving average over
+ * the recent frames of that type (a P frame's size depends on how well
+ * its reference was coded, so P sizes alternate when qp does: the average
+ * spans a few frames, and P frames change qp by at most NV_RC_QP_STEP).
+ * I frames are budgeted as ratio x a P frame, the ratio learnt from the I
+ * frames coded so far; once P frames were coded, an I frame starts at the
+ * last P frame's qp - 1 and is only made smaller when it exceeds twice
+ * its budget (or the VBV room).
  *
  * Per frame the encoder analyses the picture once and may then code it at
  * up to NV_RC_TRIALS qp (quantization and entropy coding only, cheap next
  * to the analysis and synthesis): nv_rc_start gives the first qp, each
  * coded size goes to nv_rc_next, which returns the qp to try next or -1
  * to keep the last one coded.  Trials move the size towards the frame's
- * target; the VBV bound (the frame must fit in what is left of the
+ * target when it misses it by more than a factor 2^NV_RC_TOLERANCE (I
+ * frames) or 2^(2 NV_RC_TOLERANCE) (P frames); the VBV bound (the frame must fit in what is left of the
  * buffer) is enforced by further trials up to qp 63 whatever the count.
  *
  * ABR.  The target of a frame is its share of the bitrate corrected by
@@ -36,8 +42,9 @@
 #include "neuvc/neuvc.h"
 
 #define NV_RC_TRIALS 3           /* codings per frame aiming at the target (VBV may add more) */
-#define NV_RC_WINDOW_S 1.0       /* seconds over which an ABR error is paid back */
-#define NV_RC_QP_STEP 4          /* largest qp change between P frames, VBV apart */
+#define NV_RC_WINDOW_S 2.0       /* seconds over which an ABR error is paid back */
+#define NV_RC_QP_STEP 2          /* largest qp change of a P frame's first trial */
+#define NV_RC_TOLERANCE 0.5      /* log2 of the size error a trial accepts (x2 for P frames) */
 
 typedef struct nv_rc {
     int abr;                     /* 1: a bitrate target; 0: constant qp (VBV may still raise it) */
@@ -51,7 +58,8 @@ typedef struct nv_rc {
     double spent, budget;        /* bits coded and bits allowed since the last target change */
     int have[2];                 /* a frame of type t was coded */
     int last_qp[2];              /* and its qp */
-    double last_lb[2];           /* and log2 of its bits */
+    int prev_qp;                 /* qp of the last frame (either type), -1 before the first */
+    double cplx[2];              /* C_t: average bits at qp 32 */
     double ratio;                /* I frame bits / P frame bits at equal qp */
     /* The frame being coded. */
     int type;

@@ -3,6 +3,8 @@
 #include "common/reach.h"
 #include "decoder/inter.h"
 
+#include <limits.h>
+
 static int floor_to(int v, int m)
 {
     return v >= 0 ? v / m * m : -((-v + m - 1) / m * m);
@@ -49,13 +51,15 @@ int nv_refresh_exact_rows(const nv_refresh *r, int band, int y1, int hp)
     return e;
 }
 
-int nv_refresh_guard(const nv_refresh *r, int band, int hp)
+int nv_refresh_guard(const nv_refresh *r)
 {
-    const int top = (band + 1) * NV_REFRESH_BAND;
-    const int need = top + NV_REFRESH_SLACK;
+    /* Band 0 of an unbounded picture: every band shifts it by 64 rows,
+     * which all the prefixes of nv_refresh_exact_rows follow. */
+    const int top = NV_REFRESH_BAND;
     int g = 0;
-    while (top + g * NV_REFRESH_GUARD_UNIT < hp &&
-           nv_refresh_exact_rows(r, band, top + g * NV_REFRESH_GUARD_UNIT, hp) < need)
+    while (g < NVC_REFRESH_MAX &&
+           nv_refresh_exact_rows(r, 0, top + g * NV_REFRESH_GUARD_UNIT, INT_MAX) <
+                  top + NV_REFRESH_SLACK)
         g++;
     return g;
 }

@@ -2,8 +2,9 @@
  * Intra refresh, encoder side (docs/codec.md, "Intra refresh").
  *
  * A refresh cycle codes band k (luma rows [64k, 64k + 64)) of P frame k of
- * the cycle, k = 0 .. nbands - 1, with a constant prediction over the band
- * and a guard below it, and keeps the prediction of rows [0, 64k) inside
+ * the cycle, k = 0 .. nbands - 1, with the prediction over the band and a
+ * guard below it taken from the refresh strip, an intra picture coded in
+ * the same packet, and keeps the prediction of rows [0, 64k) inside
  * reference rows [0, 64k + NV_REFRESH_SLACK) (chroma: half).  The guard is
  * the smallest that makes the output of rows [0, 64k + 64 +
  * NV_REFRESH_SLACK) independent of any reference row at or below
@@ -37,8 +38,9 @@ int nv_refresh_init(nv_refresh *r, const nv_model *m, char *err, size_t errlen);
  * data, when rows [64 * band, y1) are predicted by the constant. */
 int nv_refresh_exact_rows(const nv_refresh *r, int band, int y1, int hp);
 
-/* refresh_guard (block rows) for band of a picture of coded height hp. */
-int nv_refresh_guard(const nv_refresh *r, int band, int hp);
+/* refresh_guard (block rows): the same for every band (the bottom of the
+ * picture only clips the region). */
+int nv_refresh_guard(const nv_refresh *r);
 
 /* Clamps the vertical components of the field (wb x hb, stride wb) so
  * that no output sample in luma rows [0, 64 * band) (chroma [0, 32 * band))

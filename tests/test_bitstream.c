@@ -349,6 +349,7 @@ static uint8_t *make_frame_opt(int type, int qp, unsigned flags, int frame_num, 
     fh.frame_num = frame_num;
     fh.refresh_band = band;
     fh.refresh_guard = guard;
+    fh.refresh_qp = qp;
     uint8_t *subs[NVC_MAX_SUBSTREAMS] = { 0 };
     for (int i = 0; i < n; i++) {
         subs[i] = malloc(sizes[i] ? sizes[i] : 1);
@@ -421,12 +422,13 @@ START_TEST(test_frame_roundtrip)
     /* the optional fields: frame_num, then refresh band and guard (LE u16) */
     p = make_frame_opt(NEUVC_FRAME_P, 20, NVC_FRAME_FLAG_INTRA_REFRESH | NVC_FRAME_FLAG_FRAME_NUM,
                        201, 0x1234, 5, 7, mixed, &size);
-    ck_assert_mem_eq(p, "\x01\x14\x03\x07\xC9\x34\x12\x05\x00", 9);
+    ck_assert_mem_eq(p, "\x01\x14\x03\x07\xC9\x34\x12\x05\x00\x14", 10);
     ck_assert_int_eq(nvc_frame_header_parse(&fh, p, size, NULL, 0), 0);
     ck_assert_uint_eq(fh.flags, NVC_FRAME_FLAG_INTRA_REFRESH | NVC_FRAME_FLAG_FRAME_NUM);
     ck_assert_int_eq(fh.frame_num, 201);
     ck_assert_int_eq(fh.refresh_band, 0x1234);
     ck_assert_int_eq(fh.refresh_guard, 5);
+    ck_assert_int_eq(fh.refresh_qp, 20);
     check_substreams(&fh, p, size, 7, mixed);
     free(p);
     p = make_frame_opt(NEUVC_FRAME_I, 20, NVC_FRAME_FLAG_FRAME_NUM, 7, 0, 0, 7, mixed, &size);
@@ -506,8 +508,9 @@ START_TEST(test_frame_bad_values)
     BAD("qp 64", 0, 64, 0, 1, 2, 0xAA, 0xBB);
     BAD("qp 255", 1, 255, 0, 1, 2, 0xAA, 0xBB);
     BAD("reserved flags 0x04", 0, 0, 4, 1, 2, 0xAA, 0xBB);
-    BAD("intra refresh flag on an I frame", 0, 0, 1, 1, 0, 0, 0, 0, 2, 0xAA, 0xBB);
-    BAD("truncated", 1, 0, 3, 1, 0, 0, 0, 0);
+    BAD("intra refresh flag on an I frame", 0, 0, 1, 1, 0, 0, 0, 0, 0, 2, 0xAA, 0xBB);
+    BAD("refresh qp 64", 1, 0, 1, 1, 0, 0, 0, 0, 64, 2, 0xAA, 0xBB);
+    BAD("truncated", 1, 0, 3, 1, 0, 0, 0, 0, 0);
     BAD("truncated", 1, 0, 2, 1);
     BAD("reserved flags 0x80", 0, 0, 0x80, 1, 2, 0xAA, 0xBB);
     BAD("zero sub-streams", 0, 0, 0, 0);
@@ -568,6 +571,9 @@ START_TEST(test_frame_write_refuses)
     bad.refresh_guard = NVC_REFRESH_MAX + 1;
     ck_assert_int_eq(nvc_frame_write(&bad, buf, sizeof(buf), &w), NEUVC_ERR(EINVAL));
     bad.refresh_guard = 0;
+    bad.refresh_qp = 64;
+    ck_assert_int_eq(nvc_frame_write(&bad, buf, sizeof(buf), &w), NEUVC_ERR(EINVAL));
+    bad.refresh_qp = 0;
     bad.type = NEUVC_FRAME_I;
     ck_assert_int_eq(nvc_frame_write(&bad, buf, sizeof(buf), &w), NEUVC_ERR(EINVAL));
     bad = fh;
