@@ -10,7 +10,7 @@
  * I frames at qp 32 about 0.48 bit per sample). */
 static const double rc_slope[2] = { 8.0, 6.5 };
 #define RC_FIRST_BPP_Q32 0.48
-#define RC_RATIO_INIT 3.5        /* I / P bits at equal qp; learnt after the first I frame */
+#define RC_RATIO_INIT 5.0        /* I / P bits at equal qp; learnt after the first I frame */
 #define RC_CPLX_WEIGHT 0.3       /* weight of the newest frame in C_t */
 #define RC_IP_OFFSET 1           /* an I frame's first qp: the last P frame's minus this */
 #define RC_VBV_PLAN 0.5          /* P frames aim to keep the buffer below this fraction */

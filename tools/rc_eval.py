@@ -89,13 +89,18 @@ def main(argv=None):
     ap.add_argument('files', nargs='*', help='clips (default: the evaluation clips)')
     ap.add_argument('--frames', type=int, default=96)
     ap.add_argument('--qps', default='26,32,38,44', help='fixed-qp curve')
-    ap.add_argument('--target-qps', default='30,38', help='targets: the curve rates at these qp')
+    ap.add_argument('--target-qps', default='32,38', help='targets: the curve rates at these qp')
     ap.add_argument('--bufsize-s', type=float, default=1.0, help='VBV buffer, seconds of maxrate')
     ap.add_argument('--keyint', type=int, default=32)
     ap.add_argument('--out', default=os.path.join(REPO, 'build', 'rc_eval'))
     ap.add_argument('--json', help='write every run here')
+    ap.add_argument('--enc', default=os.path.join(REPO, 'build', 'neuvc-enc'),
+                    help='the encoder to measure')
+    ap.add_argument('--refresh', action='store_true',
+                    help='also code each clip at the --target-qps with --intra-refresh and '
+                         'print the peak frame sizes against periodic keyframes')
     a = ap.parse_args(argv)
-    enc = os.path.join(REPO, 'build', 'neuvc-enc')
+    enc = a.enc
     if a.files:
         todo = [(f, clips.clip_name_from_path(f)) for f in a.files]
     else:
@@ -105,6 +110,7 @@ def main(argv=None):
     tqps = [int(q) for q in a.target_qps.split(',')]
     os.makedirs(a.out, exist_ok=True)
     rows = []
+    fixed_runs = {}                               # (clip, qp) -> (psnr, packets)
     print('%-28s %9s %9s %7s %8s %9s %7s %7s %7s' % ('clip', 'target', 'achieved', 'error',
           'max_vbv', 'max_frame', 'psnr', 'fixed', 'cost'))
     for src, name in todo:
@@ -114,6 +120,7 @@ def main(argv=None):
         for q in sorted(set(qps + tqps)):
             ps, pk = encode(enc, info['y4m'], os.path.join(a.out, '%s_q%d.nvc' % (name, q)), n,
                             ['--qp', str(q), '--keyint', str(a.keyint)])
+            fixed_runs[(name, q)] = (ps, pk)
             at[q] = kbps(pk, fps)
             if q in qps:
                 curve.append((at[q], ps))
@@ -137,14 +144,36 @@ def main(argv=None):
                 name[:28], t, got, 100 * row['error'], 100 * fill, row['max_frame_bytes'], ps,
                 '-' if fixed is None else '%.2f' % fixed,
                 '-' if fixed is None else '%+.2f' % (ps - fixed)), flush=True)
-    if rows:
-        errs = [abs(r['error']) for r in rows]
-        costs = [r['psnr_yuv'] - r['fixed_qp_psnr_at_rate'] for r in rows
+    if a.refresh:
+        print()
+        print('%-28s %4s %10s %10s %9s %9s %7s %7s' % ('clip', 'qp', 'kbps_key', 'kbps_ir',
+              'peak_key', 'peak_ir', 'psnr_k', 'psnr_ir'))
+        for src, name in todo:
+            info = clips.prepare_clip(src, name, a.frames, os.path.join(a.out, 'clips'))
+            fps, n = info['fps'], min(a.frames, info['frames'])
+            for q in tqps:
+                pk_ps, pk = fixed_runs[(name, q)]
+                ir_ps, ir = encode(enc, info['y4m'], os.path.join(a.out, '%s_ir%d.nvc' % (name, q)),
+                                   n, ['--qp', str(q), '--keyint', str(a.keyint), '--intra-refresh'])
+                # peaks after the first frame (an I frame in both)
+                row = {'clip': name, 'qp': q, 'kbps_keyframes': kbps(pk, fps),
+                       'kbps_refresh': kbps(ir, fps),
+                       'peak_keyframes': max(s for _, _, s in pk[1:]),
+                       'peak_refresh': max(s for _, _, s in ir[1:]),
+                       'psnr_keyframes': pk_ps, 'psnr_refresh': ir_ps}
+                rows.append(dict(row, kind='refresh'))
+                print('%-28s %4d %10.1f %10.1f %9d %9d %7.2f %7.2f' % (
+                    name[:28], q, row['kbps_keyframes'], row['kbps_refresh'],
+                    row['peak_keyframes'], row['peak_refresh'], pk_ps, ir_ps), flush=True)
+    rows_rc = [r for r in rows if r.get('kind') != 'refresh']
+    if rows_rc:
+        errs = [abs(r['error']) for r in rows_rc]
+        costs = [r['psnr_yuv'] - r['fixed_qp_psnr_at_rate'] for r in rows_rc
                  if r['fixed_qp_psnr_at_rate'] is not None]
         print('runs %d: |error| mean %.1f%% max %.1f%%, within 10%%: %d; max VBV fill %.0f%%; '
               'PSNR vs fixed qp at equal rate: mean %+.2f dB (%d runs inside the curve)'
-              % (len(rows), 100 * sum(errs) / len(errs), 100 * max(errs),
-                 sum(e <= 0.10 for e in errs), 100 * max(r['max_vbv_fill'] for r in rows),
+              % (len(rows_rc), 100 * sum(errs) / len(errs), 100 * max(errs),
+                 sum(e <= 0.10 for e in errs), 100 * max(r['max_vbv_fill'] for r in rows_rc),
                  sum(costs) / len(costs) if costs else float('nan'), len(costs)))
     if a.json:
         with open(a.json, 'w') as f:
