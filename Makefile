@@ -64,11 +64,14 @@ TEST_COMMON_SRC := $(wildcard tests/common/*.c)
 TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC  := $(sort $(wildcard tests/bench_*.c))
 BENCH_BINS := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
+# Example programs (docs/video-call.md): the public header only.
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all lib tools tests test check check-san bench eval install clean ffmpeg
+.PHONY: all lib tools tests test check check-san bench eval install clean ffmpeg examples
 
 # The suites `make check` runs, in order.  A new suite is a phony target
 # added here; each prints its own "N passed, N failed" line.
@@ -77,7 +80,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 CHECK_SUITES := test check-san
 # keep object files (the tools' objects would otherwise be deleted as intermediates)
 .SECONDARY:
-all: lib tools $(BUILD)/neuvc.pc
+all: lib tools $(BUILD)/neuvc.pc examples
 
 lib: $(BUILD)/libneuvc.a $(BUILD)/libneuvc.so
 
@@ -125,6 +128,11 @@ $(BUILD)/neuvc.pc: Makefile
 	$(call pc_text,$(PREFIX)) > $@
 
 tools: $(TOOLS)
+
+examples: $(EXAMPLES)
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libneuvc.a include/neuvc/neuvc.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Iinclude $(WARN) $(SANFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libneuvc.a $(LDLIBS)
 $(BUILD)/neuvc-%: $(BUILD)/obj/tools/neuvc-%.o $(TOOL_COMMON_OBJ) $(BUILD)/libneuvc.a
 	$(CC) -o $@ $^ $(LDLIBS)
 
@@ -171,6 +179,6 @@ install: all
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/lib* $(BUILD)/neuvc* $(BUILD)/san
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/lib* $(BUILD)/neuvc* $(BUILD)/san $(BUILD)/examples
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -212,7 +212,12 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
         }
     }
     e->rc_on = s->bitrate_kbps > 0 || s->vbv_maxrate_kbps > 0 || s->vbv_bufsize_kbit > 0;
-    if (e->rc_on && (ret = nv_rc_init(&e->rc_state, s, s->intra_refresh ? 0 : s->keyint, wp, hp,
+    /* The budget period: keyint frames with one I frame, or with intra
+     * refresh max(keyint, nbands) frames of which nbands refresh. */
+    const int period = s->intra_refresh ? (s->keyint > e->intra.nbands ? s->keyint : e->intra.nbands)
+                                        : s->keyint;
+    if (e->rc_on && (ret = nv_rc_init(&e->rc_state, s, period, !s->intra_refresh,
+                                      s->intra_refresh ? e->intra.nbands : 0, wp, hp,
                                       e->errmsg, sizeof(e->errmsg))) < 0) {
         enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
         goto fail;
@@ -328,8 +333,8 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
             nv_refresh_rows(band, enc->guard, enc->intra.hp, &y0, &y1, &strip_h);
         }
     }
-    int qp = enc->rc_on ? nv_rc_start(&enc->rc_state, key ? NEUVC_FRAME_I : NEUVC_FRAME_P)
-                        : enc->s.qp;
+    int qp = !enc->rc_on ? enc->s.qp :
+             nv_rc_start(&enc->rc_state, key ? NV_RC_I : band >= 0 ? NV_RC_REFRESH : NV_RC_P);
     /* The refresh strip, coded at the frame's first qp: source rows
      * [y0, y1), the last of them repeated below (cheap to code: only
      * rows up to y1 are used). */
@@ -361,10 +366,9 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
         ret = nv_intra_encode_analyse(&enc->intra, &enc->x6, &y, enc->errmsg, sizeof(enc->errmsg));
     } else {
         nv_me_params me;
-        /* The search's rate weight: the qp of the last P (or I) frame under rate control. */
+        /* The search's rate weight: the last frame's qp under rate control. */
         const nv_rc *r = &enc->rc_state;
-        nv_inter_me_params(!enc->rc_on ? enc->s.qp : r->have[1] ? r->last_qp[1] :
-                           r->have[0] ? r->last_qp[0] : enc->s.qp, &me);
+        nv_inter_me_params(!enc->rc_on ? enc->s.qp : r->prev_qp >= 0 ? r->prev_qp : enc->s.qp, &me);
         ret = nv_inter_encode_analyse(&enc->inter, &enc->src, &enc->x6,
                                       enc->prev_mvs_valid ? enc->prev_mvs : NULL, &me, band, y1,
                                       &y, enc->errmsg, sizeof(enc->errmsg));

@@ -8,9 +8,9 @@
  * luma sample at qp 32), measured with neuvc-rt-1 on the train clips
  * (sam2_01_dog 720p, qp 16..48: P frames 6.4..7.0, I frames 7.8..9.6;
  * I frames at qp 32 about 0.48 bit per sample). */
-static const double rc_slope[2] = { 8.0, 6.5 };
+static const double rc_slope[NV_RC_KINDS] = { 8.0, 6.5, 7.0 };
 #define RC_FIRST_BPP_Q32 0.48
-#define RC_RATIO_INIT 5.0        /* I / P bits at equal qp; learnt after the first I frame */
+static const double rc_ratio_init[NV_RC_KINDS] = { 5.0, 1.0, 2.0 }; /* then learnt */
 #define RC_CPLX_WEIGHT 0.3       /* weight of the newest frame in C_t */
 #define RC_IP_OFFSET 1           /* an I frame's first qp: the last P frame's minus this */
 #define RC_VBV_PLAN 0.5          /* P frames aim to keep the buffer below this fraction */
@@ -25,8 +25,8 @@ static int clampq(long v)
     return v < 0 ? 0 : v > 63 ? 63 : (int)v;
 }
 
-int nv_rc_init(nv_rc *rc, const NeuvcEncSettings *s, int keyint, int coded_w, int coded_h,
-               char *err, size_t errlen)
+int nv_rc_init(nv_rc *rc, const NeuvcEncSettings *s, int period, int period_i, int period_r,
+               int coded_w, int coded_h, char *err, size_t errlen)
 {
     memset(rc, 0, sizeof(*rc));
     rc->abr = s->bitrate_kbps > 0;
@@ -50,9 +50,12 @@ int nv_rc_init(nv_rc *rc, const NeuvcEncSettings *s, int keyint, int coded_w, in
         return nv_fail(err, errlen, NEUVC_ERR(EINVAL),
                        "vbv-bufsize %d kbit holds less than one frame interval at vbv-maxrate",
                        s->vbv_bufsize_kbit);
-    rc->keyint = keyint > 0 ? keyint : 0;
+    rc->period = period > 0 ? period : 0;
+    rc->period_i = period_i;
+    rc->period_r = period_r;
     rc->pixels = (double)coded_w * coded_h;
-    rc->ratio = RC_RATIO_INIT;
+    for (int t = 0; t < NV_RC_KINDS; t++)
+        rc->ratio[t] = rc_ratio_init[t];
     rc->prev_qp = -1;
     return 0;
 }
@@ -70,17 +73,21 @@ int nv_rc_set_bitrate(nv_rc *rc, int kbps)
     return 0;
 }
 
-/* log2 of the bits a frame of type t would take at qp, from the model. */
+/* log2 of the bits a frame of kind t would take at qp, from the model:
+ * its own C_t, else another kind's scaled by the ratios, else a guess. */
 static double rc_predict(const nv_rc *rc, int t, int qp)
 {
+    static const int order[NV_RC_KINDS] = { NV_RC_P, NV_RC_REFRESH, NV_RC_I };
     if (rc->have[t])
         return log2(rc->cplx[t]) - (qp - 32) / rc_slope[t];
-    if (t == NEUVC_FRAME_I && rc->have[NEUVC_FRAME_P])
-        return log2(rc->cplx[1]) - (qp - 32) / rc_slope[1] + log2(rc->ratio);
-    if (t == NEUVC_FRAME_P && rc->have[NEUVC_FRAME_I])
-        return log2(rc->cplx[0]) - (qp - 32) / rc_slope[0] - log2(rc->ratio);
-    double lb = log2(rc->pixels * RC_FIRST_BPP_Q32) - (qp - 32) / rc_slope[0];
-    return t == NEUVC_FRAME_I ? lb : lb - log2(rc->ratio);
+    for (int i = 0; i < NV_RC_KINDS; i++) {
+        const int o = order[i];
+        if (rc->have[o])
+            return log2(rc->cplx[o]) - (qp - 32) / rc_slope[o] + log2(rc->ratio[t]) -
+                   log2(rc->ratio[o]);
+    }
+    return log2(rc->pixels * RC_FIRST_BPP_Q32) - (qp - 32) / rc_slope[NV_RC_I] +
+           log2(rc->ratio[t]) - log2(rc->ratio[NV_RC_I]);
 }
 
 /* The qp whose predicted size is bits. */
@@ -90,9 +97,9 @@ static int rc_qp_for(const nv_rc *rc, int t, double bits)
     return clampq(lround(rc_slope[t] * (lb0 - log2(bits > 1 ? bits : 1))));
 }
 
-int nv_rc_start(nv_rc *rc, NeuvcFrameType t)
+int nv_rc_start(nv_rc *rc, int kind)
 {
-    rc->type = t == NEUVC_FRAME_I ? 0 : 1;
+    rc->type = kind;
     rc->trials = 0;
     rc->lo_qp = -1;
     rc->hi_qp = 64;
@@ -102,16 +109,21 @@ int nv_rc_start(nv_rc *rc, NeuvcFrameType t)
         rc->target = 0;
         return rc->qp_const;
     }
-    /* The P share of a frame interval when every keyint-th frame costs ratio P frames. */
+    /* The P share of a frame interval when a period holds period_i I
+     * frames and period_r refresh frames, each worth its ratio of P frames. */
     const double per = rc->bitrate / rc->fps;
-    double p = rc->keyint > 1 ? per * rc->keyint / (rc->ratio + rc->keyint - 1) : per;
+    double p = per;
+    if (rc->period > 1)
+        p = per * rc->period / (rc->period_i * rc->ratio[NV_RC_I] +
+                                rc->period_r * rc->ratio[NV_RC_REFRESH] +
+                                (rc->period - rc->period_i - rc->period_r));
     const double window = NV_RC_WINDOW_S * rc->fps > 1 ? NV_RC_WINDOW_S * rc->fps : 1;
     p *= clampd(1.0 - (rc->spent - rc->budget) / (window * per), 0.25, 4.0);
-    double target = rc->type == 0 ? p * rc->ratio : p;
+    double target = p * rc->ratio[rc->type];
     if (rc->bufsize > 0) {
         /* Keep room: P frames aim below RC_VBV_PLAN of the buffer after
          * their drain, any frame within 90% of the room left. */
-        if (rc->type == 1) {
+        if (rc->type != NV_RC_I) {
             const double room = RC_VBV_PLAN * rc->bufsize - rc->fill + drain;
             target = clampd(target, 0.25 * p, room > 0.25 * p ? room : 0.25 * p);
         }
@@ -121,9 +133,9 @@ int nv_rc_start(nv_rc *rc, NeuvcFrameType t)
     int qp = rc_qp_for(rc, rc->type, rc->target);
     /* An I frame is coded as well as the P frames around it (the next P
      * frames predict from it) unless that exceeds twice its budget. */
-    if (rc->type == 0 && rc->have[1])
-        qp = clampq(rc->last_qp[1] - RC_IP_OFFSET);
-    if (rc->type == 1 && rc->prev_qp >= 0) {
+    if (rc->type == NV_RC_I && rc->have[NV_RC_P])
+        qp = clampq(rc->last_qp[NV_RC_P] - RC_IP_OFFSET);
+    if (rc->type != NV_RC_I && rc->prev_qp >= 0) {
         const int last = rc->prev_qp;
         qp = qp > last + NV_RC_QP_STEP ? last + NV_RC_QP_STEP : qp;
         qp = qp < last - NV_RC_QP_STEP ? last - NV_RC_QP_STEP : qp;
@@ -147,9 +159,9 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
     if (!rc->abr || rc->trials >= NV_RC_TRIALS)
         return -1;
     const double e = log2(bits / rc->target);
-    if (fabs(e) <= (rc->type == 1 ? 2 : 1) * NV_RC_TOLERANCE)
+    if (fabs(e) <= (rc->type != NV_RC_I ? 2 : 1) * NV_RC_TOLERANCE)
         return -1;
-    if (rc->type == 0 && rc->have[1] && e < 2 * NV_RC_TOLERANCE)
+    if (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 2 * NV_RC_TOLERANCE)
         return -1;
     if (e > 0 && qp > rc->lo_qp)
         rc->lo_qp = qp;
@@ -172,9 +184,9 @@ void nv_rc_done(nv_rc *rc, int qp, size_t bytes)
 {
     const double bits = 8.0 * (double)(bytes > 0 ? bytes : 1);
     const int t = rc->type;
-    if (t == 0 && rc->have[1]) {
-        const double lp = rc_predict(rc, 1, qp);
-        rc->ratio = clampd(0.5 * rc->ratio + 0.5 * exp2(log2(bits) - lp), 1.0, 20.0);
+    if (t != NV_RC_P && rc->have[NV_RC_P]) {
+        const double lp = rc_predict(rc, NV_RC_P, qp);
+        rc->ratio[t] = clampd(0.5 * rc->ratio[t] + 0.5 * exp2(log2(bits) - lp), 1.0, 20.0);
     }
     const double c = bits * exp2((qp - 32) / rc_slope[t]);
     rc->cplx[t] = rc->have[t] ? (1 - RC_CPLX_WEIGHT) * rc->cplx[t] + RC_CPLX_WEIGHT * c : c;

@@ -7,10 +7,12 @@
  * the recent frames of that type (a P frame's size depends on how well
  * its reference was coded, so P sizes alternate when qp does: the average
  * spans a few frames, and P frames change qp by at most NV_RC_QP_STEP).
- * I frames are budgeted as ratio x a P frame, the ratio learnt from the I
- * frames coded so far; once P frames were coded, an I frame starts at the
- * last P frame's qp - 1 and is only made smaller when it exceeds twice
- * its budget (or the VBV room).
+ * Three kinds of frames: I, P, and P frames that refresh a band (intra
+ * refresh: they also carry an intra strip).  I and refresh frames are
+ * budgeted as ratio_t x a P frame, each ratio learnt from the frames of
+ * that kind coded so far; once P frames were coded, an I frame starts at
+ * the last P frame's qp - 1 and is only made smaller when it exceeds
+ * twice its budget (or the VBV room).
  *
  * Per frame the encoder analyses the picture once and may then code it at
  * up to NV_RC_TRIALS qp (quantization and entropy coding only, cheap next
@@ -46,21 +48,24 @@
 #define NV_RC_QP_STEP 2          /* largest qp change of a P frame's first trial */
 #define NV_RC_TOLERANCE 0.5      /* log2 of the size error a trial accepts (x2 for P frames) */
 
+enum { NV_RC_I = 0, NV_RC_P = 1, NV_RC_REFRESH = 2, NV_RC_KINDS = 3 };
+
 typedef struct nv_rc {
     int abr;                     /* 1: a bitrate target; 0: constant qp (VBV may still raise it) */
     int qp_const;                /* the settings' qp (abr == 0) */
     double fps;
     double bitrate;              /* bits per second; 0 with abr == 0 */
     double maxrate, bufsize;     /* bits per second, bits; 0: no VBV */
-    int keyint;                  /* frames per I frame for budgeting; 0: only forced ones */
+    int period;                  /* frames per budget period; 0: no periodic I or refresh frames */
+    int period_i, period_r;      /* I frames and refresh frames in a period */
     double pixels;               /* coded luma samples per frame */
     double fill;                 /* transmit buffer fullness after the last frame's drain */
     double spent, budget;        /* bits coded and bits allowed since the last target change */
-    int have[2];                 /* a frame of type t was coded */
-    int last_qp[2];              /* and its qp */
-    int prev_qp;                 /* qp of the last frame (either type), -1 before the first */
-    double cplx[2];              /* C_t: average bits at qp 32 */
-    double ratio;                /* I frame bits / P frame bits at equal qp */
+    int have[NV_RC_KINDS];       /* a frame of kind t was coded */
+    int last_qp[NV_RC_KINDS];    /* and its qp */
+    int prev_qp;                 /* qp of the last frame (any kind), -1 before the first */
+    double cplx[NV_RC_KINDS];    /* C_t: average bits at qp 32 */
+    double ratio[NV_RC_KINDS];   /* bits / P frame bits at equal qp (ratio[NV_RC_P] = 1) */
     /* The frame being coded. */
     int type;
     double target, cap;          /* bits; cap: the VBV room (0: none) */
@@ -68,16 +73,17 @@ typedef struct nv_rc {
     int lo_qp, hi_qp;            /* bracket: qp known too big (bits > target) / small enough */
 } nv_rc;
 
-/* From the encoder settings (checked: bitrate > 0 or VBV set).  keyint as
- * the encoder uses it (<= 0: only the first frame and forced ones are I).
- * 0, or NEUVC_ERR(EINVAL) with a message for an inconsistent VBV. */
-int nv_rc_init(nv_rc *rc, const NeuvcEncSettings *s, int keyint, int coded_w, int coded_h,
-               char *err, size_t errlen);
+/* From the encoder settings (checked: bitrate > 0 or VBV set).  The
+ * budget period: period frames (0: none) of which period_i are I frames
+ * and period_r refresh frames, as the encoder places them.  0, or
+ * NEUVC_ERR(EINVAL) with a message for an inconsistent VBV. */
+int nv_rc_init(nv_rc *rc, const NeuvcEncSettings *s, int period, int period_i, int period_r,
+               int coded_w, int coded_h, char *err, size_t errlen);
 /* A new target (kbit/s, 1..1000000) from the next frame on: maxrate and
  * bufsize scale with it; the ABR error so far is forgotten. */
 int nv_rc_set_bitrate(nv_rc *rc, int kbps);
-/* The first qp for a frame of type t (NEUVC_FRAME_I or _P). */
-int nv_rc_start(nv_rc *rc, NeuvcFrameType t);
+/* The first qp for a frame of kind t (NV_RC_I, NV_RC_P, NV_RC_REFRESH). */
+int nv_rc_start(nv_rc *rc, int kind);
 /* After coding at qp gave bits: the next qp to try, or -1 to keep it. */
 int nv_rc_next(nv_rc *rc, int qp, size_t bytes);
 /* The frame was kept at qp with bytes: updates the model and the buffer. */
