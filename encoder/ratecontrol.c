@@ -10,7 +10,13 @@
  * I frames at qp 32 about 0.48 bit per sample). */
 static const double rc_slope[NV_RC_KINDS] = { 8.0, 6.5, 7.0 };
 #define RC_FIRST_BPP_Q32 0.48
-static const double rc_ratio_init[NV_RC_KINDS] = { 5.0, 1.0, 2.0 }; /* then learnt */
+/* Ratios before any frame of the kind was seen, then learnt.  I: the
+ * lowest of the train clips at qp 26..32 (2.5 .. 3.6 on sam2_01_dog,
+ * debian_opencv_vtest, liveportrait_driving_d14): the first frame's
+ * overshoot cannot be paid back in a short call, its undershoot costs a
+ * few frames of quality.  Refresh frames: a P frame plus a strip of about
+ * a third of the picture. */
+static const double rc_ratio_init[NV_RC_KINDS] = { 2.5, 1.0, 2.0 };
 #define RC_CPLX_WEIGHT 0.3       /* weight of the newest frame in C_t */
 #define RC_IP_OFFSET 1           /* an I frame's first qp: the last P frame's minus this */
 #define RC_VBV_PLAN 0.5          /* P frames aim to keep the buffer below this fraction */
@@ -101,8 +107,12 @@ int nv_rc_start(nv_rc *rc, int kind)
 {
     rc->type = kind;
     rc->trials = 0;
+    rc->final = 0;
+    rc->best_qp = -1;
+    rc->best_e = 0;
     rc->lo_qp = -1;
     rc->hi_qp = 64;
+    rc->lo_lb = rc->hi_lb = 0;
     const double drain = rc->maxrate / rc->fps;
     rc->cap = rc->bufsize > 0 ? rc->bufsize - rc->fill : 0;
     if (!rc->abr) {
@@ -145,29 +155,54 @@ int nv_rc_start(nv_rc *rc, int kind)
 
 int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
 {
-    const double bits = 8.0 * (double)bytes;
+    const double bits = 8.0 * (double)(bytes > 0 ? bytes : 1);
+    const double lb = log2(bits);
     rc->trials++;
     if (rc->cap > 0 && bits > rc->cap) {
         /* VBV: must shrink, whatever the trial count. */
         if (qp >= 63)
             return -1;
         rc->lo_qp = qp;
+        rc->lo_lb = lb;
         int next = qp + (int)ceil(rc_slope[rc->type] * log2(bits / (0.9 * rc->cap)));
         next = next > qp ? next : qp + 1;
         return clampq(next);
     }
-    if (!rc->abr || rc->trials >= NV_RC_TRIALS)
+    if (rc->final || !rc->abr)
         return -1;
     const double e = log2(bits / rc->target);
-    if (fabs(e) <= (rc->type != NV_RC_I ? 2 : 1) * NV_RC_TOLERANCE)
+    /* The best trial so far (closest to the target; all fit the VBV). */
+    if (rc->best_qp < 0 || fabs(e) < fabs(rc->best_e)) {
+        rc->best_qp = qp;
+        rc->best_e = e;
+    }
+    if (fabs(e) <= NV_RC_TOLERANCE ||
+        (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 2 * NV_RC_TOLERANCE))
         return -1;
-    if (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 2 * NV_RC_TOLERANCE)
-        return -1;
-    if (e > 0 && qp > rc->lo_qp)
+    if (rc->trials >= NV_RC_TRIALS) {
+        /* Out of trials: code the best one again unless it is this one. */
+        rc->final = 1;
+        return rc->best_qp == qp ? -1 : rc->best_qp;
+    }
+    if (e > 0 && qp > rc->lo_qp) {
         rc->lo_qp = qp;
-    if (e < 0 && qp < rc->hi_qp)
+        rc->lo_lb = lb;
+    }
+    if (e < 0 && qp < rc->hi_qp) {
         rc->hi_qp = qp;
-    int next = clampq(lround(qp + rc_slope[rc->type] * e));
+        rc->hi_lb = lb;
+    }
+    int next;
+    if (rc->lo_qp >= 0 && rc->hi_qp <= 63 && rc->lo_lb > rc->hi_lb) {
+        /* Both sides measured: interpolate log2(bits) linearly in qp (the
+         * slope right after a better-coded reference is far steeper than
+         * the model's). */
+        const double lt = log2(rc->target);
+        next = clampq(lround(rc->lo_qp + (rc->hi_qp - rc->lo_qp) * (rc->lo_lb - lt) /
+                                             (rc->lo_lb - rc->hi_lb)));
+    } else {
+        next = clampq(lround(qp + rc_slope[rc->type] * e));
+    }
     /* Stay strictly inside the bracket of qp tried. */
     if (next <= rc->lo_qp)
         next = rc->lo_qp + 1;

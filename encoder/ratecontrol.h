@@ -18,9 +18,12 @@
  * up to NV_RC_TRIALS qp (quantization and entropy coding only, cheap next
  * to the analysis and synthesis): nv_rc_start gives the first qp, each
  * coded size goes to nv_rc_next, which returns the qp to try next or -1
- * to keep the last one coded.  Trials move the size towards the frame's
- * target when it misses it by more than a factor 2^NV_RC_TOLERANCE (I
- * frames) or 2^(2 NV_RC_TOLERANCE) (P frames); the VBV bound (the frame must fit in what is left of the
+ * to keep the last one coded (after NV_RC_TRIALS it asks once more for
+ * the best of them when that was not the last).  Trials interpolate
+ * between the sizes measured on both sides of the target.  Trials move
+ * the size towards the frame's target when it misses it by more than a
+ * factor 2^NV_RC_TOLERANCE (an I frame after P frames: only when it is
+ * too large); the VBV bound (the frame must fit in what is left of the
  * buffer) is enforced by further trials up to qp 63 whatever the count.
  *
  * ABR.  The target of a frame is its share of the bitrate corrected by
@@ -43,10 +46,11 @@
 
 #include "neuvc/neuvc.h"
 
-#define NV_RC_TRIALS 3           /* codings per frame aiming at the target (VBV may add more) */
-#define NV_RC_WINDOW_S 2.0       /* seconds over which an ABR error is paid back */
+#define NV_RC_TRIALS 3           /* codings per frame aiming at the target (+1 to code the best
+                                    again, VBV may add more) */
+#define NV_RC_WINDOW_S 1.0       /* seconds over which an ABR error is paid back */
 #define NV_RC_QP_STEP 2          /* largest qp change of a P frame's first trial */
-#define NV_RC_TOLERANCE 0.5      /* log2 of the size error a trial accepts (x2 for P frames) */
+#define NV_RC_TOLERANCE 0.5      /* log2 of the size error a trial accepts */
 
 enum { NV_RC_I = 0, NV_RC_P = 1, NV_RC_REFRESH = 2, NV_RC_KINDS = 3 };
 
@@ -70,7 +74,11 @@ typedef struct nv_rc {
     int type;
     double target, cap;          /* bits; cap: the VBV room (0: none) */
     int trials;
+    int final;                   /* the trial given last is the one kept */
+    int best_qp;                 /* trial closest to the target so far (-1: none) */
+    double best_e;               /* its log2(bits / target) */
     int lo_qp, hi_qp;            /* bracket: qp known too big (bits > target) / small enough */
+    double lo_lb, hi_lb;         /* log2 of their bits */
 } nv_rc;
 
 /* From the encoder settings (checked: bitrate > 0 or VBV set).  The

@@ -5,50 +5,58 @@
 
 #include <limits.h>
 
-static int floor_to(int v, int m)
+/* First affected luma row, NV_REACH_NONE passed through. */
+static int first(const nl_graph *g, unsigned in, int scale, unsigned out, int line)
 {
-    return v >= 0 ? v / m * m : -((-v + m - 1) / m * m);
+    int row;
+    if (line == NV_REACH_NONE || nv_graph_first_affected(g, in, scale, out, line, &row, NULL) < 0)
+        return line == NV_REACH_NONE ? NV_REACH_NONE : 0;
+    return row;
+}
+
+static int min2(int a, int b)
+{
+    return a < b ? a : b;
 }
 
 int nv_refresh_init(nv_refresh *r, const nv_model *m, char *err, size_t errlen)
 {
-    const nv_model_inter *t = &m->inter;
-    int s, ret = 0;
-    /* A dependence that is absent (return 1) counts as reach 0. */
-    if (!m->has_inter ||
-        (ret = nv_graph_reach(t->pred, 0, 2, 0, &r->pred_pt, &s)) < 0 ||
-        (ret = nv_graph_reach(t->pred, 0, 2, 1, &r->pred_pf, &s)) < 0 ||
-        (ret = nv_graph_reach(t->hyper_synthesis, 1, NV_LATENT_STRIDE, 0, &r->hs_pf, &s)) < 0 ||
-        (ret = nv_graph_reach(t->synthesis, 0, NV_LATENT_STRIDE, 0, &r->syn_yd, &s)) < 0 ||
-        (ret = nv_graph_reach(t->synthesis, 1, NV_PT_STRIDE, 0, &r->syn_pt, &s)) < 0 ||
-        (ret = nv_graph_reach(t->synthesis, 2, 2, 0, &r->syn_p6, &s)) < 0)
-        return nv_fail(err, errlen, NEUVC_ERR(EINVAL),
-                       "intra refresh: cannot bound the reach of the model's inter graphs");
-    int sidx_reach;
-    if ((ret = nv_graph_reach(t->hyper_synthesis, 1, NV_LATENT_STRIDE, 1, &sidx_reach, &s)) < 0)
-        return nv_fail(err, errlen, NEUVC_ERR(EINVAL),
-                       "intra refresh: cannot bound the reach of the model's inter graphs");
-    if (sidx_reach > r->hs_pf)
-        r->hs_pf = sidx_reach;
+    if (!m->has_inter)
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "intra refresh: the model has no inter part");
+    r->pred = m->inter.pred;
+    r->hyper_synthesis = m->inter.hyper_synthesis;
+    r->synthesis = m->inter.synthesis;
+    /* Every dependence the exact rows follow must be traceable. */
+    static const struct { int g; unsigned in, out; int scale; } use[] = {
+        { 0, 0, 0, 2 }, { 0, 0, 1, 2 }, { 1, 1, 0, NV_LATENT_STRIDE }, { 1, 1, 1, NV_LATENT_STRIDE },
+        { 2, 0, 0, NV_LATENT_STRIDE }, { 2, 1, 0, NV_PT_STRIDE }, { 2, 2, 0, 2 },
+    };
+    for (size_t i = 0; i < sizeof(use) / sizeof(use[0]); i++) {
+        const nl_graph *g = use[i].g == 0 ? r->pred : use[i].g == 1 ? r->hyper_synthesis
+                                                                      : r->synthesis;
+        int row;
+        if (nv_graph_first_affected(g, use[i].in, use[i].scale, use[i].out, 1024, &row, NULL) < 0)
+            return nv_fail(err, errlen, NEUVC_ERR(EINVAL),
+                           "intra refresh: cannot follow the rows of graph %s", g->name);
+    }
     return 0;
 }
 
-int nv_refresh_exact_rows(const nv_refresh *r, int band, int y1, int hp)
+int nv_refresh_exact_rows(const nv_refresh *r, int y1, int hp)
 {
     if (y1 >= hp)
         return hp;
-    /* Prefixes of rows that are right, input to output (see common/reach.h). */
-    const int pf = floor_to(y1 - r->pred_pf, NV_LATENT_STRIDE);
-    const int pt = floor_to(y1 - r->pred_pt, NV_PT_STRIDE);
-    const int mu = floor_to(pf - r->hs_pf, NV_LATENT_STRIDE);
-    const int yd = floor_to(mu, NV_REFRESH_BAND);
-    int e = floor_to(yd - r->syn_yd, 2);
-    const int e_pt = floor_to((pt < y1 ? pt : y1) - r->syn_pt, 2);
-    const int e_p6 = floor_to(y1 - r->syn_p6, 2);
-    e = e < e_pt ? e : e_pt;
-    e = e < e_p6 ? e : e_p6;
-    (void)band;
-    return e;
+    /* Prediction rows >= y1 may be wrong: follow them through the nets. */
+    const int pt = first(r->pred, 0, 2, 0, y1);
+    const int pf = first(r->pred, 0, 2, 1, y1);
+    const int mu = min2(first(r->hyper_synthesis, 1, NV_LATENT_STRIDE, 0, pf),
+                        first(r->hyper_synthesis, 1, NV_LATENT_STRIDE, 1, pf));
+    /* A band's range coder reads all its rows in sequence. */
+    const int yd = mu == NV_REACH_NONE ? NV_REACH_NONE : mu / NV_REFRESH_BAND * NV_REFRESH_BAND;
+    int e = first(r->synthesis, 0, NV_LATENT_STRIDE, 0, yd);
+    e = min2(e, first(r->synthesis, 1, NV_PT_STRIDE, 0, pt));
+    e = min2(e, first(r->synthesis, 2, 2, 0, y1));
+    return min2(e, hp);
 }
 
 int nv_refresh_guard(const nv_refresh *r)
@@ -58,7 +66,7 @@ int nv_refresh_guard(const nv_refresh *r)
     const int top = NV_REFRESH_BAND;
     int g = 0;
     while (g < NVC_REFRESH_MAX &&
-           nv_refresh_exact_rows(r, 0, top + g * NV_REFRESH_GUARD_UNIT, INT_MAX) <
+           nv_refresh_exact_rows(r, top + g * NV_REFRESH_GUARD_UNIT, INT_MAX) <
                   top + NV_REFRESH_SLACK)
         g++;
     return g;

@@ -8,8 +8,8 @@
  * reference rows [0, 64k + NV_REFRESH_SLACK) (chroma: half).  The guard is
  * the smallest that makes the output of rows [0, 64k + 64 +
  * NV_REFRESH_SLACK) independent of any reference row at or below
- * 64k + NV_REFRESH_SLACK, given the reach of the model's graphs
- * (common/reach.h); so by induction a decoder whose reference was wrong
+ * 64k + NV_REFRESH_SLACK, given how far up the model's graphs carry a
+ * change (common/reach.h); so by induction a decoder whose reference was wrong
  * anywhere decodes the last frame of a cycle that it received whole
  * exactly.
  */
@@ -24,19 +24,18 @@
 #define NV_REFRESH_SLACK 8       /* luma rows of the reference below the clean rows a vector may read */
 
 typedef struct nv_refresh {
-    /* Reaches in luma rows: inter.pred p6 -> pt, p6 -> pf; inter.hyper_synthesis
-     * pf -> mu and sidx; inter.synthesis yd, pt, p6 -> x6. */
-    int pred_pt, pred_pf, hs_pf, syn_yd, syn_pt, syn_p6;
+    const nl_graph *pred, *hyper_synthesis, *synthesis;   /* the model's inter graphs */
 } nv_refresh;
 
-/* Reads the reaches off m's inter graphs.  0, or NEUVC_ERR(EINVAL) with a
- * message when a graph does not have the structure assumed. */
+/* Takes m's inter graphs, checking that common/reach.h can follow them.
+ * 0, or NEUVC_ERR(EINVAL) with a message. */
 int nv_refresh_init(nv_refresh *r, const nv_model *m, char *err, size_t errlen);
 
-/* Rows [0, return) of a refresh frame's output that depend only on the
- * reference rows [0, 64 * band + NV_REFRESH_SLACK) and the frame's own
- * data, when rows [64 * band, y1) are predicted by the constant. */
-int nv_refresh_exact_rows(const nv_refresh *r, int band, int y1, int hp);
+/* Rows [0, return) of a refresh frame's output that depend on nothing
+ * but the prediction rows [0, y1) and the frame's own bytes (the
+ * prediction above 64 * band reading only exact reference rows, rows
+ * [64 * band, y1) the strip's): hp when y1 >= hp. */
+int nv_refresh_exact_rows(const nv_refresh *r, int y1, int hp);
 
 /* refresh_guard (block rows): the same for every band (the bottom of the
  * picture only clips the region). */

@@ -329,17 +329,17 @@ START_TEST(loss_keyframe_recovery)
 END_TEST
 
 /* Intra refresh, cycles of 8 frames (1-8, 9-16, ...); the refresh region
- * of band k is rows [64k, 64k + 64 + 16 guard) (guard 9 with neuvc-rt-1),
- * so band 5 reaches the bottom of the 512 rows and completes the
- * recovery.  Packet 6 lost: frames 6..13 give no picture, 14 (band 5 of
+ * of band k is rows [64k, 64k + 64 + 16 guard) (guard 5 with neuvc-rt-1),
+ * so band 6 reaches the bottom of the 512 rows and completes the
+ * recovery.  Packet 6 lost: frames 6..14 give no picture, 15 (band 6 of
  * the next cycle) and all after equal the loss-free decode; packet 20
- * corrupt: 20..29 dark, 30 exact. */
+ * corrupt: 20..30 dark, 31 exact. */
 START_TEST(loss_refresh_recovery)
 {
     clip_load();
     stream st;
     static const char *const prm[] = { "qp", "36", "intra-refresh", "1", "keyint", "0", NULL };
-    stream_code(&st, prm, 31, 0, -1, 0, -1);
+    stream_code(&st, prm, 32, 0, -1, 0, -1);
     for (int k = 0; k < st.n; k++)
         ck_assert_int_eq(st.type[k], k ? NEUVC_FRAME_P : NEUVC_FRAME_I);
     int keep[MAXF], out[MAXF];
@@ -349,7 +349,7 @@ START_TEST(loss_refresh_recovery)
     cut[20] = st.size[20] - 3;                  /* corrupt: sub-streams no longer add up */
     stream_decode(&st, keep, cut, out, NULL);
     for (int k = 0; k < st.n; k++) {
-        const int dark = (k >= 6 && k < 14) || (k >= 20 && k < 30);
+        const int dark = (k >= 6 && k < 15) || (k >= 20 && k < 31);
         ck_assert_msg(out[k] == !dark, "frame %d: %s", k, out[k] ? "output" : "no output");
     }
     stream_free(&st);
@@ -372,7 +372,7 @@ START_TEST(refresh_from_unrelated_reference)
         keep[k] = k >= 3;
     stream_decode(&st, keep, NULL, out, &other);
     for (int k = 0; k < st.n; k++)
-        ck_assert_msg(out[k] == (k >= 14), "frame %d: %s", k, out[k] ? "output" : "no output");
+        ck_assert_msg(out[k] == (k >= 15), "frame %d: %s", k, out[k] ? "output" : "no output");
     stream_free(&st);
     stream_free(&other);
 }
