@@ -88,13 +88,9 @@ struct NeuvcEncoder {
     int force_key;
     int rc_on;                   /* bitrate or VBV: qp chosen per frame by rc */
     nv_rc rc_state;
-    nv_refresh refresh;          /* reaches, when s.intra_refresh */
+    nv_refresh refresh;          /* when s.intra_refresh */
     int guard;                   /* refresh_guard of every refresh frame */
-    nv_intra strip;              /* the refresh strip (wp x its height), when s.intra_refresh */
-    nv_picture strip_src;
-    uint8_t *strip_x6_mem;
-    nl_tensor strip_x6;
-    int n_strip_rc;              /* coders rc[n_rc ...] of the strip */
+    nv_refresh_strip strip;      /* coded by the coders after the frame's */
     int64_t last_key;            /* frame number of the last I frame */
     char errmsg[NV_ERRMSG_SIZE];
 };
@@ -187,24 +183,14 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
         goto fail;
     }
     if (s->intra_refresh) {
-        int y0, y1, sh;
         e->guard = nv_refresh_guard(&e->refresh);
-        nv_refresh_rows(0, e->guard, hp, &y0, &y1, &sh);
-        if ((ret = nv_intra_open(&e->strip, e->model, wp, sh, 1, s->cpu, e->errmsg,
-                                 sizeof(e->errmsg))) < 0) {
-            enc_log(s->log_level, NULL, ret, "intra refresh strip: %s", e->errmsg);
+        if ((ret = nv_refresh_strip_open(&e->strip, e->model, wp, hp, e->guard, s->cpu, e->errmsg,
+                                         sizeof(e->errmsg))) < 0) {
+            enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
             goto fail;
         }
-        e->strip_x6_mem = malloc((size_t)wp * (size_t)sh / 4 * NV_X6_CHANNELS);
-        if (!e->strip_x6_mem || nv_picture_alloc(&e->strip_src, wp, sh) < 0) {
-            ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory");
-            goto fail;
-        }
-        e->strip_x6 = (nl_tensor){ e->strip_x6_mem, sh / 2, wp / 2, NV_X6_CHANNELS,
-                                   (ptrdiff_t)(wp / 2) * NV_X6_CHANNELS, NL_U8 };
-        e->n_strip_rc = 1 + e->strip.nbands;
-        e->inter.strip = &e->strip;
-        if (2 + e->intra.nbands + e->n_strip_rc > NVC_MAX_SUBSTREAMS) {
+        e->inter.strip = &e->strip.c;
+        if (2 + e->intra.nbands + e->strip.nsub > NVC_MAX_SUBSTREAMS) {
             ret = enc_log(s->log_level, NULL, NEUVC_ERR(ERANGE),
                           "intra refresh: height %d needs more than %d sub-streams", s->height,
                           NVC_MAX_SUBSTREAMS);
@@ -240,7 +226,7 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
     size_t mv_hint = (size_t)(wp / NV_MC_LUMA_BLOCK) * (hp / NV_MC_LUMA_BLOCK) / 2 + 64;
     const int z_at = e->has_inter;
     const int n_frame = z_at + 1 + e->intra.nbands;
-    for (; e->n_rc < n_frame + e->n_strip_rc; e->n_rc++) {
+    for (; e->n_rc < n_frame + e->strip.nsub; e->n_rc++) {
         size_t hint = e->n_rc < z_at ? mv_hint : e->n_rc == z_at ? z_hint :
                       e->n_rc == n_frame ? z_hint : band_hint;
         if (rc_enc_init(&e->rc[e->n_rc], hint) < 0) {
@@ -321,7 +307,7 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
     enc->recon_valid = 0;
     enc->ref_valid = 0;
     /* Intra refresh: band (d - 1) % period of frame d after the I frame. */
-    int band = -1, y0 = 0, y1 = 0, strip_h = 0;
+    int band = -1, y0 = 0, y1 = 0, strip_h;
     if (key) {
         enc->last_key = n;
     } else if (enc->s.intra_refresh) {
@@ -335,26 +321,12 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
     }
     int qp = !enc->rc_on ? enc->s.qp :
              nv_rc_start(&enc->rc_state, key ? NV_RC_I : band >= 0 ? NV_RC_REFRESH : NV_RC_P);
-    /* The refresh strip, coded at the frame's first qp: source rows
-     * [y0, y1), the last of them repeated below (cheap to code: only
-     * rows up to y1 are used). */
+    /* The refresh strip, coded at the frame's first qp. */
     nvc_frame_header sfh;
     size_t strip_bytes = 0;
     if (band >= 0) {
-        const int n_frame = 2 + enc->intra.nbands;
-        for (int pl = 0; pl < 3; pl++) {
-            const int sh = pl ? 1 : 0;
-            const int last = (y1 >> sh) - 1;
-            for (int y = 0; y < strip_h >> sh; y++) {
-                const int sy = (y0 >> sh) + y < last ? (y0 >> sh) + y : last;
-                memcpy(enc->strip_src.data[pl] + (ptrdiff_t)y * enc->strip_src.stride[pl],
-                       enc->src.data[pl] + (ptrdiff_t)sy * enc->src.stride[pl],
-                       (size_t)(enc->intra.wp >> sh));
-            }
-        }
-        nv_x6_pack(&enc->strip_src, &enc->strip_x6);
-        ret = nv_intra_encode(&enc->strip, enc->rc + n_frame, &enc->strip_x6, qp, &sfh,
-                              enc->errmsg, sizeof(enc->errmsg));
+        ret = nv_refresh_strip_encode(&enc->strip, &enc->src, y0, y1, enc->rc + 2 + enc->intra.nbands,
+                                      qp, &sfh, enc->errmsg, sizeof(enc->errmsg));
         if (ret < 0)
             return enc_log(enc->s.log_level, NULL, ret, "refresh strip: %s", enc->errmsg);
         for (int i = 0; i < sfh.num_substreams; i++)
@@ -485,9 +457,7 @@ void neuvc_enc_close(NeuvcEncoder **penc)
     free(e->pkt);
     free(e->x6_mem);
     free(e->prev_mvs);
-    free(e->strip_x6_mem);
-    nv_picture_free(&e->strip_src);
-    nv_intra_close(&e->strip);
+    nv_refresh_strip_close(&e->strip);
     nv_picture_free(&e->src);
     nv_inter_close(&e->inter);
     nv_intra_close(&e->intra);

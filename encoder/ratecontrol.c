@@ -142,7 +142,8 @@ int nv_rc_start(nv_rc *rc, int kind)
     rc->target = target > 1 ? target : 1;
     int qp = rc_qp_for(rc, rc->type, rc->target);
     /* An I frame is coded as well as the P frames around it (the next P
-     * frames predict from it) unless that exceeds twice its budget. */
+     * frames predict from it) unless that exceeds its budget by more than
+     * the tolerance. */
     if (rc->type == NV_RC_I && rc->have[NV_RC_P])
         qp = clampq(rc->last_qp[NV_RC_P] - RC_IP_OFFSET);
     if (rc->type != NV_RC_I && rc->prev_qp >= 0) {
@@ -176,8 +177,7 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
         rc->best_qp = qp;
         rc->best_e = e;
     }
-    if (fabs(e) <= NV_RC_TOLERANCE ||
-        (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 2 * NV_RC_TOLERANCE))
+    if (fabs(e) <= NV_RC_TOLERANCE || (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 0))
         return -1;
     if (rc->trials >= NV_RC_TRIALS) {
         /* Out of trials: code the best one again unless it is this one. */

@@ -12,7 +12,7 @@
  * budgeted as ratio_t x a P frame, each ratio learnt from the frames of
  * that kind coded so far; once P frames were coded, an I frame starts at
  * the last P frame's qp - 1 and is only made smaller when it exceeds
- * twice its budget (or the VBV room).
+ * its budget by more than the tolerance (or the VBV room).
  *
  * Per frame the encoder analyses the picture once and may then code it at
  * up to NV_RC_TRIALS qp (quantization and entropy coding only, cheap next

@@ -2,6 +2,10 @@
 #include "common/errmsg.h"
 #include "common/reach.h"
 #include "decoder/inter.h"
+#include "encoder/intra.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #include <limits.h>
 
@@ -90,4 +94,50 @@ void nv_refresh_clamp_field(nv_mv *mvs, int wb, int hb, int band)
                 v->y = (int16_t)lim;
         }
     }
+}
+
+int nv_refresh_strip_open(nv_refresh_strip *st, const nv_model *m, int wp, int hp, int guard,
+                          int cpu, char *err, size_t errlen)
+{
+    int y0, y1, sh, ret;
+    memset(st, 0, sizeof(*st));
+    nv_refresh_rows(0, guard, hp, &y0, &y1, &sh);
+    if ((ret = nv_intra_open(&st->c, m, wp, sh, 1, cpu, err, errlen)) < 0)
+        goto fail;
+    st->x6_mem = malloc((size_t)wp * (size_t)sh / 4 * NV_X6_CHANNELS);
+    if (!st->x6_mem || nv_picture_alloc(&st->src, wp, sh) < 0) {
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory for the refresh strip");
+        goto fail;
+    }
+    st->x6 = (nl_tensor){ st->x6_mem, sh / 2, wp / 2, NV_X6_CHANNELS,
+                          (ptrdiff_t)(wp / 2) * NV_X6_CHANNELS, NL_U8 };
+    st->nsub = 1 + st->c.nbands;
+    return 0;
+fail:
+    nv_refresh_strip_close(st);
+    return ret;
+}
+
+void nv_refresh_strip_close(nv_refresh_strip *st)
+{
+    free(st->x6_mem);
+    nv_picture_free(&st->src);
+    nv_intra_close(&st->c);
+    memset(st, 0, sizeof(*st));
+}
+
+int nv_refresh_strip_encode(nv_refresh_strip *st, const nv_picture *src, int y0, int y1,
+                            rc_enc *rc, int qp, nvc_frame_header *sfh, char *err, size_t errlen)
+{
+    for (int pl = 0; pl < 3; pl++) {
+        const int sh = pl ? 1 : 0;
+        const int last = (y1 >> sh) - 1;
+        for (int y = 0; y < st->c.hp >> sh; y++) {
+            const int sy = (y0 >> sh) + y < last ? (y0 >> sh) + y : last;
+            memcpy(st->src.data[pl] + (ptrdiff_t)y * st->src.stride[pl],
+                   src->data[pl] + (ptrdiff_t)sy * src->stride[pl], (size_t)(st->c.wp >> sh));
+        }
+    }
+    nv_x6_pack(&st->src, &st->x6);
+    return nv_intra_encode(&st->c, rc, &st->x6, qp, sfh, err, errlen);
 }

@@ -18,8 +18,12 @@
 
 #include <stddef.h>
 
+#include "common/bitstream.h"
 #include "common/mc.h"
 #include "common/model.h"
+#include "common/picture.h"
+#include "decoder/intra.h"
+#include "entropy/rangecoder.h"
 
 #define NV_REFRESH_SLACK 8       /* luma rows of the reference below the clean rows a vector may read */
 
@@ -47,5 +51,28 @@ int nv_refresh_guard(const nv_refresh *r);
  * 32 * band + NV_REFRESH_SLACK / 2), filter taps and OBMC windows included
  * (docs/motion.md).  band 0 changes nothing. */
 void nv_refresh_clamp_field(nv_mv *mvs, int wb, int hb, int band);
+
+/* The refresh strip of an encoder: an intra context of wp x strip height,
+ * its source picture and x6 packing. */
+typedef struct nv_refresh_strip {
+    nv_intra c;
+    nv_picture src;
+    uint8_t *x6_mem;
+    nl_tensor x6;
+    int nsub;                    /* sub-streams of a strip: 1 + its bands */
+} nv_refresh_strip;
+
+/* Opens st for strips of the guard's height, wp wide.  0, or an error of
+ * nv_intra_open / NEUVC_ERR(ENOMEM) with a message; st is then closed. */
+int nv_refresh_strip_open(nv_refresh_strip *st, const nv_model *m, int wp, int hp, int guard,
+                          int cpu, char *err, size_t errlen);
+void nv_refresh_strip_close(nv_refresh_strip *st);
+
+/* Codes the strip of rows [y0, y1) of src (coded size; the last row
+ * repeated below y1) as an intra picture at qp into rc[0 .. nsub - 1];
+ * sfh gets its sub-streams and st->c.recon the reconstruction that
+ * replaces the prediction.  0 or an error with a message. */
+int nv_refresh_strip_encode(nv_refresh_strip *st, const nv_picture *src, int y0, int y1,
+                            rc_enc *rc, int qp, nvc_frame_header *sfh, char *err, size_t errlen);
 
 #endif

@@ -430,12 +430,15 @@ class EncoderOptions(Base):
 
     def test_intra_refresh(self):
         """intra-refresh through -neuvc-params: no intra frame after the
-        first, every P frame flagged, and neuvc-dec decodes it as FFmpeg does."""
+        first, every P frame a refresh frame (-g 2: a cycle of the 2 bands
+        of this height every 2 frames), and neuvc-dec decodes it as FFmpeg
+        does."""
         out = self.p('ir.nvc')
-        pkts = self.same(['-neuvc-params', 'intra-refresh=1'], ['--intra-refresh'])
+        pkts = self.same(['-g', '2', '-neuvc-params', 'intra-refresh=1'],
+                         ['--keyint', '2', '--intra-refresh'])
         self.assertEqual([p[1][0] for p in pkts], [0] + [1] * (len(pkts) - 1))
         self.assertTrue(all(p[1][2] & 1 for p in pkts[1:]), 'P frames without the refresh flag')
-        self.ff_encode(self.odd, out, '-neuvc-params', 'intra-refresh=1')
+        self.ff_encode(self.odd, out, '-g', '2', '-neuvc-params', 'intra-refresh=1')
         ff, _ = self.ff_decode(out, self.ow, self.oh)
         self.assertSameFrames(ff, self.neuvc_dec(out), 'intra refresh stream')
 
