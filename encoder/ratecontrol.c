@@ -19,6 +19,9 @@ static const double rc_slope[NV_RC_KINDS] = { 8.0, 6.5, 7.0 };
 static const double rc_ratio_init[NV_RC_KINDS] = { 2.5, 1.0, 2.0 };
 #define RC_CPLX_WEIGHT 0.3       /* weight of the newest frame in C_t */
 #define RC_IP_OFFSET 1           /* an I frame's first qp: the last P frame's minus this */
+#define RC_I_ABOVE_P 3           /* and at most the last P frame's plus this (VBV apart): an I
+                                    frame's size flattens at high qp, P frames pay for its loss */
+#define RC_WINDOW_MIN 4.0        /* frames */
 #define RC_VBV_PLAN 0.5          /* P frames aim to keep the buffer below this fraction */
 
 static double clampd(double v, double lo, double hi)
@@ -76,6 +79,7 @@ int nv_rc_set_bitrate(nv_rc *rc, int kbps)
     rc->bufsize *= scale;
     rc->fill = rc->fill < rc->bufsize ? rc->fill : rc->bufsize;
     rc->spent = rc->budget = 0;
+    rc->frames = 0;
     return 0;
 }
 
@@ -127,7 +131,10 @@ int nv_rc_start(nv_rc *rc, int kind)
         p = per * rc->period / (rc->period_i * rc->ratio[NV_RC_I] +
                                 rc->period_r * rc->ratio[NV_RC_REFRESH] +
                                 (rc->period - rc->period_i - rc->period_r));
-    const double window = NV_RC_WINDOW_S * rc->fps > 1 ? NV_RC_WINDOW_S * rc->fps : 1;
+    /* Paid back over the frames coded so far (at least RC_WINDOW_MIN) until
+     * that reaches NV_RC_WINDOW_S: a short call stays near its target. */
+    double window = NV_RC_WINDOW_S * rc->fps;
+    window = clampd((double)rc->frames, RC_WINDOW_MIN, window > RC_WINDOW_MIN ? window : RC_WINDOW_MIN);
     p *= clampd(1.0 - (rc->spent - rc->budget) / (window * per), 0.25, 4.0);
     double target = p * rc->ratio[rc->type];
     if (rc->bufsize > 0) {
@@ -177,7 +184,11 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
         rc->best_qp = qp;
         rc->best_e = e;
     }
-    if (fabs(e) <= NV_RC_TOLERANCE || (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 0))
+    /* P frames: only a gross miss is worth another trial (a P frame's size
+     * rises steeply below its reference's qp, so trials that chase the
+     * target there tilt the kept sizes to one side). */
+    const double tol = rc->type == NV_RC_I ? NV_RC_TOLERANCE : 2 * NV_RC_TOLERANCE;
+    if (fabs(e) <= tol || (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 0))
         return -1;
     if (rc->trials >= NV_RC_TRIALS) {
         /* Out of trials: code the best one again unless it is this one. */
@@ -208,6 +219,8 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
         next = rc->lo_qp + 1;
     if (next >= rc->hi_qp)
         next = rc->hi_qp - 1;
+    if (rc->type == NV_RC_I && rc->have[NV_RC_P] && next > rc->last_qp[NV_RC_P] + RC_I_ABOVE_P)
+        next = rc->last_qp[NV_RC_P] + RC_I_ABOVE_P;
     /* No step limit here: a trial runs only when the size is off by more
      * than twice (P frames), where holding qp back costs more. */
     if (next == qp || next < 0 || next > 63)
@@ -230,6 +243,7 @@ void nv_rc_done(nv_rc *rc, int qp, size_t bytes)
     rc->prev_qp = qp;
     rc->spent += bits;
     rc->budget += rc->bitrate / rc->fps;
+    rc->frames++;
     if (rc->bufsize > 0) {
         rc->fill += bits;
         rc->fill -= rc->maxrate / rc->fps;

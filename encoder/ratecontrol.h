@@ -12,7 +12,8 @@
  * budgeted as ratio_t x a P frame, each ratio learnt from the frames of
  * that kind coded so far; once P frames were coded, an I frame starts at
  * the last P frame's qp - 1 and is only made smaller when it exceeds
- * its budget by more than the tolerance (or the VBV room).
+ * its budget by more than the tolerance, down to the last P frame's qp + 3
+ * (further only for the VBV room).
  *
  * Per frame the encoder analyses the picture once and may then code it at
  * up to NV_RC_TRIALS qp (quantization and entropy coding only, cheap next
@@ -22,13 +23,13 @@
  * the best of them when that was not the last).  Trials interpolate
  * between the sizes measured on both sides of the target.  Trials move
  * the size towards the frame's target when it misses it by more than a
- * factor 2^NV_RC_TOLERANCE (an I frame after P frames: only when it is
- * too large); the VBV bound (the frame must fit in what is left of the
+ * factor 2^NV_RC_TOLERANCE (I frames; after P frames only when too
+ * large) or 2^(2 NV_RC_TOLERANCE) (P and refresh frames); the VBV bound (the frame must fit in what is left of the
  * buffer) is enforced by further trials up to qp 63 whatever the count.
  *
  * ABR.  The target of a frame is its share of the bitrate corrected by
- * the bits spent above or below the target so far, spread over
- * NV_RC_WINDOW_S seconds of frames.
+ * the bits spent above or below the target so far, spread over as many
+ * frames as were coded (at least 4), at most NV_RC_WINDOW_S seconds.
  *
  * VBV.  The transmit buffer (encoder side; x264's decoder buffer seen from
  * the other end): a coded frame adds its bits, and maxrate / fps drain
@@ -65,6 +66,7 @@ typedef struct nv_rc {
     double pixels;               /* coded luma samples per frame */
     double fill;                 /* transmit buffer fullness after the last frame's drain */
     double spent, budget;        /* bits coded and bits allowed since the last target change */
+    int64_t frames;              /* frames coded since then */
     int have[NV_RC_KINDS];       /* a frame of kind t was coded */
     int last_qp[NV_RC_KINDS];    /* and its qp */
     int prev_qp;                 /* qp of the last frame (any kind), -1 before the first */
