@@ -22,6 +22,8 @@ static const double rc_ratio_init[NV_RC_KINDS] = { 2.5, 1.0, 2.0 };
 #define RC_I_ABOVE_P 3           /* and at most the last P frame's plus this (VBV apart): an I
                                     frame's size flattens at high qp, P frames pay for its loss */
 #define RC_WINDOW_MIN 4.0        /* frames */
+#define RC_FLAT 16.0             /* qp per halving above which raising qp is not worth it */
+#define RC_PROBE 8               /* the first frame also tries this much lower a qp */
 #define RC_VBV_PLAN 0.5          /* P frames aim to keep the buffer below this fraction */
 
 static double clampd(double v, double lo, double hi)
@@ -112,6 +114,7 @@ int nv_rc_start(nv_rc *rc, int kind)
     rc->type = kind;
     rc->trials = 0;
     rc->final = 0;
+    rc->probe_qp = -1;
     rc->best_qp = -1;
     rc->best_e = 0;
     rc->lo_qp = -1;
@@ -178,6 +181,13 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
     }
     if (rc->final || !rc->abr)
         return -1;
+    if (rc->probe_qp >= 0) {
+        /* The probe below the first frame's qp: keep it when the size
+         * grew by less than the flat slope allows, else code the first
+         * qp again. */
+        rc->final = 1;
+        return lb - rc->probe_lb <= (rc->probe_qp - qp) / RC_FLAT ? -1 : rc->probe_qp;
+    }
     const double e = log2(bits / rc->target);
     /* The best trial so far (closest to the target; all fit the VBV). */
     if (rc->best_qp < 0 || fabs(e) < fabs(rc->best_e)) {
@@ -188,12 +198,29 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
      * rises steeply below its reference's qp, so trials that chase the
      * target there tilt the kept sizes to one side). */
     const double tol = rc->type == NV_RC_I ? NV_RC_TOLERANCE : 2 * NV_RC_TOLERANCE;
-    if (fabs(e) <= tol || (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 0))
+    if (fabs(e) <= tol || (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 0)) {
+        /* The stream's first frame has no history to tell a size floor:
+         * probe RC_PROBE qp lower once (within the VBV room). */
+        if (rc->type == NV_RC_I && !rc->have[NV_RC_I] && !rc->have[NV_RC_P] && qp >= RC_PROBE &&
+            e > -tol / 2) {
+            rc->probe_qp = qp;
+            rc->probe_lb = lb;
+            return qp - RC_PROBE;
+        }
         return -1;
+    }
     if (rc->trials >= NV_RC_TRIALS) {
         /* Out of trials: code the best one again unless it is this one. */
         rc->final = 1;
         return rc->best_qp == qp ? -1 : rc->best_qp;
+    }
+    if (e > 0 && rc->lo_qp >= 0 && qp > rc->lo_qp &&
+        (rc->lo_lb <= lb || (qp - rc->lo_qp) / (rc->lo_lb - lb) > RC_FLAT)) {
+        /* Too big at two qp, and the size barely moved between them (the
+         * floor of a frame's size at high qp): the lower qp costs about
+         * the same and looks better. */
+        rc->final = 1;
+        return rc->lo_qp;
     }
     if (e > 0 && qp > rc->lo_qp) {
         rc->lo_qp = qp;

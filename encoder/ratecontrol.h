@@ -21,7 +21,11 @@
  * coded size goes to nv_rc_next, which returns the qp to try next or -1
  * to keep the last one coded (after NV_RC_TRIALS it asks once more for
  * the best of them when that was not the last).  Trials interpolate
- * between the sizes measured on both sides of the target.  Trials move
+ * between the sizes measured on both sides of the target; when two
+ * trials are too large and the size barely moved between them (less than
+ * half per 16 qp: the floor of a frame's size), the lower qp is kept; the
+ * stream's first frame, with no history to tell such a floor, also tries
+ * 8 qp lower and keeps that when its size grows less than that slope.  Trials move
  * the size towards the frame's target when it misses it by more than a
  * factor 2^NV_RC_TOLERANCE (I frames; after P frames only when too
  * large) or 2^(2 NV_RC_TOLERANCE) (P and refresh frames); the VBV bound (the frame must fit in what is left of the
@@ -77,6 +81,8 @@ typedef struct nv_rc {
     double target, cap;          /* bits; cap: the VBV room (0: none) */
     int trials;
     int final;                   /* the trial given last is the one kept */
+    int probe_qp;                /* first frame: the qp accepted before the probe below it */
+    double probe_lb;             /* log2 of its bits */
     int best_qp;                 /* trial closest to the target so far (-1: none) */
     double best_e;               /* its log2(bits / target) */
     int lo_qp, hi_qp;            /* bracket: qp known too big (bits > target) / small enough */
