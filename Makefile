@@ -1,5 +1,5 @@
 # neuvc: plain GNU make.  Targets:
-#   make              library (static + shared), pkg-config file, tools -> build/
+#   make              library (static + shared), pkg-config file, tools, examples -> build/
 #   make check        build and run the whole test suite: every suite in
 #                     CHECK_SUITES, one after another (what CI runs)
 #   make test         only the native suite (tests/run.sh), the quick loop
