@@ -321,18 +321,18 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
     }
     int qp = !enc->rc_on ? enc->s.qp :
              nv_rc_start(&enc->rc_state, key ? NV_RC_I : band >= 0 ? NV_RC_REFRESH : NV_RC_P);
-    /* The refresh strip, coded at the frame's first qp. */
+    /* The refresh strip, coded at the frame's first qp plus the strip offset. */
     nvc_frame_header sfh;
     size_t strip_bytes = 0;
+    const int strip_qp = qp + NV_REFRESH_STRIP_QP < 63 ? qp + NV_REFRESH_STRIP_QP : 63;
     if (band >= 0) {
         ret = nv_refresh_strip_encode(&enc->strip, &enc->src, y0, y1, enc->rc + 2 + enc->intra.nbands,
-                                      qp, &sfh, enc->errmsg, sizeof(enc->errmsg));
+                                      strip_qp, &sfh, enc->errmsg, sizeof(enc->errmsg));
         if (ret < 0)
             return enc_log(enc->s.log_level, NULL, ret, "refresh strip: %s", enc->errmsg);
         for (int i = 0; i < sfh.num_substreams; i++)
             strip_bytes += sfh.substream_size[i] + 5;
     }
-    const int strip_qp = qp;
     nl_tensor y;
     if (key) {
         ret = nv_intra_encode_analyse(&enc->intra, &enc->x6, &y, enc->errmsg, sizeof(enc->errmsg));

@@ -96,6 +96,8 @@ def main(argv=None):
     ap.add_argument('--json', help='write every run here')
     ap.add_argument('--enc', default=os.path.join(REPO, 'build', 'neuvc-enc'),
                     help='the encoder to measure')
+    ap.add_argument('--no-rc', action='store_true',
+                    help='skip the rate-control runs (with --refresh: only the peak comparison)')
     ap.add_argument('--refresh', action='store_true',
                     help='also code each clip at the --target-qps with --intra-refresh and '
                          'print the peak frame sizes against periodic keyframes')
@@ -117,14 +119,14 @@ def main(argv=None):
         info = clips.prepare_clip(src, name, a.frames, os.path.join(a.out, 'clips'))
         fps, n = info['fps'], min(a.frames, info['frames'])
         curve, at = [], {}
-        for q in sorted(set(qps + tqps)):
+        for q in sorted(set(tqps if a.no_rc else qps + tqps)):
             ps, pk = encode(enc, info['y4m'], os.path.join(a.out, '%s_q%d.nvc' % (name, q)), n,
                             ['--qp', str(q), '--keyint', str(a.keyint)])
             fixed_runs[(name, q)] = (ps, pk)
             at[q] = kbps(pk, fps)
             if q in qps:
                 curve.append((at[q], ps))
-        for q in tqps:
+        for q in ([] if a.no_rc else tqps):
             t = max(1, int(round(at[q])))
             buf = max(1, int(round(t * a.bufsize_s)))
             ps, pk = encode(enc, info['y4m'], os.path.join(a.out, '%s_rc%d.nvc' % (name, t)), n,
