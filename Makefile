@@ -1,5 +1,5 @@
 # neuvc: plain GNU make.  Targets:
-#   make              library (static + shared), pkg-config file, tools -> build/
+#   make              library (static + shared), pkg-config file, tools, examples -> build/
 #   make check        build and run the whole test suite: every suite in
 #                     CHECK_SUITES, one after another (what CI runs)
 #   make test         only the native suite (tests/run.sh), the quick loop
@@ -104,11 +104,14 @@ TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 OPENCL_TEST_BINS := $(BUILD)/tests/opencl_check
 BENCH_SRC  := $(sort $(wildcard tests/bench_*.c))
 BENCH_BINS := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
+# Example programs (docs/video-call.md): the public header only.
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 
 CHECK_CFLAGS := $(shell $(PKG_CONFIG_ENV) pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG_ENV) pkg-config --libs check 2>/dev/null)
 
-.PHONY: all lib tools tests test check check-san check-opencl check-aarch64 bench eval install clean ffmpeg
+.PHONY: all lib tools tests test check check-san check-opencl check-aarch64 bench eval install clean ffmpeg examples
 
 # The suites `make check` runs, in order.  A new suite is a phony target
 # added here; each prints its own "N passed, N failed" line.
@@ -124,7 +127,7 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG_ENV) pkg-config --libs check 2>/dev/null)
 CHECK_SUITES := test check-san check-fuzz check-valgrind check-allocfail check-opencl check-aarch64
 # keep object files (the tools' objects would otherwise be deleted as intermediates)
 .SECONDARY:
-all: lib tools $(BUILD)/neuvc.pc
+all: lib tools $(BUILD)/neuvc.pc examples
 ifneq ($(CROSS),)
 all: tests          # a cross build includes the test programs (run under qemu)
 endif
@@ -193,6 +196,11 @@ $(BUILD)/neuvc.pc: Makefile
 	$(call pc_text,$(PREFIX)) > $@
 
 tools: $(TOOLS)
+
+examples: $(EXAMPLES)
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libneuvc.a include/neuvc/neuvc.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Iinclude $(WARN) $(SANFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libneuvc.a $(LDLIBS)
 $(BUILD)/neuvc-%: $(BUILD)/obj/tools/neuvc-%.o $(TOOL_COMMON_OBJ) $(BUILD)/libneuvc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -251,7 +259,7 @@ install: all
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/lib* $(BUILD)/neuvc* $(BUILD)/san $(BUILD)/fuzz $(BUILD)/allocfail $(BUILD)/aarch64
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/lib* $(BUILD)/neuvc* $(BUILD)/san $(BUILD)/fuzz $(BUILD)/allocfail $(BUILD)/aarch64 $(BUILD)/examples
 
 include tests/robust.mk
 

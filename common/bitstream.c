@@ -244,14 +244,39 @@ int nvc_frame_header_parse(nvc_frame_header *fh, const uint8_t *payload, size_t 
         nvc_set_err(errmsg, errmsg_size, "frame header: zero sub-streams");
         return NEUVC_ERR_INVALIDDATA;
     }
+    if ((flags & NVC_FRAME_FLAG_INTRA_REFRESH) && type != NEUVC_FRAME_P) {
+        nvc_set_err(errmsg, errmsg_size, "frame header: intra refresh flag on an I frame");
+        return NEUVC_ERR_INVALIDDATA;
+    }
     fh->type = type == NEUVC_FRAME_I ? NEUVC_FRAME_I : NEUVC_FRAME_P;
     fh->qp = (int)qp;
     fh->flags = flags;
     fh->num_substreams = (int)n;
+    fh->frame_num = 0;
+    fh->refresh_band = fh->refresh_guard = fh->refresh_qp = 0;
 
-    /* Sizes first; pos stays <= size throughout, and "left" is what the
-     * sub-streams not yet accounted for may still take. */
+    /* Optional fields, then the sizes; pos stays <= size throughout, and
+     * "left" is what the sub-streams not yet accounted for may still take. */
     size_t pos = NVC_FRAME_HEADER_FIXED;
+    const size_t opt = (flags & NVC_FRAME_FLAG_FRAME_NUM ? 1u : 0u) +
+                       (flags & NVC_FRAME_FLAG_INTRA_REFRESH ? 5u : 0u);
+    if (size - pos < opt) {
+        nvc_set_err(errmsg, errmsg_size, "frame header truncated (%zu bytes)", size);
+        return NEUVC_ERR_INVALIDDATA;
+    }
+    if (flags & NVC_FRAME_FLAG_FRAME_NUM)
+        fh->frame_num = payload[pos++];
+    if (flags & NVC_FRAME_FLAG_INTRA_REFRESH) {
+        fh->refresh_band = payload[pos] | payload[pos + 1] << 8;
+        fh->refresh_guard = payload[pos + 2] | payload[pos + 3] << 8;
+        fh->refresh_qp = payload[pos + 4];
+        pos += 5;
+        if (fh->refresh_qp > NVC_QP_MAX) {
+            nvc_set_err(errmsg, errmsg_size, "frame header: refresh qp %d above %d",
+                        fh->refresh_qp, NVC_QP_MAX);
+            return NEUVC_ERR_INVALIDDATA;
+        }
+    }
     size_t claimed = 0;
     for (unsigned i = 0; i < n; i++) {
         uint32_t v;
@@ -291,7 +316,15 @@ static int frame_header_check(const nvc_frame_header *fh, size_t *header_bytes, 
         fh->qp > NVC_QP_MAX || (fh->flags & ~NVC_FRAME_FLAGS_KNOWN) ||
         fh->num_substreams < 1 || fh->num_substreams > NVC_MAX_SUBSTREAMS)
         return NEUVC_ERR(EINVAL);
-    size_t hb = NVC_FRAME_HEADER_FIXED;
+    if ((fh->flags & NVC_FRAME_FLAG_FRAME_NUM) && (fh->frame_num < 0 || fh->frame_num > 255))
+        return NEUVC_ERR(EINVAL);
+    if ((fh->flags & NVC_FRAME_FLAG_INTRA_REFRESH) &&
+        (fh->type != NEUVC_FRAME_P || fh->refresh_band < 0 || fh->refresh_band > NVC_REFRESH_MAX ||
+         fh->refresh_guard < 0 || fh->refresh_guard > NVC_REFRESH_MAX || fh->refresh_qp < 0 ||
+         fh->refresh_qp > NVC_QP_MAX))
+        return NEUVC_ERR(EINVAL);
+    size_t hb = NVC_FRAME_HEADER_FIXED + (fh->flags & NVC_FRAME_FLAG_FRAME_NUM ? 1u : 0u) +
+                (fh->flags & NVC_FRAME_FLAG_INTRA_REFRESH ? 5u : 0u);
     uint64_t sum = 0;
     for (int i = 0; i < fh->num_substreams; i++) {
         size_t s = fh->substream_size[i];
@@ -334,6 +367,15 @@ int nvc_frame_header_write(const nvc_frame_header *fh, uint8_t *buf, size_t cap,
     buf[2] = (uint8_t)fh->flags;
     buf[3] = (uint8_t)fh->num_substreams;
     size_t pos = NVC_FRAME_HEADER_FIXED;
+    if (fh->flags & NVC_FRAME_FLAG_FRAME_NUM)
+        buf[pos++] = (uint8_t)fh->frame_num;
+    if (fh->flags & NVC_FRAME_FLAG_INTRA_REFRESH) {
+        buf[pos++] = (uint8_t)(fh->refresh_band & 0xff);
+        buf[pos++] = (uint8_t)(fh->refresh_band >> 8);
+        buf[pos++] = (uint8_t)(fh->refresh_guard & 0xff);
+        buf[pos++] = (uint8_t)(fh->refresh_guard >> 8);
+        buf[pos++] = (uint8_t)fh->refresh_qp;
+    }
     for (int i = 0; i < fh->num_substreams; i++)
         pos += (size_t)bytes_leb128_write(buf + pos, (uint32_t)fh->substream_size[i]);
     *written = pos;

@@ -57,17 +57,30 @@ int nvc_seq_header_parse(nvc_seq_header *h, const uint8_t *buf, size_t size,
 /* --------------------------------------------------------- frame header */
 #define NVC_MAX_SUBSTREAMS 255
 #define NVC_QP_MAX 63
-#define NVC_FRAME_FLAG_INTRA_REFRESH 0x01u
-#define NVC_FRAME_FLAGS_KNOWN 0x01u
+#define NVC_FRAME_FLAG_INTRA_REFRESH 0x01u /* P frames only: refresh_band, refresh_guard follow */
+#define NVC_FRAME_FLAG_FRAME_NUM 0x02u     /* frame_num follows */
+#define NVC_FRAME_FLAGS_KNOWN 0x03u
 /* Fixed part: type, qp, flags, sub-stream count. */
 #define NVC_FRAME_HEADER_FIXED 4
-#define NVC_FRAME_HEADER_MAX (NVC_FRAME_HEADER_FIXED + NVC_MAX_SUBSTREAMS * 5)
+/* Optional fields: frame_num (1 byte), refresh_band and refresh_guard (2
+ * each) and refresh_qp (1). */
+#define NVC_FRAME_HEADER_OPT_MAX 6
+#define NVC_FRAME_HEADER_MAX (NVC_FRAME_HEADER_FIXED + NVC_FRAME_HEADER_OPT_MAX + NVC_MAX_SUBSTREAMS * 5)
+#define NVC_REFRESH_MAX 65535              /* refresh_band, refresh_guard: u16 */
 
 typedef struct nvc_frame_header {
     NeuvcFrameType type;              /* NEUVC_FRAME_I or NEUVC_FRAME_P */
     int qp;                           /* 0..NVC_QP_MAX */
     unsigned flags;                   /* only NVC_FRAME_FLAGS_KNOWN bits */
     int num_substreams;               /* 1..NVC_MAX_SUBSTREAMS */
+    /* With NVC_FRAME_FLAG_FRAME_NUM: the frame's number modulo 256 (0..255). */
+    int frame_num;
+    /* With NVC_FRAME_FLAG_INTRA_REFRESH (P frames): the refreshed band
+     * (64 luma rows) and the guard below it in 16-row units, each
+     * 0..NVC_REFRESH_MAX, and the qp of the refresh strip (0..NVC_QP_MAX);
+     * docs/bitstream.md section 5.3.  The parser checks only the ranges;
+     * the decoder checks them against the picture. */
+    int refresh_band, refresh_guard, refresh_qp;
     /* Sub-stream i is substream[i][0 .. substream_size[i]-1].  After a
      * parse they point into the payload, in order, back to back, ending
      * exactly at its end. */

@@ -13,10 +13,14 @@
  *
  * References: a P frame predicts from the previous frame's reconstruction
  * (decoder/inter.h), which is valid after a decoded I or P frame.  At the
- * start of a stream (and after a new sequence header), and after any
- * packet that failed to decode, there is no valid reference until the
- * next I frame decodes: a P frame before it gives NEUVC_ERR_INVALIDDATA
- * and a message, and no picture.  A corrupt or truncated packet gives
+ * start of a stream (and after a new sequence header), after any packet
+ * that failed to decode, and when the frame numbers of the packets
+ * (NVC_FRAME_FLAG_FRAME_NUM) show a gap (a lost packet), there is no
+ * valid reference until the next I frame decodes, or until an intra
+ * refresh cycle that starts after the loss completes (docs/codec.md,
+ * "Intra refresh": its frames are decoded on the way, with no output): a
+ * P frame before that gives NEUVC_ERR_INVALIDDATA and a message, and no
+ * picture.  A corrupt or truncated packet gives
  * NEUVC_ERR_INVALIDDATA and no picture; the decoder stays usable and
  * resumes at the next I frame.  A P frame of a model without the inter
  * part is invalid data too.
@@ -26,6 +30,7 @@
  * the encoder (the output does not depend on it).  Messages as in the encoder: one line
  * "neuvc: ..." on stderr per failure when log_level >= 1.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +54,13 @@ struct NeuvcDecoder {
     int have_header;
     nv_intra intra;              /* open while have_header */
     nv_inter inter;              /* open while have_header and model->has_inter */
+    nv_intra strip;              /* the intra refresh strip, open (wp x its height) once one came */
     int ref_valid;               /* intra.recon is the reference of a next P frame */
+    /* Recovery by intra refresh while !ref_valid: intra.recon is right in
+     * luma rows [0, clean_rows) as far as the refresh cycle guarantees;
+     * -1: no cycle under way. */
+    int clean_rows;
+    int last_num;                /* frame_num of the last packet, -1: none or not carried */
     NeuvcPicture out;
     int out_pending;             /* 1 while out waits for receive_picture */
     int flushed;
@@ -156,9 +167,12 @@ int neuvc_dec_set_header(NeuvcDecoder *dec, const uint8_t *data, size_t size)
     dec->have_header = 0;
     dec->out_pending = 0;
     dec->ref_valid = 0;
+    dec->clean_rows = -1;
+    dec->last_num = -1;
     dec->model = NULL;
     nv_inter_close(&dec->inter);
     nv_intra_close(&dec->intra);
+    nv_intra_close(&dec->strip);
     ret = nv_intra_open(&dec->intra, m, h.width, h.height, 0, dec->s.cpu, dec->s.threads, dec->errmsg,
                         sizeof(dec->errmsg));
     /* A height above NV_INTER_MAX_HEIGHT cannot have P frames: I frames only. */
@@ -200,29 +214,68 @@ int neuvc_dec_send_packet(NeuvcDecoder *dec, const NeuvcPacket *pkt)
         return NEUVC_ERR(EINVAL);
     /* From here until the frame is decoded the reference is in doubt: any
      * failure (a lost frame) leaves none. */
-    const int had_ref = dec->ref_valid;
+    int had_ref = dec->ref_valid;
+    const int clean = dec->clean_rows;
     dec->ref_valid = 0;
+    dec->clean_rows = -1;
     ret = nvc_frame_header_parse(&fh, pkt->data, pkt->size, msg, sizeof(msg));
-    if (ret < 0)
+    if (ret < 0) {
+        dec->last_num = -1;
         return dec_log(dec->s.log_level, dec->errmsg, ret, "%s", msg);
-    if (fh.flags & NVC_FRAME_FLAG_INTRA_REFRESH)
-        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR(ENOSYS),
-                       "intra refresh frames are not supported by this decoder yet");
+    }
+    /* A gap in the frame numbers is a lost packet: the reference is gone. */
+    const int num = fh.flags & NVC_FRAME_FLAG_FRAME_NUM ? fh.frame_num : -1;
+    const int lost = num >= 0 && dec->last_num >= 0 && num != ((dec->last_num + 1) & 255);
+    if (lost && fh.type == NEUVC_FRAME_I && dec->s.log_level >= 1)
+        fprintf(stderr, "neuvc: frame number %d after %d: %d packet(s) lost\n", num,
+                dec->last_num, (num - dec->last_num - 1) & 255);
+    dec->last_num = num;
+    const char *why = lost ? "a packet before it was lost" :
+                      "start of the stream, or a frame after an error";
+    had_ref = had_ref && !lost;
+    int band = -1, y0, y1, strip_h;
+    if (fh.type == NEUVC_FRAME_P && dec->inter.c && (fh.flags & NVC_FRAME_FLAG_INTRA_REFRESH) &&
+        nv_refresh_rows(fh.refresh_band, fh.refresh_guard, dec->intra.hp, &y0, &y1, &strip_h) == 0 &&
+        (dec->strip.hp != strip_h || dec->strip.wp != dec->intra.wp)) {
+        /* A refresh strip of a new height (once per stream in practice). */
+        nv_intra_close(&dec->strip);
+        dec->inter.strip = NULL;
+        ret = nv_intra_open(&dec->strip, dec->model, dec->intra.wp, strip_h, 0, dec->s.cpu,
+                            dec->s.threads, dec->errmsg, sizeof(dec->errmsg));
+        if (ret < 0)
+            return dec_log(dec->s.log_level, NULL, ret, "%s", dec->errmsg);
+        dec->inter.strip = &dec->strip;
+    }
     if (fh.type == NEUVC_FRAME_I) {
         ret = nv_intra_decode(&dec->intra, &fh, dec->errmsg, sizeof(dec->errmsg));
     } else if (!dec->inter.c) {
         return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR_INVALIDDATA,
                        "P frame in a stream whose model '%s' has no inter part (or whose height "
                        "%d is above %d)", dec->model->id, dec->seq.height, NV_INTER_MAX_HEIGHT);
-    } else if (!had_ref) {
-        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR_INVALIDDATA,
-                       "P frame without a reference (start of the stream, or a frame after an "
-                       "error): waiting for an I frame");
-    } else {
+    } else if (had_ref) {
         ret = nv_inter_decode(&dec->inter, &fh, dec->errmsg, sizeof(dec->errmsg));
+    } else if ((fh.flags & NVC_FRAME_FLAG_INTRA_REFRESH) &&
+               (fh.refresh_band == 0 ||
+                (!lost && clean >= fh.refresh_band * NV_REFRESH_BAND))) {
+        /* Recovery (docs/codec.md, "Intra refresh"): the bands below the
+         * refreshed one and the next may depend on the lost reference. */
+        band = fh.refresh_band;
+        dec->inter.lenient_band = band + 2;
+        ret = nv_inter_decode(&dec->inter, &fh, dec->errmsg, sizeof(dec->errmsg));
+        dec->inter.lenient_band = INT_MAX;
+    } else {
+        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR_INVALIDDATA,
+                       "P frame without a reference (%s): waiting for an I frame or the start "
+                       "of an intra refresh cycle", why);
     }
     if (ret < 0)
         return dec_log(dec->s.log_level, NULL, ret, "%s", dec->errmsg);
+    if (band >= 0 && dec->inter.const_y1 < dec->intra.hp) {
+        dec->clean_rows = (band + 1) * NV_REFRESH_BAND;
+        return dec_log(dec->s.log_level, dec->errmsg, NEUVC_ERR_INVALIDDATA,
+                       "P frame without a reference (%s): recovering by intra refresh, rows "
+                       "0..%d of %d exact", why, dec->clean_rows - 1, dec->intra.hp);
+    }
     nv_picture_crop(&dec->intra.recon, dec->seq.width, dec->seq.height, &dec->out);
     dec->out.pts = pkt->pts;
     dec->out.frame_type = fh.type;
@@ -250,6 +303,7 @@ void neuvc_dec_close(NeuvcDecoder **pdec)
     NeuvcDecoder *d = *pdec;
     nv_inter_close(&d->inter);
     nv_intra_close(&d->intra);
+    nv_intra_close(&d->strip);
     for (int i = 0; i < d->n_models; i++)
         nv_model_close(&d->models[i]);
     free(d);

@@ -42,7 +42,29 @@ typedef struct nv_inter {
                                   * pass them to the inter graphs, never read them */
     struct nl_cl_mc *mc;         /* when c->opencl: OBMC on the device, straight into p6
                                   * (pred is then not written) */
+    /* Intra refresh (docs/codec.md): luma rows [const_y0, const_y1) of the
+     * prediction (chroma [y0/2, y1/2)) are rows [0, y1 - y0) of
+     * strip->recon, the refresh strip's reconstruction (y0 == y1: none);
+     * even, 0 <= y0 <= y1 <= hp, y1 - y0 <= the strip's height.  Set
+     * before nv_inter_predict (nv_inter_decode sets them from the frame
+     * header and decodes the strip into *strip). */
+    int const_y0, const_y1;
+    nv_intra *strip;             /* owner: the encoder or decoder; NULL when unused */
+    /* Decoder, recovering from a loss by intra refresh: a latent band
+     * j >= lenient_band that fails to decode is kept as decoded instead of
+     * failing the frame.  INT_MAX (the default) tolerates nothing. */
+    int lenient_band;
 } nv_inter;
+
+#define NV_REFRESH_BAND 64       /* luma rows refreshed per frame (one latent band) */
+#define NV_REFRESH_GUARD_UNIT 16 /* refresh_guard counts block rows */
+
+/* The rows [*y0, *y1) predicted from the strip in a frame with
+ * refresh_band band and refresh_guard guard, for coded height hp, and the
+ * strip's coded height (64 + 16 guard rounded up to a multiple of 64): 0,
+ * or NEUVC_ERR_INVALIDDATA when the band lies outside the picture or the
+ * guard is taller than it. */
+int nv_refresh_rows(int band, int guard, int hp, int *y0, int *y1, int *strip_h);
 
 /* Sets up p next to c (opened, model with the inter part).  Returns 0,
  * NEUVC_ERR(EINVAL) for a model without the inter part, NEUVC_ERR(ERANGE)
@@ -69,6 +91,11 @@ int nv_inter_hyper(nv_inter *p, const nl_tensor *z, nl_tensor *mu, nl_tensor *si
 int nv_inter_reconstruct(nv_inter *p, int qp);
 
 /* Decodes the P frame whose header fh was parsed from a packet into
+ * c->recon.  With NVC_FRAME_FLAG_INTRA_REFRESH the frame has 1 + strip_h
+ * / 64 more sub-streams, the strip (an intra picture wp x strip_h at
+ * refresh_qp), which is decoded into p->strip: the caller opens that
+ * context (decoder) for wp x strip_h before; a refresh field out of range
+ * or a strip of another size is invalid data.  
  * c->recon, predicting from what c->recon holds (the caller knows that
  * it is a valid reference).  Returns 0; NEUVC_ERR_INVALIDDATA for a frame
  * that is not this size's P frame (sub-stream count) or whose sub-streams

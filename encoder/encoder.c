@@ -8,8 +8,18 @@
  * when the frame before it failed; the others are P frames predicted from
  * the previous frame's reconstruction (docs/codec.md).  A forced I frame
  * does not move the periodic ones.  With a model that has no inter part
- * every frame is an I frame.  Every frame is coded at the constant qp of
- * the settings.
+ * every frame is an I frame.
+ *
+ * Intra refresh (s.intra_refresh): no periodic I frames; P frame d after
+ * the last I frame refreshes band (d - 1) % max(keyint, nbands) when that
+ * is below nbands (encoder/refresh.h), so cycles of nbands frames follow
+ * each other every max(keyint, nbands) frames.
+ *
+ * qp: the settings' qp, or with a bitrate or a VBV the rate control's
+ * choice per frame (encoder/ratecontrol.h): the frame is analysed once and
+ * coded (quantization, entropy coding) at one or more qp before the
+ * reconstruction of the one kept.  Every packet carries its frame number
+ * modulo 256 (NVC_FRAME_FLAG_FRAME_NUM), so a decoder sees a lost packet.
  *
  * A picture is coded as soon as it is sent, so its packet can be
  * received right after: one picture in, one packet out, no delay.  While
@@ -24,12 +34,9 @@
  * OpenCL device, docs/opencl.md) is refused with NEUVC_ERR(ENOSYS).
  * Every backend gives the same bytes.
  *
- * Not supported yet, refused at open with NEUVC_ERR(ENOSYS): bitrate
- * targets (rate control) and intra refresh.
- *
  * Threads: threads (0: all cores) sizes the pool of nv_intra (network
- * layers and OBMC in row bands, latent bands in parallel); the bytes do
- * not depend on it (tests/test_threads.c).
+ * layers, motion search and OBMC in row bands, latent bands in parallel);
+ * the bytes do not depend on it (tests/test_threads.c).
  *
  * Messages: every failure with a cause worth knowing prints one line
  * "neuvc: ..." to stderr when log_level >= 1.
@@ -51,6 +58,8 @@
 #include "decoder/intra.h"
 #include "encoder/inter.h"
 #include "encoder/intra.h"
+#include "encoder/ratecontrol.h"
+#include "encoder/refresh.h"
 #include "encoder/settings.h"
 
 struct NeuvcEncoder {
@@ -81,6 +90,12 @@ struct NeuvcEncoder {
     int64_t recon_pts;
     NeuvcFrameType recon_type;
     int force_key;
+    int rc_on;                   /* bitrate or VBV: qp chosen per frame by rc */
+    nv_rc rc_state;
+    nv_refresh refresh;          /* when s.intra_refresh */
+    int guard;                   /* refresh_guard of every refresh frame */
+    nv_refresh_strip strip;      /* coded by the coders after the frame's */
+    int64_t last_key;            /* frame number of the last I frame */
     char errmsg[NV_ERRMSG_SIZE];
 };
 
@@ -100,12 +115,6 @@ static int enc_log(int log_level, char *errmsg, int code, const char *fmt, ...)
 /* Refuses settings this build cannot honour. */
 static int enc_supported(const NeuvcEncSettings *s, char *errmsg)
 {
-    if (s->bitrate_kbps > 0 || s->vbv_maxrate_kbps > 0 || s->vbv_bufsize_kbit > 0)
-        return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
-                       "rate control (bitrate, vbv) is not implemented yet: use qp");
-    if (s->intra_refresh)
-        return enc_log(s->log_level, errmsg, NEUVC_ERR(ENOSYS),
-                       "intra refresh is not implemented yet");
     if (s->height > NV_INTER_MAX_HEIGHT)
         return enc_log(s->log_level, errmsg, NEUVC_ERR(ERANGE),
                        "height %d above the %d a frame's sub-streams can cover", s->height,
@@ -170,6 +179,39 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
         enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
         goto fail;
     }
+    if (s->intra_refresh &&
+        (!e->has_inter || (ret = nv_refresh_init(&e->refresh, e->model, e->errmsg,
+                                                  sizeof(e->errmsg))) < 0)) {
+        ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOSYS), "intra refresh: %s",
+                      e->has_inter ? e->errmsg : "the model has no P frames");
+        goto fail;
+    }
+    if (s->intra_refresh) {
+        e->guard = nv_refresh_guard(&e->refresh);
+        if ((ret = nv_refresh_strip_open(&e->strip, e->model, wp, hp, e->guard, s->cpu, s->threads, e->errmsg,
+                                         sizeof(e->errmsg))) < 0) {
+            enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
+            goto fail;
+        }
+        e->inter.strip = &e->strip.c;
+        if (2 + e->intra.nbands + e->strip.nsub > NVC_MAX_SUBSTREAMS) {
+            ret = enc_log(s->log_level, NULL, NEUVC_ERR(ERANGE),
+                          "intra refresh: height %d needs more than %d sub-streams", s->height,
+                          NVC_MAX_SUBSTREAMS);
+            goto fail;
+        }
+    }
+    e->rc_on = s->bitrate_kbps > 0 || s->vbv_maxrate_kbps > 0 || s->vbv_bufsize_kbit > 0;
+    /* The budget period: keyint frames with one I frame, or with intra
+     * refresh max(keyint, nbands) frames of which nbands refresh. */
+    const int period = s->intra_refresh ? (s->keyint > e->intra.nbands ? s->keyint : e->intra.nbands)
+                                        : s->keyint;
+    if (e->rc_on && (ret = nv_rc_init(&e->rc_state, s, period, !s->intra_refresh,
+                                      s->intra_refresh ? e->intra.nbands : 0, wp, hp,
+                                      e->errmsg, sizeof(e->errmsg))) < 0) {
+        enc_log(s->log_level, NULL, ret, "%s", e->errmsg);
+        goto fail;
+    }
     e->x6_mem = malloc((size_t)wp * (size_t)hp / 4 * NV_X6_CHANNELS);
     if (e->has_inter)
         e->prev_mvs = calloc((size_t)e->inter.wb * (size_t)e->inter.hb, sizeof(nv_mv));
@@ -187,8 +229,10 @@ int neuvc_enc_open(NeuvcEncoder **penc, const NeuvcEncSettings *s)
     size_t z_hint = (size_t)(wp / NV_HYPER_STRIDE) * (hp / NV_HYPER_STRIDE) * e->model->cz + 64;
     size_t mv_hint = (size_t)(wp / NV_MC_LUMA_BLOCK) * (hp / NV_MC_LUMA_BLOCK) / 2 + 64;
     const int z_at = e->has_inter;
-    for (; e->n_rc < z_at + 1 + e->intra.nbands; e->n_rc++) {
-        size_t hint = e->n_rc < z_at ? mv_hint : e->n_rc == z_at ? z_hint : band_hint;
+    const int n_frame = z_at + 1 + e->intra.nbands;
+    for (; e->n_rc < n_frame + e->strip.nsub; e->n_rc++) {
+        size_t hint = e->n_rc < z_at ? mv_hint : e->n_rc == z_at ? z_hint :
+                      e->n_rc == n_frame ? z_hint : band_hint;
         if (rc_enc_init(&e->rc[e->n_rc], hint) < 0) {
             rc_enc_free(&e->rc[e->n_rc]);
             ret = enc_log(s->log_level, NULL, NEUVC_ERR(ENOMEM), "out of memory");
@@ -254,29 +298,90 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
                        pic->width, pic->height, enc->s.width, enc->s.height);
     nv_picture_import(&enc->src, pic, enc->s.width, enc->s.height);
     nv_x6_pack(&enc->src, &enc->x6);
-    const int qp = enc->s.qp;
     const int keyint = enc->s.keyint;
-    /* frame_num >= 0, keyint > 0: the remainder is defined. */
+    /* frame_num >= 0, keyint > 0: the remainder is defined.  With intra
+     * refresh, keyint only spaces the refresh cycles. */
     const int64_t n = enc->frame_num++;
+    const int periodic = !enc->s.intra_refresh && (keyint > 0 ? n % keyint == 0 : n == 0);
     const int key = !enc->has_inter || !enc->ref_valid || enc->force_key ||
-                    pic->force_keyframe || (keyint > 0 ? n % keyint == 0 : n == 0);
+                    pic->force_keyframe || periodic;
     /* Until this frame is out, the reference is in doubt: a failure below
      * leaves the next frame an I frame. */
     enc->force_key = 0;
     enc->recon_valid = 0;
     enc->ref_valid = 0;
+    /* Intra refresh: band (d - 1) % period of frame d after the I frame. */
+    int band = -1, y0 = 0, y1 = 0, strip_h;
     if (key) {
-        ret = nv_intra_encode(&enc->intra, enc->rc + enc->has_inter, &enc->x6, qp, &fh,
-                              enc->errmsg, sizeof(enc->errmsg));
+        enc->last_key = n;
+    } else if (enc->s.intra_refresh) {
+        const int nb = enc->intra.nbands;
+        const int64_t period = keyint > nb ? keyint : nb;
+        const int64_t pos = (n - enc->last_key - 1) % period;
+        if (pos < nb) {
+            band = (int)pos;
+            nv_refresh_rows(band, enc->guard, enc->intra.hp, &y0, &y1, &strip_h);
+        }
+    }
+    int qp = !enc->rc_on ? enc->s.qp :
+             nv_rc_start(&enc->rc_state, key ? NV_RC_I : band >= 0 ? NV_RC_REFRESH : NV_RC_P);
+    /* The refresh strip, coded at the frame's first qp plus the strip offset. */
+    nvc_frame_header sfh;
+    size_t strip_bytes = 0;
+    const int strip_qp = qp + NV_REFRESH_STRIP_QP < 63 ? qp + NV_REFRESH_STRIP_QP : 63;
+    if (band >= 0) {
+        ret = nv_refresh_strip_encode(&enc->strip, &enc->src, y0, y1, enc->rc + 2 + enc->intra.nbands,
+                                      strip_qp, &sfh, enc->errmsg, sizeof(enc->errmsg));
+        if (ret < 0)
+            return enc_log(enc->s.log_level, NULL, ret, "refresh strip: %s", enc->errmsg);
+        for (int i = 0; i < sfh.num_substreams; i++)
+            strip_bytes += sfh.substream_size[i] + 5;
+    }
+    nl_tensor y;
+    if (key) {
+        ret = nv_intra_encode_analyse(&enc->intra, &enc->x6, &y, enc->errmsg, sizeof(enc->errmsg));
     } else {
         nv_me_params me;
-        nv_inter_me_params(qp, &me);
-        ret = nv_inter_encode(&enc->inter, enc->rc, &enc->src, &enc->x6, qp,
-                              enc->prev_mvs_valid ? enc->prev_mvs : NULL, &me, &fh, enc->errmsg,
-                              sizeof(enc->errmsg));
+        /* The search's rate weight: the last frame's qp under rate control. */
+        const nv_rc *r = &enc->rc_state;
+        nv_inter_me_params(!enc->rc_on ? enc->s.qp : r->prev_qp >= 0 ? r->prev_qp : enc->s.qp, &me);
+        ret = nv_inter_encode_analyse(&enc->inter, &enc->src, &enc->x6,
+                                      enc->prev_mvs_valid ? enc->prev_mvs : NULL, &me, band, y1,
+                                      &y, enc->errmsg, sizeof(enc->errmsg));
     }
     if (ret < 0)
         return enc_log(enc->s.log_level, NULL, ret, "%s", enc->errmsg);
+    /* Code at one qp, or at the rate control's sequence of trials. */
+    for (;;) {
+        ret = key ? nv_intra_encode_code(&enc->intra, enc->rc + enc->has_inter, &y, qp, &fh,
+                                         enc->errmsg, sizeof(enc->errmsg))
+                  : nv_inter_encode_code(&enc->inter, enc->rc, &y, qp, &fh, enc->errmsg,
+                                         sizeof(enc->errmsg));
+        if (ret < 0)
+            return enc_log(enc->s.log_level, NULL, ret, "%s", enc->errmsg);
+        if (!enc->rc_on)
+            break;
+        const int next = nv_rc_next(&enc->rc_state, qp, nvc_frame_payload_size(&fh) + strip_bytes);
+        if (next < 0)
+            break;
+        qp = next;
+    }
+    ret = key ? nv_intra_reconstruct(&enc->intra, qp) : nv_inter_reconstruct(&enc->inter, qp);
+    if (ret < 0)
+        return enc_log(enc->s.log_level, enc->errmsg, ret, "synthesis failed");
+    fh.flags |= NVC_FRAME_FLAG_FRAME_NUM;
+    fh.frame_num = (int)(n & 255);
+    if (band >= 0) {
+        fh.flags |= NVC_FRAME_FLAG_INTRA_REFRESH;
+        fh.refresh_band = band;
+        fh.refresh_guard = enc->guard;
+        fh.refresh_qp = strip_qp;
+        for (int i = 0; i < sfh.num_substreams; i++) {
+            fh.substream[fh.num_substreams + i] = sfh.substream[i];
+            fh.substream_size[fh.num_substreams + i] = sfh.substream_size[i];
+        }
+        fh.num_substreams += sfh.num_substreams;
+    }
     size_t size = nvc_frame_payload_size(&fh);
     if (size == 0)
         return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(ERANGE),
@@ -291,6 +396,8 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
                (size_t)enc->inter.wb * (size_t)enc->inter.hb * sizeof(nv_mv));
     enc->prev_mvs_valid = !key;
     enc->ref_valid = 1;
+    if (enc->rc_on)
+        nv_rc_done(&enc->rc_state, qp, written);
     enc->out = (NeuvcPacket){ enc->pkt, written, pic->pts, type, qp };
     enc->out_pending = 1;
     enc->recon_valid = 1;
@@ -333,10 +440,15 @@ int neuvc_enc_force_keyframe(NeuvcEncoder *enc)
 
 int neuvc_enc_set_bitrate(NeuvcEncoder *enc, int bitrate_kbps)
 {
-    if (!enc || bitrate_kbps < 0)
+    if (!enc)
         return NEUVC_ERR(EINVAL);
-    return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(ENOSYS),
-                   "rate control is not implemented yet: bitrate cannot be set");
+    if (!enc->rc_on || !enc->rc_state.abr)
+        return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(EINVAL),
+                       "set_bitrate: the encoder was opened without a bitrate (constant qp)");
+    if (nv_rc_set_bitrate(&enc->rc_state, bitrate_kbps) < 0)
+        return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(EINVAL),
+                       "set_bitrate: %d kbit/s outside 1..1000000", bitrate_kbps);
+    return 0;
 }
 
 void neuvc_enc_close(NeuvcEncoder **penc)
@@ -349,6 +461,7 @@ void neuvc_enc_close(NeuvcEncoder **penc)
     free(e->pkt);
     free(e->x6_mem);
     free(e->prev_mvs);
+    nv_refresh_strip_close(&e->strip);
     nv_picture_free(&e->src);
     nv_inter_close(&e->inter);
     nv_intra_close(&e->intra);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "encoder/intra.h"
+#include "encoder/refresh.h"
 #include "entropy/latent.h"
 #include "entropy/mv.h"
 
@@ -39,16 +40,14 @@ void nv_inter_me_params(int qp, nv_me_params *p)
     p->prefer_sad = NV_INTER_PREFER_SAD;
 }
 
-int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_tensor *x6, int qp,
-                    const nv_mv *prev, const nv_me_params *me, nvc_frame_header *fh, char *err,
-                    size_t errlen)
+int nv_inter_encode_analyse(nv_inter *p, const nv_picture *src, const nl_tensor *x6,
+                            const nv_mv *prev, const nv_me_params *me, int refresh_band,
+                            int const_y1, nl_tensor *y, char *err, size_t errlen)
 {
     nv_intra *c = p->c;
-    nl_tensor y, z, mu, sidx;
-    nl_requant rq;
     int ret;
 
-    /* 1: the field, and sub-stream 0. */
+    /* 1: the field (kept inside the clean rows of an intra refresh). */
     uint64_t t0 = nv_now_ns();
     nv_me_params me_pool = *me;
     me_pool.pool = c->pool;              /* rows as a wavefront: same field for any count */
@@ -58,20 +57,39 @@ int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_ten
     c->prof_motion_ns += nv_now_ns() - t0;
     if (ret < 0)
         return nv_fail(err, errlen, ret, "motion search: invalid parameters");
-    rc_enc_reset(&rc[0]);
-    if ((ret = nv_mv_encode_field(&rc[0], p->mvs, p->wb, p->wb, p->hb)) < 0)
-        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "vector out of the coded range");
+    p->const_y0 = p->const_y1 = 0;
+    if (refresh_band >= 0) {
+        nv_refresh_clamp_field(p->mvs, p->wb, p->hb, refresh_band);
+        p->const_y0 = refresh_band * NV_REFRESH_BAND;
+        p->const_y1 = const_y1;
+    }
     /* 2, 3: prediction. */
     if ((ret = nv_inter_predict(p)) < 0)
         return nv_fail(err, errlen, ret, "inter prediction: %s",
                               nl_graph_exec_error(c->nets.pred));
-    /* 4: analysis, quantization into c->yq, hyper-analysis. */
+    /* 4: analysis. */
     const nl_tensor an_in[3] = { *x6, p->p6, p->pt };
-    if ((ret = nl_graph_run(c->nets.inter_analysis, an_in, &y, NULL)) < 0)
+    if ((ret = nl_graph_run(c->nets.inter_analysis, an_in, y, NULL)) < 0)
         return nv_fail(err, errlen, ret, "inter analysis: %s",
                               nl_graph_exec_error(c->nets.inter_analysis));
+    return 0;
+}
+
+int nv_inter_encode_code(nv_inter *p, rc_enc *rc, const nl_tensor *y, int qp,
+                         nvc_frame_header *fh, char *err, size_t errlen)
+{
+    nv_intra *c = p->c;
+    nl_tensor z, mu, sidx;
+    nl_requant rq;
+    int ret;
+
+    /* 1: sub-stream 0, the field. */
+    rc_enc_reset(&rc[0]);
+    if ((ret = nv_mv_encode_field(&rc[0], p->mvs, p->wb, p->wb, p->hb)) < 0)
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "vector out of the coded range");
+    /* 4: quantization into c->yq, hyper-analysis. */
     nv_model_requant_inter(c->m, qp, 0, &rq);
-    nv_intra_requant(c, &rq, &y, &c->yq);
+    nv_intra_requant(c, &rq, y, &c->yq);
     if ((ret = nl_graph_run(c->nets.inter_hyper_analysis, &c->yq, &z, NULL)) < 0)
         return nv_fail(err, errlen, ret, "inter hyper-analysis: %s",
                               nl_graph_exec_error(c->nets.inter_hyper_analysis));
@@ -82,9 +100,20 @@ int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_ten
     /* 6, 7: hyper-synthesis, then the bands of yq. */
     if ((ret = nv_inter_hyper(p, &z, &mu, &sidx)) < 0)
         return nv_fail(err, errlen, ret, "inter hyper-synthesis failed");
-    nv_enc_deadzone(c, &y, &rq, &mu, c->dz_inter);
-    if ((ret = nv_enc_latent_bands(c, rc + 2, &mu, &sidx, err, errlen)) < 0 ||
-        (ret = nv_enc_finish_frame(rc, 2 + c->nbands, NEUVC_FRAME_P, qp, fh, err, errlen)) < 0)
+    nv_enc_deadzone(c, y, &rq, &mu, c->dz_inter);
+    if ((ret = nv_enc_latent_bands(c, rc + 2, &mu, &sidx, err, errlen)) < 0)
+        return ret;
+    return nv_enc_finish_frame(rc, 2 + c->nbands, NEUVC_FRAME_P, qp, fh, err, errlen);
+}
+
+int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_tensor *x6, int qp,
+                    const nv_mv *prev, const nv_me_params *me, nvc_frame_header *fh, char *err,
+                    size_t errlen)
+{
+    nl_tensor y;
+    int ret;
+    if ((ret = nv_inter_encode_analyse(p, src, x6, prev, me, -1, 0, &y, err, errlen)) < 0 ||
+        (ret = nv_inter_encode_code(p, rc, &y, qp, fh, err, errlen)) < 0)
         return ret;
     /* 8: the decoder's reconstruction, over the reference. */
     if ((ret = nv_inter_reconstruct(p, qp)) < 0)

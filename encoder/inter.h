@@ -39,4 +39,18 @@ int nv_inter_encode(nv_inter *p, rc_enc *rc, const nv_picture *src, const nl_ten
                     const nv_mv *prev, const nv_me_params *me, nvc_frame_header *fh, char *err,
                     size_t errlen);
 
+/* nv_inter_encode in stages, so that the rate control can code the
+ * analysed frame at several qp before it reconstructs it once:
+ * analyse (search, prediction, analysis into *y, a view valid until the
+ * next analyse), then code (any number of times; fh as above), then
+ * nv_inter_reconstruct(p, qp of the code kept).  refresh_band >= 0 makes
+ * an intra refresh frame: the field is clamped (encoder/refresh.h) and
+ * luma rows [64 * refresh_band, const_y1) are predicted by the constant;
+ * -1: an ordinary P frame. */
+int nv_inter_encode_analyse(nv_inter *p, const nv_picture *src, const nl_tensor *x6,
+                            const nv_mv *prev, const nv_me_params *me, int refresh_band,
+                            int const_y1, nl_tensor *y, char *err, size_t errlen);
+int nv_inter_encode_code(nv_inter *p, rc_enc *rc, const nl_tensor *y, int qp,
+                         nvc_frame_header *fh, char *err, size_t errlen);
+
 #endif

@@ -10,19 +10,26 @@
 
 #include "entropy/latent.h"
 
-int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
-                    nvc_frame_header *fh, char *err, size_t errlen)
+int nv_intra_encode_analyse(nv_intra *c, const nl_tensor *x6, nl_tensor *y, char *err,
+                            size_t errlen)
 {
-    nl_tensor y, z, mu, sidx;
+    /* 1: analysis. */
+    int ret = nl_graph_run(c->nets.analysis, x6, y, NULL);
+    if (ret < 0)
+        return nv_fail(err, errlen, ret, "analysis: %s", nl_graph_exec_error(c->nets.analysis));
+    return 0;
+}
+
+int nv_intra_encode_code(nv_intra *c, rc_enc *rc, const nl_tensor *y, int qp,
+                         nvc_frame_header *fh, char *err, size_t errlen)
+{
+    nl_tensor z, mu, sidx;
     nl_requant rq;
     int ret;
 
-    /* 1, 2: analysis and quantization into c->yq. */
-    if ((ret = nl_graph_run(c->nets.analysis, x6, &y, NULL)) < 0)
-        return nv_fail(err, errlen, ret, "analysis: %s",
-                              nl_graph_exec_error(c->nets.analysis));
+    /* 2: quantization into c->yq. */
     nv_model_requant(c->m, qp, 0, &rq);
-    nv_intra_requant(c, &rq, &y, &c->yq);
+    nv_intra_requant(c, &rq, y, &c->yq);
     /* 3, 4: hyper-analysis, z into sub-stream 0. */
     if ((ret = nl_graph_run(c->nets.hyper_analysis, &c->yq, &z, NULL)) < 0)
         return nv_fail(err, errlen, ret, "hyper-analysis: %s",
@@ -33,11 +40,20 @@ int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
     /* 5, 6: hyper-synthesis, then the bands of yq. */
     if ((ret = nv_intra_hyper(c, &z, &mu, &sidx)) < 0)
         return nv_fail(err, errlen, ret, "hyper-synthesis failed");
-    nv_enc_deadzone(c, &y, &rq, &mu, c->dz_intra);
+    nv_enc_deadzone(c, y, &rq, &mu, c->dz_intra);
     if ((ret = nv_enc_latent_bands(c, rc + 1, &mu, &sidx, err, errlen)) < 0)
         return ret;
     /* 8: finish every sub-stream. */
-    if ((ret = nv_enc_finish_frame(rc, 1 + c->nbands, NEUVC_FRAME_I, qp, fh, err, errlen)) < 0)
+    return nv_enc_finish_frame(rc, 1 + c->nbands, NEUVC_FRAME_I, qp, fh, err, errlen);
+}
+
+int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
+                    nvc_frame_header *fh, char *err, size_t errlen)
+{
+    nl_tensor y;
+    int ret;
+    if ((ret = nv_intra_encode_analyse(c, x6, &y, err, errlen)) < 0 ||
+        (ret = nv_intra_encode_code(c, rc, &y, qp, fh, err, errlen)) < 0)
         return ret;
     /* 7, 9, 10: the decoder's reconstruction. */
     if ((ret = nv_intra_reconstruct(c, qp)) < 0)

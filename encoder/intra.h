@@ -20,6 +20,12 @@
  * model produced outside the coded ranges), with a message in err. */
 int nv_intra_encode(nv_intra *c, rc_enc *rc, const nl_tensor *x6, int qp,
                     nvc_frame_header *fh, char *err, size_t errlen);
+/* The same in stages (see nv_inter_encode_analyse): analysis into *y,
+ * coding at qp (repeatable), then nv_intra_reconstruct(c, qp). */
+int nv_intra_encode_analyse(nv_intra *c, const nl_tensor *x6, nl_tensor *y, char *err,
+                            size_t errlen);
+int nv_intra_encode_code(nv_intra *c, rc_enc *rc, const nl_tensor *y, int qp,
+                         nvc_frame_header *fh, char *err, size_t errlen);
 
 /* Shared by I and P frames.  Codes the bands of c->yq, band j into
  * rc[j] (c->nbands coders), with mu and sidx from the hyper-synthesis. */

@@ -337,8 +337,8 @@ END_TEST
 
 /* Builds a payload with n sub-streams of the given sizes, filled with
  * bytes derived from their index; returns its size (buffer from malloc). */
-static uint8_t *make_frame(int type, int qp, unsigned flags, int n, const size_t *sizes,
-                           size_t *out_size)
+static uint8_t *make_frame_opt(int type, int qp, unsigned flags, int frame_num, int band,
+                               int guard, int n, const size_t *sizes, size_t *out_size)
 {
     nvc_frame_header fh;
     memset(&fh, 0, sizeof(fh));
@@ -346,6 +346,10 @@ static uint8_t *make_frame(int type, int qp, unsigned flags, int n, const size_t
     fh.qp = qp;
     fh.flags = flags;
     fh.num_substreams = n;
+    fh.frame_num = frame_num;
+    fh.refresh_band = band;
+    fh.refresh_guard = guard;
+    fh.refresh_qp = qp;
     uint8_t *subs[NVC_MAX_SUBSTREAMS] = { 0 };
     for (int i = 0; i < n; i++) {
         subs[i] = malloc(sizes[i] ? sizes[i] : 1);
@@ -368,6 +372,12 @@ static uint8_t *make_frame(int type, int qp, unsigned flags, int n, const size_t
         free(subs[i]);
     *out_size = total;
     return buf;
+}
+
+static uint8_t *make_frame(int type, int qp, unsigned flags, int n, const size_t *sizes,
+                           size_t *out_size)
+{
+    return make_frame_opt(type, qp, flags, 0, 0, 0, n, sizes, out_size);
 }
 
 static void check_substreams(const nvc_frame_header *fh, const uint8_t *payload, size_t size,
@@ -402,11 +412,28 @@ START_TEST(test_frame_roundtrip)
     free(p);
     /* several, with empty ones and multi-byte sizes */
     size_t mixed[] = { 0, 127, 128, 0, 20000, 1, 0 };
-    p = make_frame(NEUVC_FRAME_P, 63, NVC_FRAME_FLAG_INTRA_REFRESH, 7, mixed, &size);
+    p = make_frame(NEUVC_FRAME_P, 63, 0, 7, mixed, &size);
     ck_assert_int_eq(nvc_frame_header_parse(&fh, p, size, NULL, 0), 0);
     ck_assert_int_eq(fh.type, NEUVC_FRAME_P);
     ck_assert_int_eq(fh.qp, 63);
-    ck_assert_uint_eq(fh.flags, NVC_FRAME_FLAG_INTRA_REFRESH);
+    ck_assert_uint_eq(fh.flags, 0);
+    check_substreams(&fh, p, size, 7, mixed);
+    free(p);
+    /* the optional fields: frame_num, then refresh band and guard (LE u16) */
+    p = make_frame_opt(NEUVC_FRAME_P, 20, NVC_FRAME_FLAG_INTRA_REFRESH | NVC_FRAME_FLAG_FRAME_NUM,
+                       201, 0x1234, 5, 7, mixed, &size);
+    ck_assert_mem_eq(p, "\x01\x14\x03\x07\xC9\x34\x12\x05\x00\x14", 10);
+    ck_assert_int_eq(nvc_frame_header_parse(&fh, p, size, NULL, 0), 0);
+    ck_assert_uint_eq(fh.flags, NVC_FRAME_FLAG_INTRA_REFRESH | NVC_FRAME_FLAG_FRAME_NUM);
+    ck_assert_int_eq(fh.frame_num, 201);
+    ck_assert_int_eq(fh.refresh_band, 0x1234);
+    ck_assert_int_eq(fh.refresh_guard, 5);
+    ck_assert_int_eq(fh.refresh_qp, 20);
+    check_substreams(&fh, p, size, 7, mixed);
+    free(p);
+    p = make_frame_opt(NEUVC_FRAME_I, 20, NVC_FRAME_FLAG_FRAME_NUM, 7, 0, 0, 7, mixed, &size);
+    ck_assert_int_eq(nvc_frame_header_parse(&fh, p, size, NULL, 0), 0);
+    ck_assert_int_eq(fh.frame_num, 7);
     check_substreams(&fh, p, size, 7, mixed);
     free(p);
     /* the most sub-streams */
@@ -425,7 +452,7 @@ START_TEST(test_frame_truncations)
 {
     size_t sizes[] = { 3, 200, 0, 5 };
     size_t size;
-    uint8_t *p = make_frame(NEUVC_FRAME_P, 40, 0, 4, sizes, &size);
+    uint8_t *p = make_frame_opt(NEUVC_FRAME_P, 40, NVC_FRAME_FLAGS_KNOWN, 9, 3, 5, 4, sizes, &size);
     nvc_frame_header fh;
     for (size_t n = 0; n < size; n++) {
         uint8_t *cut = malloc(n ? n : 1);
@@ -480,7 +507,11 @@ START_TEST(test_frame_bad_values)
     BAD("frame type 255", 255, 0, 0, 1, 2, 0xAA, 0xBB);
     BAD("qp 64", 0, 64, 0, 1, 2, 0xAA, 0xBB);
     BAD("qp 255", 1, 255, 0, 1, 2, 0xAA, 0xBB);
-    BAD("reserved flags 0x02", 0, 0, 2, 1, 2, 0xAA, 0xBB);
+    BAD("reserved flags 0x04", 0, 0, 4, 1, 2, 0xAA, 0xBB);
+    BAD("intra refresh flag on an I frame", 0, 0, 1, 1, 0, 0, 0, 0, 0, 2, 0xAA, 0xBB);
+    BAD("refresh qp 64", 1, 0, 1, 1, 0, 0, 0, 0, 64, 2, 0xAA, 0xBB);
+    BAD("truncated", 1, 0, 3, 1, 0, 0, 0, 0, 0);
+    BAD("truncated", 1, 0, 2, 1);
     BAD("reserved flags 0x80", 0, 0, 0x80, 1, 2, 0xAA, 0xBB);
     BAD("zero sub-streams", 0, 0, 0, 0);
     BAD("zero sub-streams", 0, 0, 0, 0, 0xAA);
@@ -529,7 +560,21 @@ START_TEST(test_frame_write_refuses)
     bad.qp = -1;
     ck_assert_int_eq(nvc_frame_write(&bad, buf, sizeof(buf), &w), NEUVC_ERR(EINVAL));
     bad = fh;
-    bad.flags = 2;
+    bad.flags = 4;
+    ck_assert_int_eq(nvc_frame_write(&bad, buf, sizeof(buf), &w), NEUVC_ERR(EINVAL));
+    bad = fh;
+    bad.flags = NVC_FRAME_FLAG_FRAME_NUM;
+    bad.frame_num = 256;
+    ck_assert_int_eq(nvc_frame_write(&bad, buf, sizeof(buf), &w), NEUVC_ERR(EINVAL));
+    bad = fh;
+    bad.flags = NVC_FRAME_FLAG_INTRA_REFRESH;
+    bad.refresh_guard = NVC_REFRESH_MAX + 1;
+    ck_assert_int_eq(nvc_frame_write(&bad, buf, sizeof(buf), &w), NEUVC_ERR(EINVAL));
+    bad.refresh_guard = 0;
+    bad.refresh_qp = 64;
+    ck_assert_int_eq(nvc_frame_write(&bad, buf, sizeof(buf), &w), NEUVC_ERR(EINVAL));
+    bad.refresh_qp = 0;
+    bad.type = NEUVC_FRAME_I;
     ck_assert_int_eq(nvc_frame_write(&bad, buf, sizeof(buf), &w), NEUVC_ERR(EINVAL));
     bad = fh;
     bad.num_substreams = 0;

@@ -411,6 +411,62 @@ class OptionRanges(ToolCase):
                                       'neuvc-enc', 'missing.in')
 
 
+class PipeLatency(ToolCase):
+    """One frame in, one packet out, at once: through pipes, neuvc-enc
+    writes packet k before it is given picture k + 1, and neuvc-dec writes
+    picture k before it is given packet k + 1 (no frame of delay)."""
+
+    def read_exact(self, f, n):
+        buf = b''
+        while len(buf) < n:
+            chunk = os.read(f.fileno(), n - len(buf))
+            self.assertTrue(chunk, 'the tool closed its output early')
+            buf += chunk
+        return buf
+
+    def test_encoder_then_decoder(self):
+        with open(clip_path(), 'rb') as f:
+            y4m = f.read()
+        hdr_end = y4m.index(b'\n') + 1
+        frames = y4m[hdr_end:].split(b'FRAME\n')[1:4]
+        check_tools()
+        enc = subprocess.Popen([ENC, '--quiet', '--qp', '40', '-o', '-', '-'], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        dec = subprocess.Popen([DEC, '--quiet', '-o', '-', '-'], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            enc.stdin.write(y4m[:hdr_end])
+            out_hdr = None
+            for k, fr in enumerate(frames):
+                enc.stdin.write(b'FRAME\n' + fr)
+                enc.stdin.flush()                                  # picture k, and nothing after it
+                if k == 0:                                         # the sequence header comes with it
+                    dec.stdin.write(self.read_exact(enc.stdout, 100))
+                ph = self.read_exact(enc.stdout, 12)
+                size = struct.unpack('<I', ph[:4])[0]
+                dec.stdin.write(ph + self.read_exact(enc.stdout, size))
+                dec.stdin.flush()                                  # packet k, and nothing after it
+                if out_hdr is None:
+                    line = b''
+                    while not line.endswith(b'\n'):
+                        line += self.read_exact(dec.stdout, 1)
+                    out_hdr = line
+                pic = self.read_exact(dec.stdout, 6 + len(fr))
+                self.assertTrue(pic.startswith(b'FRAME\n'), 'picture %d' % k)
+            enc.stdin.close()
+            dec.stdin.close()
+            self.assertEqual(enc.wait(timeout=TIMEOUT), 0)
+            self.assertEqual(dec.wait(timeout=TIMEOUT), 0)
+        finally:
+            for p in (enc, dec):
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                for f in (p.stdin, p.stdout):
+                    if f and not f.closed:
+                        f.close()
+
+
 class RoundTrip(ToolCase):
     """Encode a 128x96 crop of 3 frames with --recon, decode, compare."""
 
@@ -552,14 +608,21 @@ class RoundTrip(ToolCase):
 
     def test_corrupt_packet_concealed(self):
         """A packet the decoder refuses: one line naming it, the previous
-        picture in its place, decoding goes on, exit != 0."""
+        picture in its place, decoding goes on, exit != 0; the P frame after
+        it has no reference: a line of its own, concealed too."""
         stream, recon, _ = self.encoded()
         off, _ = nvc_packets(stream)[1]
         bad = bytearray(stream)
         bad[off + 12] = 7                          # frame type 7 does not exist
         p = self.write('bad.nvc', bytes(bad))
         out = self.path('bad.y4m')
-        self.assert_one_error(run([DEC, '-o', out, p]), 'neuvc-dec', 'frame 1')
+        rc, so, err = run([DEC, '-o', out, p])
+        self.assertEqual(rc, 1)
+        lines = err.splitlines()
+        self.assertEqual(len(lines), 2, 'one line per concealed frame: %r' % err)
+        self.assertTrue(lines[0].startswith('neuvc-dec: frame 1: '), lines[0])
+        self.assertTrue(lines[1].startswith('neuvc-dec: frame 2: '), lines[1])
+        self.assertIn('since frame 1', lines[1])
         with open(out, 'rb') as f:
             frames = y4m_parse(f.read())[4]
         rec = y4m_parse(recon)[4]

@@ -377,7 +377,7 @@ END_TEST
 
 /* Same input, two encoders: identical packets, I and P; a third encoder
  * of keyint 1 codes the second picture as the same I frame as the
- * first. */
+ * first, but for the frame number (byte 4 of the frame header). */
 START_TEST(deterministic)
 {
     test_pic src;
@@ -396,7 +396,11 @@ START_TEST(deterministic)
     ck_assert_mem_eq(pa2.data, pb2.data, pa2.size);
     ck_assert_int_eq(pc2.type, NEUVC_FRAME_I);
     ck_assert_uint_eq(pc2.size, pc.size);
-    ck_assert_mem_eq(pc2.data, pc.data, pc.size);
+    ck_assert_uint_eq(pc.data[2], NVC_FRAME_FLAG_FRAME_NUM);
+    ck_assert_uint_eq(pc.data[4], 0);
+    ck_assert_uint_eq(pc2.data[4], 1);
+    ck_assert_mem_eq(pc2.data, pc.data, 4);
+    ck_assert_mem_eq(pc2.data + 5, pc.data + 5, pc.size - 5);
     packet *all[6] = { &pa, &pb, &pc, &pa2, &pb2, &pc2 };
     for (int i = 0; i < 6; i++)
         free(all[i]->data);
@@ -760,8 +764,9 @@ START_TEST(encoder_misuse)
     ck_assert_int_eq(neuvc_enc_open(&enc, &s), NEUVC_ERR(EINVAL));
     s.qp = 63;
     s.bitrate_kbps = 500;
-    ck_assert_int_eq(neuvc_enc_open(&enc, &s), NEUVC_ERR(ENOSYS));
-    s.bitrate_kbps = 0;
+    s.vbv_maxrate_kbps = 600;          /* without vbv-bufsize */
+    ck_assert_int_eq(neuvc_enc_open(&enc, &s), NEUVC_ERR(EINVAL));
+    s.bitrate_kbps = s.vbv_maxrate_kbps = 0;
     s.height = 16257; /* beyond 254 bands of 64 rows */
     s.max_height = 20000;
     ck_assert_int_eq(neuvc_enc_open(&enc, &s), NEUVC_ERR(ERANGE));
@@ -773,7 +778,7 @@ START_TEST(encoder_misuse)
     ck_assert_int_eq(neuvc_enc_get_recon(enc, NULL), NEUVC_ERR(EINVAL));
     ck_assert_int_eq(neuvc_enc_get_recon(NULL, &rec), NEUVC_ERR(EINVAL));
     ck_assert_int_eq(neuvc_enc_receive_packet(enc, NULL), NEUVC_ERR(EINVAL));
-    ck_assert_int_eq(neuvc_enc_set_bitrate(enc, 1000), NEUVC_ERR(ENOSYS));
+    ck_assert_int_eq(neuvc_enc_set_bitrate(enc, 1000), NEUVC_ERR(EINVAL));
     ck_assert_int_eq(neuvc_enc_set_bitrate(enc, -1), NEUVC_ERR(EINVAL));
     ck_assert_int_eq(neuvc_enc_force_keyframe(enc), 0);
     ck_assert_int_eq(neuvc_enc_force_keyframe(NULL), NEUVC_ERR(EINVAL));

@@ -409,18 +409,38 @@ class EncoderOptions(Base):
             self.assertIn(word, err)
 
     def test_bitrate(self):
-        """-b:v: rate control when libneuvc has it, else a clear error."""
-        out = self.p('br.mkv')
-        rc, _, err = ffmpeg('-i', self.clip, '-c:v', 'libneuvc', '-b:v', '800k', out, ok=False)
-        if rc != 0:
-            self.assertTrue(rc > 0, 'ffmpeg died of a signal')
-            self.assertIn('rate control', err)
-            self.assertIn('-b:v', err)
-            return
-        ff, _ = self.ff_decode(out, self.w, self.h)
-        self.assertEqual(len(ff), len(self.src))
-        kbps = os.path.getsize(out) * 8 / 1000.0 / (len(self.src) * eval_fps(self.fps))
+        """-b:v / -maxrate / -bufsize are neuvc-enc's --bitrate / --vbv-*,
+        packet for packet, and land near the target."""
+        pkts = self.same(['-b:v', '800k', '-maxrate', '800k', '-bufsize', '800k'],
+                         ['--bitrate', '800', '--vbv-maxrate', '800', '--vbv-bufsize', '800'])
+        kbps = sum(len(p[1]) for p in pkts) * 8 / 1000.0 / (len(pkts) * eval_fps(self.fps))
         self.assertLess(abs(kbps - 800) / 800, 0.5, 'bitrate %.0f kb/s for a target of 800' % kbps)
+        self.same(['-b:v', '300k'], ['--bitrate', '300'])
+
+    def test_bitrate_refused_without_vbv_buffer(self):
+        rc, _, err = ffmpeg('-i', self.odd, '-c:v', 'libneuvc', '-b:v', '800k', '-maxrate', '900k',
+                            self.p('x.mkv'), ok=False)
+        self.assertTrue(rc > 0, 'ffmpeg accepted -maxrate without -bufsize (or died): %d' % rc)
+
+    def test_forced_keyframe_with_rate_control(self):
+        out = self.p('kfrc.nvc')
+        self.ff_encode(self.odd, out, '-b:v', '500k', '-force_key_frames', 'expr:eq(n,2)+eq(n,4)')
+        pkts = nvc_read(out)[1]
+        self.assertEqual([p[1][0] for p in pkts], [0, 1, 0, 1, 0], 'frame types')
+
+    def test_intra_refresh(self):
+        """intra-refresh through -neuvc-params: no intra frame after the
+        first, every P frame a refresh frame (-g 2: a cycle of the 2 bands
+        of this height every 2 frames), and neuvc-dec decodes it as FFmpeg
+        does."""
+        out = self.p('ir.nvc')
+        pkts = self.same(['-g', '2', '-neuvc-params', 'intra-refresh=1'],
+                         ['--keyint', '2', '--intra-refresh'])
+        self.assertEqual([p[1][0] for p in pkts], [0] + [1] * (len(pkts) - 1))
+        self.assertTrue(all(p[1][2] & 1 for p in pkts[1:]), 'P frames without the refresh flag')
+        self.ff_encode(self.odd, out, '-g', '2', '-neuvc-params', 'intra-refresh=1')
+        ff, _ = self.ff_decode(out, self.ow, self.oh)
+        self.assertSameFrames(ff, self.neuvc_dec(out), 'intra refresh stream')
 
 
 def eval_fps(fps):

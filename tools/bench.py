@@ -13,6 +13,10 @@ BUILD/bench), each repetition runs, at the same thread count:
   x264 --preset veryfast  --tune zerolatency (same options)
   ffmpeg -threads N -i x264_veryfast.264 -f null -         (H.264 decode)
 
+then, once, tests/bench_latency (the public API, one picture at a time) on
+the first --latency-frames frames, in constant qp and in video-call mode
+(--call-params: bitrate, VBV, intra refresh), printing per-frame encode
+and decode latency (median and 99th percentile, milliseconds);
 and reports the median frames per second of each whole program (wall
 time), where neuvc's time goes per frame (networks, motion search and
 OBMC, entropy coding, and the rest: I/O, picture conversion, headers;
@@ -62,6 +66,10 @@ def parse_args(argv):
     ap.add_argument('--out', default=None, help='work directory (BUILD/bench)')
     ap.add_argument('--json', default=None, metavar='FILE', help="also write results as JSON ('-': stdout)")
     ap.add_argument('--timeout', type=float, default=900.0, help='seconds before a run is killed')
+    ap.add_argument('--latency-frames', type=int, default=32,
+                    help='frames of the per-frame latency measurement (32; 0: skip)')
+    ap.add_argument('--call-params', default='bitrate=3000:vbv-maxrate=3000:vbv-bufsize=1500:'
+                    'intra-refresh=1', help='encoder settings of the video-call latency run')
     a = ap.parse_args(argv)
     if a.frames < 1 or a.threads < 1 or a.reps < 1:
         ap.error('--frames, --threads and --reps must be positive')
@@ -224,6 +232,27 @@ def main(argv=None):
                 status = 1
         if os.path.exists(chk):
             os.unlink(chk)
+    latency = {}
+    lat_bin = os.path.join(a.build, 'tests', 'bench_latency')
+    if a.latency_frames > 0 and os.access(lat_bin, os.X_OK):
+        for mode, prm in (('constant qp', None), ('video call', a.call_params)):
+            cmd = [lat_bin, y4m, str(min(a.latency_frames, n)), t]
+            if prm or a.qp is not None:
+                cmd.append(prm or 'qp=%d' % a.qp)
+            res = cliplib.run_timed(cmd, stdout_path=os.path.join(a.out, 'latency.txt'),
+                                    timeout=a.timeout)
+            with open(os.path.join(a.out, 'latency.txt')) as f:
+                line = f.read().strip()
+            if res['rc'] != 0 or not line.startswith('latency'):
+                latency[mode] = 'FAILED: ' + cliplib.describe_failure(res)
+                status = 1
+            else:
+                latency[mode] = line
+            print('  %-12s %s%s' % (mode, latency[mode], '' if not prm else ' [%s]' % prm))
+            sys.stdout.flush()
+    elif a.latency_frames > 0:
+        latency['error'] = 'n/a: %s not built (make tests)' % lat_bin
+        print('  latency: ' + latency['error'])
     load_after = cliplib.load_average()
 
     summ = {k_: v.summary(n, clip['fps']) for k_, v in tools.items()}
@@ -277,7 +306,7 @@ def main(argv=None):
                'commit': cliplib.git_commit(),
                'x264_version': cliplib.tool_version([x264, '--version']),
                'ffmpeg_version': cliplib.tool_version([ffmpeg, '-version']).split(' Copyright')[0],
-               'tools': summ, 'ratios': ratios, 'status': status}
+               'tools': summ, 'ratios': ratios, 'latency': latency, 'status': status}
         text = json.dumps(doc, indent=1)
         if a.json == '-':
             print(text)

@@ -8,11 +8,13 @@
  * of a run that stops early is a valid Y4M file of the frames so far.
  *
  * Errors in the stream:
- *   - a packet the decoder refuses (corrupt payload): one line naming the
- *     frame number and the error; the frame is concealed by writing the
- *     last good picture again (nothing when there is none yet), so the
- *     output keeps one picture per packet, and decoding goes on with the
- *     next packet; the exit status is 1 at the end;
+ *   - a packet the decoder refuses (corrupt payload, a packet lost before
+ *     it, or a P frame without a reference until the next keyframe or the
+ *     end of an intra refresh cycle): one line per such frame naming its
+ *     number and the cause; the frame is concealed by writing the last
+ *     good picture again (nothing when there is none yet), so the output
+ *     keeps one picture per packet, and decoding goes on with the next
+ *     packet; the exit status is 1 at the end;
  *   - broken framing (a truncated file, a packet size above the limit):
  *     packets after it cannot be found, so one line naming the frame and
  *     the error, the frames before it are kept, exit status 1.
@@ -77,6 +79,7 @@ typedef struct dec_ctx {
     uint8_t *last;                /* copy of the last good picture, for concealment */
     int have_last;
     int awaiting_key;             /* after a failed frame, until one decodes */
+    int64_t first_bad;            /* the frame that started it */
     cli_progress prog;
     double t0;
 } dec_ctx;
@@ -95,9 +98,9 @@ static void print_help(void)
     cli_print_options(stdout, dec_opts);
     printf("\nEvery long option that the library knows (neuvc_dec_param_parse) is accepted,\n"
            "as \"--name VALUE\" or \"--name=VALUE\"; --params sets the same names.\n"
-           "A packet that fails to decode: one error line naming the frame; the previous\n"
-           "picture is repeated in its place and decoding goes on; exit status 1 at the\n"
-           "end.  A truncated file keeps the frames before the cut; exit status 1.\n"
+           "A packet that fails to decode (corrupt, lost before it, no reference yet): one\n"
+           "error line per frame; the previous picture is repeated in its place and decoding\n"
+           "goes on; exit status 1 at the end.  A truncated file keeps the frames before the cut; exit status 1.\n"
            "Summary line (stderr, when every frame decoded): frames and fps.\n");
 }
 
@@ -240,7 +243,8 @@ static void last_planes(const dec_ctx *c, uint8_t *planes[3], ptrdiff_t strides[
 
 static int write_planes(dec_ctx *c, const uint8_t *const planes[3], const ptrdiff_t strides[3])
 {
-    if (y4m_write_frame(&c->yw, planes, strides) < 0) {
+    /* Flushed at once: a picture per packet, no frame of delay through a pipe. */
+    if (y4m_write_frame(&c->yw, planes, strides) < 0 || fflush(c->out) != 0) {
         cli_error("cannot write '%s': %s (%s)", cli_file_name(c->out_path, 1), c->yw.errmsg,
                   strerror(errno));
         return -1;
@@ -302,14 +306,20 @@ static int drain_pictures(dec_ctx *c, int *eof, int *err)
 }
 
 /* A frame that did not decode: one line, and the last good picture again.
- * The P frames that follow have no reference until the next I frame; they
- * are concealed the same way without a line of their own (the first line
- * says so), and counted in failed. */
+ * The P frames that follow have no reference until the next I frame (or
+ * the end of an intra refresh cycle); each is concealed the same way with
+ * a line of its own, and counted in failed. */
 static int conceal(dec_ctx *c, int64_t frame, int err)
 {
-    if (!c->awaiting_key)
-        cli_error("frame %lld: %s; %s until the next keyframe", (long long)frame, cli_strerror(err),
-                  c->have_last ? "the previous picture is repeated" : "frames are skipped");
+    const char *what = c->have_last ? "the previous picture is repeated" : "skipped";
+    if (!c->awaiting_key) {
+        cli_error("frame %lld: %s; %s", (long long)frame, cli_strerror(err), what);
+        c->first_bad = frame;
+    } else {
+        cli_error("frame %lld: %s, no reference since frame %lld (until a keyframe or a completed "
+                  "intra refresh); %s", (long long)frame, cli_strerror(err),
+                  (long long)c->first_bad, what);
+    }
     c->awaiting_key = 1;
     c->failed++;
     if (!c->have_last)

@@ -4,8 +4,8 @@
  *     neuvc-enc [options] -o OUT.nvc IN.y4m        ("-": stdin / stdout)
  *
  * The .nvc file is the encoder's sequence header, then one packet per
- * frame (common/bitstream.h).  Every packet is written whole as soon as it
- * is made, so the output of a run that stops early (bad input, Ctrl-C, a
+ * frame (common/bitstream.h).  Every packet is written whole (and flushed)
+ * as soon as it is made, before the next picture is read, so the output of a run that stops early (bad input, Ctrl-C, a
  * library error) is a valid stream of the frames coded so far.
  *
  * stderr: a progress line when it is a terminal (--progress / --no-progress
@@ -303,6 +303,9 @@ static int drain_packets(enc_ctx *c, int *eof)
             return -1;
         }
         ret = nvc_write_packet(&c->nw, pkt.data, pkt.size, pkt.pts);
+        /* The packet leaves at once (a pipe to a sender: no frame of delay). */
+        if (ret == 0 && fflush(c->out) != 0)
+            ret = NEUVC_ERR(EIO);
         if (ret < 0) {
             if (ret == NEUVC_ERR(EIO))
                 cli_error("cannot write '%s': %s (%s)", cli_file_name(c->out_path, 1),

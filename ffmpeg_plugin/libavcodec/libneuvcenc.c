@@ -18,8 +18,14 @@
  *   - -neuvc-params key=value:key=value, handed to neuvc_enc_param_parse()
  *     with the names neuvc-enc uses (qp, keyint, threads, cpu, model,
  *     bitrate, ...).
- * What libneuvc cannot do (for example rate control, while it has none)
- * makes avcodec_open2() fail with libneuvc's error code.
+ * What libneuvc refuses makes avcodec_open2() fail with libneuvc's error
+ * code.
+ *
+ * Video calls: a frame with pict_type AV_PICTURE_TYPE_I (ffmpeg
+ * -force_key_frames) is coded as an intra frame; a change of
+ * avctx->bit_rate between frames (an application's new bandwidth
+ * estimate) goes to neuvc_enc_set_bitrate() before the next frame, as
+ * libx264 does with its reconfiguration.
  */
 
 #include <string.h>
@@ -47,6 +53,7 @@ typedef struct LibNeuvcEncContext {
     const AVClass *class;
     NeuvcEncoder *enc;
     NeuvcEncSettings settings;
+    int64_t bit_rate;             /* avctx->bit_rate the encoder runs at (rate control) */
     int qp;                       /* -qp; -1: libneuvc's default */
     AVDictionary *params;         /* -neuvc-params */
 } LibNeuvcEncContext;
@@ -158,12 +165,6 @@ static av_cold int libneuvc_encode_init(AVCodecContext *avctx)
     if (ret < 0) {
         av_log(avctx, AV_LOG_ERROR, "cannot open the libneuvc encoder: %s\n",
                neuvc_strerror(ret));
-        if (ret == NEUVC_ERR(ENOSYS) &&
-            (s->bitrate_kbps > 0 || s->vbv_maxrate_kbps > 0 || s->vbv_bufsize_kbit > 0))
-            av_log(avctx, AV_LOG_ERROR,
-                   "a bitrate target (-b:v %d kb/s, -maxrate, -bufsize) needs rate control, "
-                   "which this libneuvc does not support: use -qp instead\n",
-                   s->bitrate_kbps);
         return neuvc_to_averror(ret);
     }
 
@@ -182,6 +183,7 @@ static av_cold int libneuvc_encode_init(AVCodecContext *avctx)
     avctx->has_b_frames = 0;
     if (s->bitrate_kbps > 0)
         avctx->bit_rate = (int64_t)s->bitrate_kbps * 1000;
+    ctx->bit_rate = avctx->bit_rate;
 
     av_log(avctx, AV_LOG_VERBOSE, "libneuvc %s: %dx%d, %d/%d fps, qp %d, keyint %d, threads %d\n",
            neuvc_version_string(), s->width, s->height, s->fps_num, s->fps_den, s->qp,
@@ -210,6 +212,17 @@ static int libneuvc_encode_frame(AVCodecContext *avctx, AVPacket *pkt,
     pic.height = frame->height;
     pic.pts    = frame->pts;
     pic.force_keyframe = frame->pict_type == AV_PICTURE_TYPE_I;
+
+    if (avctx->bit_rate != ctx->bit_rate && ctx->settings.bitrate_kbps > 0) {
+        const int64_t kbps = (avctx->bit_rate + 500) / 1000;
+        ret = neuvc_enc_set_bitrate(ctx->enc, (int)FFMIN(FFMAX(kbps, 0), INT_MAX));
+        if (ret < 0) {
+            av_log(avctx, AV_LOG_ERROR, "libneuvc refused the bitrate %"PRId64" b/s: %s\n",
+                   avctx->bit_rate, neuvc_strerror(ret));
+            return neuvc_to_averror(ret);
+        }
+        ctx->bit_rate = avctx->bit_rate;
+    }
 
     ret = neuvc_enc_send_picture(ctx->enc, &pic);
     if (ret < 0) {

@@ -121,10 +121,13 @@ typedef struct NeuvcEncSettings {
     int threads;                  /* 0 = all cores (default) */
     NeuvcCpu cpu;                 /* default NEUVC_CPU_AUTO */
     const char *model_path;       /* NULL = built-in default model */
-    int bitrate_kbps;             /* 0 = constant qp (default); >0 = rate control */
-    int vbv_maxrate_kbps;         /* 0 = unset */
-    int vbv_bufsize_kbit;         /* 0 = unset */
-    int intra_refresh;            /* 0 = periodic keyframes (default) */
+    int bitrate_kbps;             /* 0 = constant qp (default); >0 = rate control: a qp per
+                                   * frame, no lookahead, no frame delay (docs/video-call.md) */
+    int vbv_maxrate_kbps;         /* VBV, x264 meanings; 0 = unset.  maxrate needs bufsize, */
+    int vbv_bufsize_kbit;         /*  bufsize alone takes maxrate = bitrate */
+    int intra_refresh;            /* 0 = periodic keyframes (default); 1 = intra refresh:
+                                   * cycles of ceil(height / 64) refreshing P frames, one
+                                   * starting every max(keyint, that) frames */
     int max_width, max_height;    /* limits; default 8192 x 8192 */
     int log_level;                /* 0 quiet, 1 errors (default), 2 info */
     int deadzone_intra;           /* 0..16: latents within 1/2 + d/32 of the predicted */
@@ -167,7 +170,9 @@ typedef struct NeuvcComplexity {
     uint64_t inter_enc_macs, inter_dec_macs;
 } NeuvcComplexity;
 NEUVC_API int neuvc_enc_get_complexity(NeuvcEncoder *enc, NeuvcComplexity *c);
-/* Changes the bitrate target between frames (rate control only). */
+/* Changes the bitrate target from the next frame on (a new bandwidth
+ * estimate); the VBV scales with it.  NEUVC_ERR(EINVAL) for an encoder
+ * opened without a bitrate, or kbps outside 1..1000000. */
 NEUVC_API int neuvc_enc_set_bitrate(NeuvcEncoder *enc, int bitrate_kbps);
 NEUVC_API void neuvc_enc_close(NeuvcEncoder **enc);
 
@@ -192,7 +197,11 @@ NEUVC_API int neuvc_dec_open(NeuvcDecoder **dec, const NeuvcDecSettings *s);
 NEUVC_API int neuvc_dec_set_header(NeuvcDecoder *dec, const uint8_t *data, size_t size);
 /* Decodes the packet at once; its picture must be taken before the next
  * send (else NEUVC_ERR(EAGAIN)).  A corrupt or truncated packet returns
- * NEUVC_ERR_INVALIDDATA and the decoder stays usable.  pkt == NULL flushes. */
+ * NEUVC_ERR_INVALIDDATA and the decoder stays usable.  After one, or a
+ * lost packet (a gap in the frame numbers), P frames return
+ * NEUVC_ERR_INVALIDDATA with no picture until the next I frame or the
+ * end of an intra refresh cycle that starts after the loss; from there
+ * the pictures are those of a loss-free decoding.  pkt == NULL flushes. */
 NEUVC_API int neuvc_dec_send_packet(NeuvcDecoder *dec, const NeuvcPacket *pkt);
 /* 0 and a picture owned by the decoder (valid until the next call on dec),
  * NEUVC_ERR(EAGAIN) when none is pending, NEUVC_ERR_EOF after a flush. */
