@@ -1,6 +1,6 @@
 #include "common/reach.h"
 
-#include <stdlib.h>
+#include <string.h>
 
 #define REACH_LIMIT (1 << 20)
 
@@ -16,13 +16,16 @@ int nv_graph_first_affected(const nl_graph *g, unsigned in, int in_scale, unsign
     if (!g || !row || in >= g->n_inputs || out >= g->n_outputs || in_scale < 1 ||
         in_scale > REACH_LIMIT || line < 0 || line > REACH_LIMIT)
         return ret;
-    /* Per slot: scale, first affected sample row; dep 0: independent of the input. */
-    int *sc = calloc(g->n_slots, sizeof(*sc)), *fa = calloc(g->n_slots, sizeof(*fa));
-    char *dep = calloc(g->n_slots, 1);
-    if (!sc || !fa || !dep) {
-        ret = NEUVC_ERR(ENOMEM);
-        goto fail;
-    }
+    /* Per slot: scale, first affected sample row; dep 0: independent of the
+     * input.  On the stack (about 9 KiB): no allocation, so nothing here
+     * can fail for want of memory. */
+    if (g->n_slots > NV_REACH_MAX_SLOTS)
+        return ret;
+    int sc[NV_REACH_MAX_SLOTS], fa[NV_REACH_MAX_SLOTS];
+    char dep[NV_REACH_MAX_SLOTS];
+    memset(sc, 0, g->n_slots * sizeof(*sc));
+    memset(fa, 0, g->n_slots * sizeof(*fa));
+    memset(dep, 0, g->n_slots);
     const uint32_t is = g->inputs[in].slot;
     if (is >= g->n_slots)
         goto fail;
@@ -90,8 +93,5 @@ int nv_graph_first_affected(const nl_graph *g, unsigned in, int in_scale, unsign
     *row = dep[o] ? (fa[o] > 0 ? fa[o] * sc[o] : 0) : NV_REACH_NONE;
     ret = dep[o] ? 0 : 1;
 fail:
-    free(sc);
-    free(fa);
-    free(dep);
     return ret;
 }

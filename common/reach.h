@@ -23,6 +23,7 @@
 #include "neuvc/neuvc.h"
 
 #define NV_REACH_NONE 0x7fffffff /* no output row depends on the input */
+#define NV_REACH_MAX_SLOTS 768   /* larger graphs are refused (EINVAL) */
 
 /* The first affected luma row *row of output `out` of graph g (the op
  * list of a validated graph) for input `in` (scale in_scale) changed at
@@ -30,7 +31,8 @@
  * output's scale.  Returns 0; 1 when the output does not depend on that
  * input (*row = NV_REACH_NONE); NEUVC_ERR(EINVAL) for indices out of
  * range, operands of different scales, a depth-to-space that does not
- * divide the scale, or sizes beyond 2^20; NEUVC_ERR(ENOMEM). */
+ * divide the scale, sizes beyond 2^20, or more than NV_REACH_MAX_SLOTS
+ * slots.  Allocates nothing. */
 int nv_graph_first_affected(const nl_graph *g, unsigned in, int in_scale, unsigned out, int line,
                             int *row, int *out_scale);
 

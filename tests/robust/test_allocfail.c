@@ -38,6 +38,7 @@ char *nv_af_strdup(const char *s);
 static long af_count;            /* allocations seen in this run */
 static long af_fail_at;          /* 1-based index of the one to fail; 0 = none */
 static int af_failed;            /* the failure was injected in this run */
+static void *af_failed_site;     /* where (the caller of the allocator) */
 static void *af_sites[AF_MAX_SITES];
 static int af_nsites;
 
@@ -51,6 +52,7 @@ static int af_fail(void *site)
     if (++af_count != af_fail_at)
         return 0;
     af_failed = 1;
+    af_failed_site = site;
     return 1;
 }
 
@@ -114,7 +116,7 @@ typedef struct run_state {
         }                                                                                        \
     } while (0)
 
-static int decode_all(run_state *st, NeuvcDecoder *dec, const uint8_t (*pk)[4096],
+static int decode_all(run_state *st, NeuvcDecoder *dec, const uint8_t (*pk)[16384],
                       const size_t *pk_size)
 {
     NeuvcPicture out;
@@ -126,27 +128,20 @@ static int decode_all(run_state *st, NeuvcDecoder *dec, const uint8_t (*pk)[4096
     return 0;
 }
 
-/* The scenario; 0, or the first error (st->step names the call). */
-static int scenario(run_state *st)
+/* One encoder run with es over the FRAMES pictures into pk / pk_size / hdr,
+ * then the decoders (built-in model, then the model file) with `threads`
+ * threads over the packets; 0, or the first error. */
+static int codec_run(run_state *st, const NeuvcEncSettings *es, int threads,
+                     uint8_t (*pk)[16384], size_t *pk_size, uint8_t *hdr)
 {
-    static uint8_t pk[FRAMES][4096];
-    size_t pk_size[FRAMES];
-    uint8_t hdr[NVC_SEQ_HEADER_SIZE];
-    NeuvcEncSettings es;
     NeuvcDecSettings ds;
     NeuvcPacket pkt;
     const uint8_t *h;
     size_t hsize;
 
-    neuvc_enc_default_settings(&es);
-    es.width = W;
-    es.height = H;
-    es.keyint = 8;
-    es.log_level = 0;
-    es.threads = 1;
-    TRY(st, "neuvc_enc_open", neuvc_enc_open(&st->enc, &es));
+    TRY(st, "neuvc_enc_open", neuvc_enc_open(&st->enc, es));
     TRY(st, "neuvc_enc_get_header", neuvc_enc_get_header(st->enc, &h, &hsize));
-    memcpy(hdr, h, sizeof(hdr));
+    memcpy(hdr, h, NVC_SEQ_HEADER_SIZE);
     for (int i = 0; i < FRAMES; i++) {
         NeuvcPicture pic = { { src[0], src[1], src[2] }, { W, W, W }, W, H, i, NEUVC_FRAME_I, 0 };
         TRY(st, "neuvc_enc_send_picture", neuvc_enc_send_picture(st->enc, &pic));
@@ -161,15 +156,48 @@ static int scenario(run_state *st)
 
     neuvc_dec_default_settings(&ds);
     ds.log_level = 0;
-    ds.threads = 1;
+    ds.threads = threads;
     TRY(st, "neuvc_dec_open", neuvc_dec_open(&st->dec, &ds));
-    TRY(st, "neuvc_dec_set_header", neuvc_dec_set_header(st->dec, hdr, sizeof(hdr)));
-    TRY(st, "decode", decode_all(st, st->dec, pk, pk_size));
+    TRY(st, "neuvc_dec_set_header", neuvc_dec_set_header(st->dec, hdr, NVC_SEQ_HEADER_SIZE));
+    TRY(st, "decode", decode_all(st, st->dec, (const uint8_t (*)[16384])pk, pk_size));
     ds.model_path = model_path;
     TRY(st, "neuvc_dec_open(model file)", neuvc_dec_open(&st->dec_file, &ds));
     TRY(st, "neuvc_dec_set_header(model file)",
-        neuvc_dec_set_header(st->dec_file, hdr, sizeof(hdr)));
-    TRY(st, "decode(model file)", decode_all(st, st->dec_file, pk, pk_size));
+        neuvc_dec_set_header(st->dec_file, hdr, NVC_SEQ_HEADER_SIZE));
+    TRY(st, "decode(model file)",
+        decode_all(st, st->dec_file, (const uint8_t (*)[16384])pk, pk_size));
+    neuvc_dec_close(&st->dec);
+    neuvc_dec_close(&st->dec_file);
+    return 0;
+}
+
+/* The scenario; 0, or the first error (st->step names the call). */
+static int scenario(run_state *st)
+{
+    static uint8_t pk[FRAMES][16384];
+    size_t pk_size[FRAMES];
+    uint8_t hdr[NVC_SEQ_HEADER_SIZE];
+    NeuvcEncSettings es;
+
+    /* Constant qp, one thread. */
+    neuvc_enc_default_settings(&es);
+    es.width = W;
+    es.height = H;
+    es.keyint = 8;
+    es.log_level = 0;
+    es.threads = 1;
+    int ret = codec_run(st, &es, 1, pk, pk_size, hdr);
+    if (ret < 0)
+        return ret;
+    /* The video-call paths: rate control with a VBV, intra refresh strips
+     * (their own codec), and the thread pools. */
+    es.bitrate_kbps = 300;
+    es.vbv_maxrate_kbps = 300;
+    es.vbv_bufsize_kbit = 300;
+    es.intra_refresh = 1;
+    es.threads = 2;
+    if ((ret = codec_run(st, &es, 2, pk, pk_size, hdr)) < 0)
+        return ret;
 
     /* .nvc file: writer, then reader (whose buffer grows as data arrives). */
     nvc_writer nw;
@@ -265,8 +293,9 @@ int main(int argc, char **argv)
             printf("allocation %ld: not reached (the scenario made %ld)\n", n, af_count);
             failed++;
         } else if (ret != NEUVC_ERR(ENOMEM) || leak) {
-            printf("allocation %ld FAILED: %s returned %d (%s)%s\n", n, step ? step : "nothing",
-                   ret, neuvc_strerror(ret), leak ? ", and memory leaked" : "");
+            printf("allocation %ld (called from %p) FAILED: %s returned %d (%s)%s\n", n,
+                   af_failed_site, step ? step : "nothing", ret, neuvc_strerror(ret),
+                   leak ? ", and memory leaked" : "");
             failed++;
         } else {
             passed++;
