@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "neuvc/neuvc.h"
+#include "netlib/conv_common.h"
 #include "netlib/x86/conv_x86.h"
 #include "netlib/x86/rq_avx512.h"
 
@@ -222,14 +223,8 @@ static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, 
         memset(hi, 0, (size_t)npx * cin);
         return;
     }
-    int a = ix0 < 0 ? -ix0 : 0;
-    if (a > npx)
-        a = npx;
-    int b = src->w - ix0;
-    if (b > npx)
-        b = npx;
-    if (b < a)
-        b = a;
+    int a, b;
+    nl_conv_row_span(ix0, npx, src->w, &a, &b);
     memset(lo, 0, (size_t)a * cin);
     memset(hi, 0, (size_t)a * cin);
     const int16_t *s = (const int16_t *)src->data + (ptrdiff_t)iy * src->stride +
