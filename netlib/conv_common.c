@@ -72,3 +72,13 @@ void nl_conv_row_span(int ix0, int npx, int w, int *pa, int *pb)
     *pa = a;
     *pb = b;
 }
+
+void nl_conv_install(nl_dsp *d, const nl_conv_kernel *k1, const nl_conv_kernel *k3)
+{
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < NL_DSP_NIN; i++)
+            for (int o = 0; o < NL_NTYPES; o++) {
+                d->conv[NL_DSP_K1][s][i][o] = k1[i];
+                d->conv[NL_DSP_K3][s][i][o] = k3[i];
+            }
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netlib/dsp.h"
 #include "netlib/netlib.h"
 
 /* Alignment of the packed plans' arrays (and of their one allocation). */
@@ -45,5 +46,9 @@ int32_t nl_conv_acc0(const nl_conv_desc *d, int o, int in_off);
 /* Columns [*a, *b) of a run of npx pixels from column ix0 that lie inside
  * a row of w pixels (0 <= *a <= *b <= npx). */
 void nl_conv_row_span(int ix0, int npx, int w, int *a, int *b);
+
+/* Installs k1[in] and k3[in] (indexed by input type, NL_DSP_NIN each) as
+ * the 1x1 and 3x3 kernels of d for both strides and every output type. */
+void nl_conv_install(nl_dsp *d, const nl_conv_kernel *k1, const nl_conv_kernel *k3);
 
 #endif

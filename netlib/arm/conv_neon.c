@@ -16,6 +16,7 @@
  */
 #include <arm_neon.h>
 
+#include "netlib/conv_common.h"
 #include "netlib/arm/conv_arm.h"
 #include "netlib/arm/requant_neon.h"
 
@@ -177,11 +178,6 @@ void nl_dsp_init_arm_neon(nl_dsp *d)
         [NL_S8] = { "nl_conv3x3_s8s8_neon", pack, nl_conv3x3_s8s8_neon },
         [NL_S16] = { "nl_conv3x3_s16s8_neon", pack, nl_conv3x3_s16s8_neon },
     };
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; i < NL_DSP_NIN; i++)
-            for (int o = 0; o < NL_NTYPES; o++) {
-                d->conv[NL_DSP_K1][s][i][o] = k1[i];
-                d->conv[NL_DSP_K3][s][i][o] = k3[i];
-            }
+    nl_conv_install(d, k1, k3);
     nl_dsp_init_arm_neon_elem(d);
 }

@@ -23,6 +23,7 @@
  */
 #include <arm_neon.h>
 
+#include "netlib/conv_common.h"
 #include "netlib/arm/conv_arm.h"
 #include "netlib/arm/requant_neon.h"
 
@@ -197,10 +198,5 @@ void nl_dsp_init_arm_neondot(nl_dsp *d)
         [NL_S8] = { "nl_conv3x3_s8s8_neondot", pack, nl_conv3x3_s8s8_neondot },
         [NL_S16] = { "nl_conv3x3_s16s8_neondot", pack, nl_conv3x3_s16s8_neondot },
     };
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; i < NL_DSP_NIN; i++)
-            for (int o = 0; o < NL_NTYPES; o++) {
-                d->conv[NL_DSP_K1][s][i][o] = k1[i];
-                d->conv[NL_DSP_K3][s][i][o] = k3[i];
-            }
+    nl_conv_install(d, k1, k3);
 }

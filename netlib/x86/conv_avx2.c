@@ -35,6 +35,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "netlib/conv_common.h"
 #include "netlib/x86/conv_x86.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -344,10 +345,5 @@ void nl_dsp_init_x86_avx2(nl_dsp *d)
         [NL_S8] = { "nl_conv3x3_s8s8_avx2", pack_s8, nl_conv3x3_s8s8_avx2 },
         [NL_S16] = { "nl_conv3x3_s16s8_avx2", pack_s16, nl_conv3x3_s16s8_avx2 },
     };
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; i < NL_DSP_NIN; i++)
-            for (int o = 0; o < NL_NTYPES; o++) {
-                d->conv[NL_DSP_K1][s][i][o] = k1[i];
-                d->conv[NL_DSP_K3][s][i][o] = k3[i];
-            }
+    nl_conv_install(d, k1, k3);
 }

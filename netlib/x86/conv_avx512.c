@@ -40,6 +40,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "netlib/conv_common.h"
 #include "netlib/x86/conv_x86.h"
 #include "netlib/x86/rq_avx512.h"
 
@@ -571,10 +572,5 @@ void nl_dsp_init_x86_avx512(nl_dsp *d)
         [NL_S8] = { "nl_conv3x3_s8s8_avx512vnni", pack_s8, nl_conv3x3_s8s8_avx512vnni },
         [NL_S16] = { "nl_conv3x3_s16s8_avx512vnni", pack_s16, nl_conv3x3_s16s8_avx512vnni },
     };
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; i < NL_DSP_NIN; i++)
-            for (int o = 0; o < NL_NTYPES; o++) {
-                d->conv[NL_DSP_K1][s][i][o] = k1[i];
-                d->conv[NL_DSP_K3][s][i][o] = k3[i];
-            }
+    nl_conv_install(d, k1, k3);
 }
