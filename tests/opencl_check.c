@@ -713,19 +713,12 @@ static void clip_load(void)
     ck_assert_int_eq(ret, 0);
 }
 
-typedef struct stream {
-    uint8_t header[256];
-    size_t header_size;
-    uint8_t *pkt[NFRAMES];
-    size_t size[NFRAMES];
-    uint8_t recon[NFRAMES][CSIZE];
-} stream;
+typedef tu_stream stream;
 
 static void encode(stream *s, NeuvcCpu cpu)
 {
     NeuvcEncSettings es;
-    NeuvcEncoder *enc = NULL;
-    const uint8_t *hdr;
+    char err[128];
     neuvc_enc_default_settings(&es);
     es.width = CW;
     es.height = CH;
@@ -733,51 +726,23 @@ static void encode(stream *s, NeuvcCpu cpu)
     es.keyint = 4;
     es.cpu = cpu;
     es.log_level = 0;
-    ck_assert_int_eq(neuvc_enc_open(&enc, &es), 0);
-    ck_assert_int_eq(neuvc_enc_get_header(enc, &hdr, &s->header_size), 0);
-    memcpy(s->header, hdr, s->header_size);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPicture p, rec;
-        NeuvcPacket pkt;
-        tu_picture_of(&p, clip[k], CW, CH);
-        p.pts = k;
-        ck_assert_int_eq(neuvc_enc_send_picture(enc, &p), 0);
-        ck_assert_int_eq(neuvc_enc_receive_packet(enc, &pkt), 0);
-        ck_assert_int_eq(pkt.frame_type, (k % 4) ? NEUVC_FRAME_P : NEUVC_FRAME_I);
-        s->pkt[k] = malloc(pkt.size);
-        ck_assert_ptr_nonnull(s->pkt[k]);
-        memcpy(s->pkt[k], pkt.data, pkt.size);
-        s->size[k] = pkt.size;
-        ck_assert_int_eq(neuvc_enc_get_recon(enc, &rec), 0);
-        tu_pack(s->recon[k], &rec, CW, CH);
-    }
-    neuvc_enc_close(&enc);
+    int ret = tu_encode(s, &es, clip[0], NFRAMES, err, sizeof(err));
+    ck_assert_msg(ret == 0, "encoding: %s", err);
 }
 
 static void decode_check(const stream *s, NeuvcCpu cpu, const char *what)
 {
     NeuvcDecSettings ds;
-    NeuvcDecoder *dec = NULL;
-    static uint8_t buf[CSIZE];
+    static uint8_t buf[NFRAMES][CSIZE];
+    char err[128];
     neuvc_dec_default_settings(&ds);
     ds.cpu = cpu;
     ds.log_level = 0;
-    ck_assert_int_eq(neuvc_dec_open(&dec, &ds), 0);
-    ck_assert_int_eq(neuvc_dec_set_header(dec, s->header, s->header_size), 0);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPacket pkt;
-        NeuvcPicture pic;
-        memset(&pkt, 0, sizeof(pkt));
-        pkt.data = s->pkt[k];
-        pkt.size = s->size[k];
-        pkt.pts = k;
-        ck_assert_int_eq(neuvc_dec_send_packet(dec, &pkt), 0);
-        ck_assert_int_eq(neuvc_dec_receive_picture(dec, &pic), 0);
-        tu_pack(buf, &pic, CW, CH);
-        ck_assert_msg(!memcmp(buf, s->recon[k], CSIZE), "%s: frame %d differs from the encoder's "
-                      "reconstruction", what, k);
-    }
-    neuvc_dec_close(&dec);
+    int ret = tu_decode(s, &ds, CW, CH, buf[0], err, sizeof(err));
+    ck_assert_msg(ret == 0, "%s: %s", what, err);
+    for (int k = 0; k < NFRAMES; k++)
+        ck_assert_msg(!memcmp(buf[k], s->recon[k], CSIZE), "%s: frame %d differs from the "
+                      "encoder's reconstruction", what, k);
 }
 
 START_TEST(codec_cpu_opencl_identical)
@@ -799,9 +764,9 @@ START_TEST(codec_cpu_opencl_identical)
     size_t bytes = 0;
     for (int k = 0; k < NFRAMES; k++) {
         bytes += cpu.size[k];
-        free(cpu.pkt[k]);
-        free(ocl.pkt[k]);
     }
+    tu_stream_free(&cpu);
+    tu_stream_free(&ocl);
     printf("codec: %dx%d, %d frames (I P P P I), %zu bytes: CPU (%s) and OpenCL encoders give "
            "the same packets and reconstructions; CPU->OpenCL and OpenCL->CPU decodes equal the "
            "encoder's reconstruction\n", CW, CH, NFRAMES, bytes,

@@ -18,13 +18,7 @@
 #define H 70
 #define MAXPKT (1 << 20)
 
-typedef struct stream {
-    size_t size[NFRAMES];
-    uint8_t *pkt[NFRAMES];
-    uint8_t *recon[NFRAMES];          /* W*H + 2 * chroma, packed */
-    uint8_t header[256];
-    size_t header_size;
-} stream;
+typedef tu_stream stream;
 
 static uint8_t src_mem[NFRAMES][TU_FRAME_BYTES(W, H)];
 
@@ -39,8 +33,7 @@ static void load_clip(void)
 static void encode_dz(stream *s, NeuvcCpu cpu, int dz)
 {
     NeuvcEncSettings es;
-    NeuvcEncoder *enc = NULL;
-    const uint8_t *hdr;
+    char err[128];
     neuvc_enc_default_settings(&es);
     es.width = W;
     es.height = H;
@@ -49,28 +42,8 @@ static void encode_dz(stream *s, NeuvcCpu cpu, int dz)
     es.cpu = cpu;
     es.log_level = 0;
     es.deadzone_intra = es.deadzone_inter = dz;
-    ck_assert_int_eq(neuvc_enc_open(&enc, &es), 0);
-    ck_assert_int_eq(neuvc_enc_get_header(enc, &hdr, &s->header_size), 0);
-    ck_assert_uint_le(s->header_size, sizeof(s->header));
-    memcpy(s->header, hdr, s->header_size);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPicture p, rec;
-        NeuvcPacket pkt;
-        tu_picture_of(&p, src_mem[k], W, H);
-        p.pts = k;
-        ck_assert_int_eq(neuvc_enc_send_picture(enc, &p), 0);
-        ck_assert_int_eq(neuvc_enc_receive_packet(enc, &pkt), 0);
-        ck_assert_int_eq(pkt.frame_type, (k % 4) ? NEUVC_FRAME_P : NEUVC_FRAME_I);
-        s->size[k] = pkt.size;
-        s->pkt[k] = malloc(pkt.size);
-        ck_assert_ptr_nonnull(s->pkt[k]);
-        memcpy(s->pkt[k], pkt.data, pkt.size);
-        ck_assert_int_eq(neuvc_enc_get_recon(enc, &rec), 0);
-        s->recon[k] = malloc(sizeof(src_mem[0]));
-        ck_assert_ptr_nonnull(s->recon[k]);
-        tu_pack(s->recon[k], &rec, W, H);
-    }
-    neuvc_enc_close(&enc);
+    int ret = tu_encode(s, &es, src_mem[0], NFRAMES, err, sizeof(err));
+    ck_assert_msg(ret == 0, "encoding: %s", err);
 }
 
 static void encode(stream *s, NeuvcCpu cpu)
@@ -82,34 +55,20 @@ static void encode(stream *s, NeuvcCpu cpu)
 static void decode_check(const stream *s, NeuvcCpu cpu, uint8_t *const *want, const char *what)
 {
     NeuvcDecSettings ds;
-    NeuvcDecoder *dec = NULL;
-    uint8_t buf[sizeof(src_mem[0])];
+    static uint8_t buf[NFRAMES][sizeof(src_mem[0])];
+    char err[128];
     neuvc_dec_default_settings(&ds);
     ds.cpu = cpu;
     ds.log_level = 0;
-    ck_assert_int_eq(neuvc_dec_open(&dec, &ds), 0);
-    ck_assert_int_eq(neuvc_dec_set_header(dec, s->header, s->header_size), 0);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPacket pkt;
-        NeuvcPicture pic;
-        memset(&pkt, 0, sizeof(pkt));
-        pkt.data = s->pkt[k];
-        pkt.size = s->size[k];
-        pkt.pts = k;
-        ck_assert_int_eq(neuvc_dec_send_packet(dec, &pkt), 0);
-        ck_assert_int_eq(neuvc_dec_receive_picture(dec, &pic), 0);
-        tu_pack(buf, &pic, W, H);
-        ck_assert_msg(!memcmp(buf, want[k], sizeof(buf)), "%s: frame %d differs", what, k);
-    }
-    neuvc_dec_close(&dec);
+    int ret = tu_decode(s, &ds, W, H, buf[0], err, sizeof(err));
+    ck_assert_msg(ret == 0, "%s: %s", what, err);
+    for (int k = 0; k < NFRAMES; k++)
+        ck_assert_msg(!memcmp(buf[k], want[k], sizeof(buf[k])), "%s: frame %d differs", what, k);
 }
 
 static void stream_free(stream *s)
 {
-    for (int k = 0; k < NFRAMES; k++) {
-        free(s->pkt[k]);
-        free(s->recon[k]);
-    }
+    tu_stream_free(s);
 }
 
 START_TEST(all_backends_same_bytes)

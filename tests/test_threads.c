@@ -24,13 +24,7 @@
 #define H 144
 #define FRAME_BYTES TU_FRAME_BYTES(W, H)
 
-typedef struct stream {
-    size_t size[NFRAMES];
-    uint8_t *pkt[NFRAMES];
-    uint8_t recon[NFRAMES][FRAME_BYTES];
-    uint8_t header[256];
-    size_t header_size;
-} stream;
+typedef tu_stream stream;
 
 static uint8_t src_mem[NFRAMES][FRAME_BYTES];
 
@@ -66,8 +60,7 @@ static void load_clip(void)
 static void encode(stream *s, NeuvcCpu cpu, int threads)
 {
     NeuvcEncSettings es;
-    NeuvcEncoder *enc = NULL;
-    const uint8_t *hdr;
+    char err[128];
     neuvc_enc_default_settings(&es);
     es.width = W;
     es.height = H;
@@ -76,55 +69,27 @@ static void encode(stream *s, NeuvcCpu cpu, int threads)
     es.cpu = cpu;
     es.threads = threads;
     es.log_level = 0;
-    ck_assert_int_eq(neuvc_enc_open(&enc, &es), 0);
-    ck_assert_int_eq(neuvc_enc_get_header(enc, &hdr, &s->header_size), 0);
-    ck_assert_uint_le(s->header_size, sizeof(s->header));
-    memcpy(s->header, hdr, s->header_size);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPicture p, rec;
-        NeuvcPacket pkt;
-        tu_picture_of(&p, src_mem[k], W, H);
-        p.pts = k;
-        ck_assert_int_eq(neuvc_enc_send_picture(enc, &p), 0);
-        ck_assert_int_eq(neuvc_enc_receive_packet(enc, &pkt), 0);
-        ck_assert_int_eq(pkt.frame_type, k ? NEUVC_FRAME_P : NEUVC_FRAME_I);
-        s->size[k] = pkt.size;
-        s->pkt[k] = malloc(pkt.size);
-        ck_assert_ptr_nonnull(s->pkt[k]);
-        memcpy(s->pkt[k], pkt.data, pkt.size);
-        ck_assert_int_eq(neuvc_enc_get_recon(enc, &rec), 0);
-        tu_pack(s->recon[k], &rec, W, H);
-    }
-    neuvc_enc_close(&enc);
+    int ret = tu_encode(s, &es, src_mem[0], NFRAMES, err, sizeof(err));
+    ck_assert_msg(ret == 0, "encoding: %s", err);
 }
 
 static uint64_t decode_hash(const stream *s, NeuvcCpu cpu, int threads, const char *what)
 {
     NeuvcDecSettings ds;
-    NeuvcDecoder *dec = NULL;
-    static uint8_t buf[FRAME_BYTES];
+    static uint8_t buf[NFRAMES][FRAME_BYTES];
+    char err[128];
     uint64_t h = 0xCBF29CE484222325ull;
     neuvc_dec_default_settings(&ds);
     ds.cpu = cpu;
     ds.threads = threads;
     ds.log_level = 0;
-    ck_assert_int_eq(neuvc_dec_open(&dec, &ds), 0);
-    ck_assert_int_eq(neuvc_dec_set_header(dec, s->header, s->header_size), 0);
+    int ret = tu_decode(s, &ds, W, H, buf[0], err, sizeof(err));
+    ck_assert_msg(ret == 0, "%s: %s", what, err);
     for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPacket pkt;
-        NeuvcPicture pic;
-        memset(&pkt, 0, sizeof(pkt));
-        pkt.data = s->pkt[k];
-        pkt.size = s->size[k];
-        pkt.pts = k;
-        ck_assert_int_eq(neuvc_dec_send_packet(dec, &pkt), 0);
-        ck_assert_int_eq(neuvc_dec_receive_picture(dec, &pic), 0);
-        tu_pack(buf, &pic, W, H);
-        ck_assert_msg(!memcmp(buf, s->recon[k], FRAME_BYTES), "%s: frame %d differs from the "
+        ck_assert_msg(!memcmp(buf[k], s->recon[k], FRAME_BYTES), "%s: frame %d differs from the "
                       "reconstruction", what, k);
-        h = fnv(h, buf, FRAME_BYTES);
+        h = fnv(h, buf[k], FRAME_BYTES);
     }
-    neuvc_dec_close(&dec);
     return h;
 }
 
@@ -170,8 +135,8 @@ START_TEST(threads_and_backends_same_bytes)
                 ck_assert_msg(!memcmp(other.recon[k], first.recon[k], FRAME_BYTES),
                               "encoder %s x%d: reconstruction %d differs from ref x1",
                               backends[b].name, thread_counts[t], k);
-                free(other.pkt[k]);
             }
+            tu_stream_free(&other);
             n_enc++;
         }
     }
@@ -191,8 +156,7 @@ START_TEST(threads_and_backends_same_bytes)
     }
     printf("threads: %d encoder and %d decoder combinations (backend x threads) give the "
            "bytes of ref x1\n", n_enc + 1, n_dec);
-    for (int k = 0; k < NFRAMES; k++)
-        free(first.pkt[k]);
+    tu_stream_free(&first);
 }
 END_TEST
 

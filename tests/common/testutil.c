@@ -1,9 +1,11 @@
 #include "tests/common/testutil.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/errmsg.h"
 #include "common/y4m.h"
 
 int tu_clip_crop(uint8_t *dst, int n, int w, int h, int x, int y, char *path,
@@ -63,6 +65,105 @@ void tu_pack(uint8_t *dst, const NeuvcPicture *p, int w, int h)
         for (size_t j = 0; j < ch; j++)
             memcpy(dst + (size_t)w * h + (i - 1) * cw * ch + j * cw,
                    p->data[i] + (ptrdiff_t)j * p->stride[i], cw);
+}
+
+int tu_encode(tu_stream *s, const NeuvcEncSettings *es, const uint8_t *src, int n, char *err,
+              size_t errlen)
+{
+    const size_t fb = TU_FRAME_BYTES(es->width, es->height);
+    NeuvcEncoder *enc = NULL;
+    const uint8_t *hdr;
+    int ret;
+    memset(s, 0, sizeof(*s));
+    if (n < 1 || n > TU_MAX_FRAMES)
+        return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "%d frames", n);
+    if ((ret = neuvc_enc_open(&enc, es)) < 0)
+        return nv_fail(err, errlen, ret, "neuvc_enc_open: %d", ret);
+    if ((ret = neuvc_enc_get_header(enc, &hdr, &s->header_size)) < 0) {
+        nv_fail(err, errlen, ret, "neuvc_enc_get_header: %d", ret);
+        goto fail;
+    }
+    if (s->header_size > sizeof(s->header)) {
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOSPC), "header of %zu bytes", s->header_size);
+        goto fail;
+    }
+    memcpy(s->header, hdr, s->header_size);
+    for (int k = 0; k < n; k++) {
+        NeuvcPicture p, rec;
+        NeuvcPacket pkt;
+        tu_picture_of(&p, (uint8_t *)src + (size_t)k * fb, es->width, es->height);
+        p.pts = k;
+        if ((ret = neuvc_enc_send_picture(enc, &p)) < 0 ||
+            (ret = neuvc_enc_receive_packet(enc, &pkt)) < 0) {
+            nv_fail(err, errlen, ret, "frame %d: encoding: %d", k, ret);
+            goto fail;
+        }
+        int want = es->keyint > 0 && k % es->keyint ? NEUVC_FRAME_P : NEUVC_FRAME_I;
+        if ((int)pkt.frame_type != want) {
+            ret = nv_fail(err, errlen, NEUVC_ERR(EPROTO), "frame %d: type %d, want %d", k,
+                          (int)pkt.frame_type, want);
+            goto fail;
+        }
+        s->pkt[k] = malloc(pkt.size);
+        s->recon[k] = malloc(fb);
+        s->n = k + 1;
+        if (!s->pkt[k] || !s->recon[k]) {
+            ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+            goto fail;
+        }
+        memcpy(s->pkt[k], pkt.data, pkt.size);
+        s->size[k] = pkt.size;
+        if ((ret = neuvc_enc_get_recon(enc, &rec)) < 0) {
+            nv_fail(err, errlen, ret, "frame %d: neuvc_enc_get_recon: %d", k, ret);
+            goto fail;
+        }
+        tu_pack(s->recon[k], &rec, es->width, es->height);
+    }
+    ret = 0;
+fail:
+    neuvc_enc_close(&enc);
+    return ret;
+}
+
+int tu_decode(const tu_stream *s, const NeuvcDecSettings *ds, int w, int h, uint8_t *out,
+              char *err, size_t errlen)
+{
+    NeuvcDecoder *dec = NULL;
+    int ret;
+    if ((ret = neuvc_dec_open(&dec, ds)) < 0)
+        return nv_fail(err, errlen, ret, "neuvc_dec_open: %d", ret);
+    if ((ret = neuvc_dec_set_header(dec, s->header, s->header_size)) < 0) {
+        nv_fail(err, errlen, ret, "neuvc_dec_set_header: %d", ret);
+        goto fail;
+    }
+    for (int k = 0; k < s->n; k++) {
+        NeuvcPacket pkt;
+        NeuvcPicture pic;
+        memset(&pkt, 0, sizeof(pkt));
+        pkt.data = s->pkt[k];
+        pkt.size = s->size[k];
+        pkt.pts = k;
+        if ((ret = neuvc_dec_send_packet(dec, &pkt)) < 0 ||
+            (ret = neuvc_dec_receive_picture(dec, &pic)) < 0) {
+            nv_fail(err, errlen, ret, "frame %d: decoding: %d", k, ret);
+            goto fail;
+        }
+        tu_pack(out + (size_t)k * TU_FRAME_BYTES(w, h), &pic, w, h);
+    }
+    ret = 0;
+fail:
+    neuvc_dec_close(&dec);
+    return ret;
+}
+
+void tu_stream_free(tu_stream *s)
+{
+    for (int k = 0; k < s->n; k++) {
+        free(s->pkt[k]);
+        free(s->recon[k]);
+        s->pkt[k] = s->recon[k] = NULL;
+    }
+    s->n = 0;
 }
 
 uint64_t rng_next(rng *r)

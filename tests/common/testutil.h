@@ -26,6 +26,32 @@ void tu_picture_of(NeuvcPicture *p, uint8_t *d, int w, int h);
 /* Packs the w x h picture p into dst. */
 void tu_pack(uint8_t *dst, const NeuvcPicture *p, int w, int h);
 
+/* An encoded clip: header, packets and the encoder's reconstructions. */
+#define TU_MAX_FRAMES 16
+typedef struct tu_stream {
+    uint8_t header[256];
+    size_t header_size;
+    int n;                               /* frames */
+    uint8_t *pkt[TU_MAX_FRAMES];         /* malloc'd */
+    size_t size[TU_MAX_FRAMES];
+    uint8_t *recon[TU_MAX_FRAMES];       /* malloc'd, packed (es->width x es->height) */
+} tu_stream;
+
+/* Encodes the n <= TU_MAX_FRAMES packed frames src (one after another,
+ * es->width x es->height) with es, one packet per picture, and checks each
+ * frame's type: I every es->keyint frames from the first, P between.  0,
+ * or a negative errno with the failing step in err (s then holds what was
+ * encoded so far); tu_stream_free() in either case. */
+int tu_encode(tu_stream *s, const NeuvcEncSettings *es, const uint8_t *src, int n, char *err,
+              size_t errlen);
+
+/* Decodes s with ds into out (s->n packed w x h frames).  0, or a
+ * negative errno with the failing step in err. */
+int tu_decode(const tu_stream *s, const NeuvcDecSettings *ds, int w, int h, uint8_t *out,
+              char *err, size_t errlen);
+
+void tu_stream_free(tu_stream *s);
+
 /* Deterministic 64-bit generator (splitmix64). */
 typedef struct rng {
     uint64_t s;
