@@ -34,7 +34,6 @@
 struct nl_graph_exec {
     const nl_graph *g;
     int prepared;
-    int *in_h, *in_w;            /* [n_inputs] sizes of the current plan */
     nl_graph_plan p;             /* shapes (view: data once prepared), buffer plan, MACs */
     void **buf;                  /* [n_ops] */
     size_t bytes;
@@ -98,13 +97,10 @@ int nl_graph_exec_new_dsp(nl_graph_exec **pex, const nl_graph *g, const nl_dsp *
         *pex = ex;
         return 0;
     }
-    ex->in_h = calloc(g->n_inputs, sizeof(int));
-    ex->in_w = calloc(g->n_inputs, sizeof(int));
     ex->buf = calloc(g->n_ops, sizeof(void *));
     ex->plan = calloc(g->n_ops, sizeof(nl_conv_plan *));
     ex->op_cost = calloc(g->n_ops, sizeof(uint64_t));
-    if (!ex->op_cost || !ex->in_h || !ex->in_w || !ex->buf || !ex->plan ||
-        nl_graph_plan_init(&ex->p, g) < 0) {
+    if (!ex->op_cost || !ex->buf || !ex->plan || nl_graph_plan_init(&ex->p, g) < 0) {
         nl_graph_exec_free(&ex);
         return NEUVC_ERR(ENOMEM);
     }
@@ -129,8 +125,6 @@ void nl_graph_exec_free(nl_graph_exec **pex)
     nl_cl_exec_free(&ex->cl);
     if (ex->buf)
         exec_release(ex);
-    free(ex->in_h);
-    free(ex->in_w);
     nl_graph_plan_free(&ex->p);
     free(ex->buf);
     for (uint32_t i = 0; ex->plan && i < ex->g->n_ops; i++)
@@ -148,15 +142,9 @@ int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w)
     if (ex->cl)
         return nl_cl_exec_prepare(ex->cl, h, w, ex->err, sizeof(ex->err));
     const nl_graph *g = ex->g;
-    int same = ex->prepared;
-    for (uint32_t i = 0; i < g->n_inputs; i++) {
-        if (h[i] < 1 || h[i] > NL_GRAPH_MAX_SIDE || w[i] < 1 || w[i] > NL_GRAPH_MAX_SIDE)
-            return exec_fail(ex, NEUVC_ERR(ERANGE), "input %u: %dx%d (1..%d)", (unsigned)i,
-                             w[i], h[i], NL_GRAPH_MAX_SIDE);
-        same = same && h[i] == ex->in_h[i] && w[i] == ex->in_w[i];
-    }
-    if (same)
-        return 0;
+    int same = nl_graph_plan_same_sizes(&ex->p, ex->prepared, h, w, ex->err, sizeof(ex->err));
+    if (same != 0)
+        return same < 0 ? same : 0;
     exec_release(ex);
     int ret = nl_graph_plan_shapes(&ex->p, h, w, UINT64_MAX, ex->op_cost, ex->err,
                                    sizeof(ex->err));
@@ -182,10 +170,7 @@ int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w)
     for (uint32_t s = 0; s < g->n_slots; s++)
         if (ex->p.buf_of[s] >= 0)
             ex->p.view[s].data = ex->buf[ex->p.buf_of[s]];
-    for (uint32_t i = 0; i < g->n_inputs; i++) {
-        ex->in_h[i] = h[i];
-        ex->in_w[i] = w[i];
-    }
+    nl_graph_plan_set_sizes(&ex->p, h, w);
     ex->prepared = 1;
     ex->err[0] = '\0';
     return 0;
@@ -270,16 +255,9 @@ int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stat
     if (!ex->prepared)
         return exec_fail(ex, NEUVC_ERR(EINVAL), "run before prepare");
     const nl_graph *g = ex->g;
-    for (uint32_t i = 0; i < g->n_inputs; i++) {
-        const nl_tensor *t = &in[i];
-        const nl_graph_input *gi = &g->inputs[i];
-        if (!t->data || t->type != (nl_type)gi->type || t->c != (int)gi->c ||
-            t->h != ex->in_h[i] || t->w != ex->in_w[i] || t->stride < (ptrdiff_t)t->w * t->c)
-            return exec_fail(ex, NEUVC_ERR(EINVAL),
-                             "input %u: type %d, %dx%dx%d (data %s), prepared for type %u, %dx%dx%u",
-                             (unsigned)i, (int)t->type, t->w, t->h, t->c, t->data ? "set" : "NULL",
-                             (unsigned)gi->type, ex->in_w[i], ex->in_h[i], (unsigned)gi->c);
-    }
+    int ret = nl_graph_plan_check_inputs(&ex->p, in, ex->err, sizeof(ex->err));
+    if (ret < 0)
+        return ret;
     for (uint32_t i = 0; i < g->n_inputs; i++)
         ex->p.view[g->inputs[i].slot] = in[i];
     const int threads = nv_pool_threads(ex->pool);

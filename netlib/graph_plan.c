@@ -10,6 +10,8 @@ int nl_graph_plan_init(nl_graph_plan *p, const nl_graph *g)
 {
     const size_t ns = g->n_slots;
     p->g = g;
+    p->in_h = calloc(g->n_inputs, sizeof(int));
+    p->in_w = calloc(g->n_inputs, sizeof(int));
     p->last_use = malloc(ns * sizeof(int));
     p->is_output = calloc(ns, 1);
     p->view = calloc(ns, sizeof(nl_tensor));
@@ -17,7 +19,7 @@ int nl_graph_plan_init(nl_graph_plan *p, const nl_graph *g)
     p->buf_of = malloc(ns * sizeof(int));
     p->buf_size = calloc(ns, sizeof(size_t));
     p->free_bufs = calloc(ns, sizeof(int));
-    if (!p->last_use || !p->is_output || !p->view || !p->slot_bytes || !p->buf_of ||
+    if (!p->in_h || !p->in_w || !p->last_use || !p->is_output || !p->view || !p->slot_bytes || !p->buf_of ||
         !p->buf_size || !p->free_bufs)
         return NEUVC_ERR(ENOMEM);
     for (uint32_t s = 0; s < ns; s++) {
@@ -35,6 +37,8 @@ int nl_graph_plan_init(nl_graph_plan *p, const nl_graph *g)
 
 void nl_graph_plan_free(nl_graph_plan *p)
 {
+    free(p->in_h);
+    free(p->in_w);
     free(p->last_use);
     free(p->is_output);
     free(p->view);
@@ -42,10 +46,47 @@ void nl_graph_plan_free(nl_graph_plan *p)
     free(p->buf_of);
     free(p->buf_size);
     free(p->free_bufs);
-    p->last_use = p->buf_of = p->free_bufs = NULL;
+    p->in_h = p->in_w = p->last_use = p->buf_of = p->free_bufs = NULL;
     p->is_output = NULL;
     p->view = NULL;
     p->slot_bytes = p->buf_size = NULL;
+}
+
+int nl_graph_plan_same_sizes(const nl_graph_plan *p, int planned, const int *h, const int *w,
+                             char *err, size_t errlen)
+{
+    int same = planned;
+    for (uint32_t i = 0; i < p->g->n_inputs; i++) {
+        if (h[i] < 1 || h[i] > NL_GRAPH_MAX_SIDE || w[i] < 1 || w[i] > NL_GRAPH_MAX_SIDE)
+            return nv_fail(err, errlen, NEUVC_ERR(ERANGE), "input %u: %dx%d (1..%d)", (unsigned)i,
+                           w[i], h[i], NL_GRAPH_MAX_SIDE);
+        same = same && h[i] == p->in_h[i] && w[i] == p->in_w[i];
+    }
+    return same;
+}
+
+void nl_graph_plan_set_sizes(nl_graph_plan *p, const int *h, const int *w)
+{
+    for (uint32_t i = 0; i < p->g->n_inputs; i++) {
+        p->in_h[i] = h[i];
+        p->in_w[i] = w[i];
+    }
+}
+
+int nl_graph_plan_check_inputs(const nl_graph_plan *p, const nl_tensor *in, char *err,
+                               size_t errlen)
+{
+    for (uint32_t i = 0; i < p->g->n_inputs; i++) {
+        const nl_tensor *t = &in[i];
+        const nl_graph_input *gi = &p->g->inputs[i];
+        if (!t->data || t->type != (nl_type)gi->type || t->c != (int)gi->c ||
+            t->h != p->in_h[i] || t->w != p->in_w[i] || t->stride < (ptrdiff_t)t->w * t->c)
+            return nv_fail(err, errlen, NEUVC_ERR(EINVAL),
+                           "input %u: type %d, %dx%dx%d (data %s), prepared for type %u, %dx%dx%u",
+                           (unsigned)i, (int)t->type, t->w, t->h, t->c, t->data ? "set" : "NULL",
+                           (unsigned)gi->type, p->in_w[i], p->in_h[i], (unsigned)gi->c);
+    }
+    return 0;
 }
 
 int nl_graph_plan_shapes(nl_graph_plan *p, const int *h, const int *w, uint64_t max_elems,

@@ -30,6 +30,7 @@ enum {
 
 typedef struct nl_graph_plan {
     const nl_graph *g;
+    int *in_h, *in_w;            /* [n_inputs] sizes of the current plan */
     int *last_use;               /* [n_slots] last op reading the slot; -1 none */
     uint8_t *is_output;          /* [n_slots] */
     nl_tensor *view;             /* [n_slots] shapes; data is the executor's */
@@ -45,6 +46,20 @@ typedef struct nl_graph_plan {
  * 0 or NEUVC_ERR(ENOMEM); nl_graph_plan_free() in either case. */
 int nl_graph_plan_init(nl_graph_plan *p, const nl_graph *g);
 void nl_graph_plan_free(nl_graph_plan *p);
+
+/* Checks the input sizes h[], w[] (1..NL_GRAPH_MAX_SIDE each): 1 when
+ * planned is set and they are the sizes of the current plan, 0 when a new
+ * plan is needed, NEUVC_ERR(ERANGE) with a message in err. */
+int nl_graph_plan_same_sizes(const nl_graph_plan *p, int planned, const int *h, const int *w,
+                             char *err, size_t errlen);
+
+/* Records h[], w[] as the sizes of the current plan. */
+void nl_graph_plan_set_sizes(nl_graph_plan *p, const int *h, const int *w);
+
+/* Checks the run's inputs in[] against the graph and the current plan:
+ * 0, or NEUVC_ERR(EINVAL) with a message in err. */
+int nl_graph_plan_check_inputs(const nl_graph_plan *p, const nl_tensor *in, char *err,
+                               size_t errlen);
 
 /* Shape of every slot from the input sizes h[], w[] (already in
  * 1..NL_GRAPH_MAX_SIDE), slot_bytes, and macs (added to p->macs).  A slot

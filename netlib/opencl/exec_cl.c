@@ -29,7 +29,6 @@ struct nl_cl_exec {
     nl_cl_kset ks;
     nl_cl_op_dev *od;            /* [n_ops] */
     int prepared;
-    int *in_h, *in_w;            /* [n_inputs] */
     nl_graph_plan p;             /* shapes (view data: host mirrors of outputs), buffer plan
                                     (inputs too), MACs */
     nlcl_mem *buf;               /* [n_slots] */
@@ -68,8 +67,6 @@ void nl_cl_exec_free(nl_cl_exec **pex)
         nl_cl_op_dev_free(&ex->ks, &ex->od[i]);
     nl_cl_kset_free(&ex->ks);
     free(ex->od);
-    free(ex->in_h);
-    free(ex->in_w);
     nl_graph_plan_free(&ex->p);
     free(ex->buf);
     free(ex->cur);
@@ -95,15 +92,13 @@ int nl_cl_exec_new(nl_cl_exec **pex, const nl_graph *g, char *err, size_t errlen
     ex->g = g;
     const size_t ns = g->n_slots;
     ex->od = calloc(g->n_ops, sizeof(nl_cl_op_dev));
-    ex->in_h = calloc(g->n_inputs, sizeof(int));
-    ex->in_w = calloc(g->n_inputs, sizeof(int));
     ex->buf = calloc(ns, sizeof(nlcl_mem));
     ex->cur = calloc(ns, sizeof(nlcl_mem));
     ex->host = calloc(g->n_outputs, sizeof(void *));
     ex->link_src = calloc(g->n_inputs, sizeof(*ex->link_src));
     ex->link_out = calloc(g->n_inputs, sizeof(uint32_t));
     ex->dev_only = calloc(g->n_outputs, 1);
-    if (!ex->od || !ex->in_h || !ex->in_w || !ex->buf || !ex->cur || !ex->host ||
+    if (!ex->od || !ex->buf || !ex->cur || !ex->host ||
         !ex->link_src || !ex->link_out || !ex->dev_only || nl_graph_plan_init(&ex->p, g) < 0) {
         ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto fail;
@@ -140,15 +135,9 @@ int nl_cl_exec_prepare(nl_cl_exec *ex, const int *h, const int *w, char *err, si
     if (!ex || !h || !w)
         return NEUVC_ERR(EINVAL);
     const nl_graph *g = ex->g;
-    int same = ex->prepared;
-    for (uint32_t i = 0; i < g->n_inputs; i++) {
-        if (h[i] < 1 || h[i] > NL_GRAPH_MAX_SIDE || w[i] < 1 || w[i] > NL_GRAPH_MAX_SIDE)
-            return nv_fail(err, errlen, NEUVC_ERR(ERANGE), "input %u: %dx%d (1..%d)", (unsigned)i,
-                           w[i], h[i], NL_GRAPH_MAX_SIDE);
-        same = same && h[i] == ex->in_h[i] && w[i] == ex->in_w[i];
-    }
-    if (same)
-        return 0;
+    int same = nl_graph_plan_same_sizes(&ex->p, ex->prepared, h, w, err, errlen);
+    if (same != 0)
+        return same < 0 ? same : 0;
     exec_release(ex);
     /* Kernels index elements with int: keep every tensor below 2^31. */
     int ret = nl_graph_plan_shapes(&ex->p, h, w, ((uint64_t)1 << 31) - 1, NULL, err, errlen);
@@ -177,10 +166,7 @@ int nl_cl_exec_prepare(nl_cl_exec *ex, const int *h, const int *w, char *err, si
         }
         t->data = ex->host[i];
     }
-    for (uint32_t i = 0; i < g->n_inputs; i++) {
-        ex->in_h[i] = h[i];
-        ex->in_w[i] = w[i];
-    }
+    nl_graph_plan_set_sizes(&ex->p, h, w);
     ex->prepared = 1;
     return 0;
 }
@@ -217,16 +203,9 @@ int nl_cl_exec_run(nl_cl_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stats
     if (!ex->prepared)
         return nv_fail(err, errlen, NEUVC_ERR(EINVAL), "run before prepare");
     const nl_graph *g = ex->g;
-    for (uint32_t i = 0; i < g->n_inputs; i++) {
-        const nl_tensor *t = &in[i];
-        const nl_graph_input *gi = &g->inputs[i];
-        if (!t->data || t->type != (nl_type)gi->type || t->c != (int)gi->c ||
-            t->h != ex->in_h[i] || t->w != ex->in_w[i] || t->stride < (ptrdiff_t)t->w * t->c)
-            return nv_fail(err, errlen, NEUVC_ERR(EINVAL),
-                           "input %u: type %d, %dx%dx%d (data %s), prepared for type %u, %dx%dx%u",
-                           (unsigned)i, (int)t->type, t->w, t->h, t->c, t->data ? "set" : "NULL",
-                           (unsigned)gi->type, ex->in_w[i], ex->in_h[i], (unsigned)gi->c);
-    }
+    int ret = nl_graph_plan_check_inputs(&ex->p, in, err, errlen);
+    if (ret < 0)
+        return ret;
     for (uint32_t s = 0; s < g->n_slots; s++)
         ex->cur[s] = ex->p.buf_of[s] >= 0 ? ex->buf[ex->p.buf_of[s]] : NULL;
     nlcl_int e = NLCL_SUCCESS;
