@@ -22,6 +22,7 @@ CPU_DOT="max"
 CPU_PLAIN="cortex-a72"
 passed=0; failed=0; bad=""
 log=$(mktemp); tmp=$(mktemp -d); trap 'rm -rf "$log" "$tmp"' EXIT
+. "$(dirname "$0")/common/count.sh"
 
 if ! command -v "$QEMU" >/dev/null 2>&1; then
     echo "check-aarch64: $QEMU not found (Debian package qemu-user; tools/install-deps.sh)"
@@ -36,17 +37,7 @@ run_check() {
     NEUVC_TEST_RUNNER="$QEMU -cpu $cpu" CK_VERBOSITY=normal "$QEMU" -cpu "$cpu" "$t" >"$log" 2>&1
     rc=$?
     cat "$log"
-    line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" | tail -n 1)
-    if [ -n "$line" ]; then
-        n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
-        f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
-        e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
-        passed=$((passed + n - f - e)); failed=$((failed + f + e))
-    fi
-    if [ $rc -ne 0 ] || [ -z "$line" ]; then
-        bad="$bad $1@$cpu"
-        [ -z "$line" ] && failed=$((failed + 1))
-    fi
+    count_check "$1@$cpu" $rc "$log"
 }
 
 # check WHAT CONDITION...: one identity check.

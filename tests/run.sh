@@ -4,24 +4,15 @@
 # Exit status is non-zero when anything failed or a suite crashed.
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-python3}
-passed=0; failed=0; bad_suites=""
+passed=0; failed=0; bad=""
 log=$(mktemp); trap 'rm -f "$log"' EXIT
+. "$(dirname "$0")/common/count.sh"
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
     CK_VERBOSITY=normal "$t" >"$log" 2>&1; rc=$?
     cat "$log"
-    line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" | tail -n 1)
-    if [ -n "$line" ]; then
-        n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
-        f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
-        e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
-        passed=$((passed + n - f - e)); failed=$((failed + f + e))
-    fi
-    if [ $rc -ne 0 ] || [ -z "$line" ]; then
-        bad_suites="$bad_suites $name"
-        [ -z "$line" ] && failed=$((failed + 1))
-    fi
+    count_check "$name" $rc "$log"
 done
 for t in tests/test_*.py; do
     [ -f "$t" ] || continue
@@ -39,9 +30,9 @@ for t in tests/test_*.py; do
     s=$(grep -E '^OK \(skipped=' "$log" | sed -E 's/.*skipped=([0-9]+).*/\1/')
     passed=$((passed + n - f - ${s:-0})); failed=$((failed + f + ${s:-0}))
     if [ $rc -ne 0 ] || [ "$n" -eq 0 ]; then
-        bad_suites="$bad_suites $name"; [ "$n" -eq 0 ] && failed=$((failed + 1))
+        bad="$bad $name"; [ "$n" -eq 0 ] && failed=$((failed + 1))
     fi
 done
-[ -n "$bad_suites" ] && echo "failing suites:$bad_suites"
+[ -n "$bad" ] && echo "failing suites:$bad"
 echo "$passed passed, $failed failed"
-[ $failed -eq 0 ] && [ -z "$bad_suites" ]
+[ $failed -eq 0 ] && [ -z "$bad" ]

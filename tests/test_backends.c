@@ -11,76 +11,29 @@
 #include "common/y4m.h"
 #include "netlib/dsp.h"
 #include "neuvc/neuvc.h"
+#include "tests/common/testutil.h"
 
 #define NFRAMES 5
 #define W 99
 #define H 70
 #define MAXPKT (1 << 20)
 
-typedef struct stream {
-    size_t size[NFRAMES];
-    uint8_t *pkt[NFRAMES];
-    uint8_t *recon[NFRAMES];          /* W*H + 2 * chroma, packed */
-    uint8_t header[256];
-    size_t header_size;
-} stream;
+typedef tu_stream stream;
 
-static const size_t CW = (W + 1) / 2, CH = (H + 1) / 2;
-
-static uint8_t src_mem[NFRAMES][W * H + 2 * ((W + 1) / 2) * ((H + 1) / 2)];
+static uint8_t src_mem[NFRAMES][TU_FRAME_BYTES(W, H)];
 
 static void load_clip(void)
 {
-    const char *dir = getenv("NEUVC_CLIPS");
     char path[1024];
-    snprintf(path, sizeof(path), "%s/eval/vmaf_park_joy_480x270_10f.y4m",
-             dir && *dir ? dir : "../shared/clips");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        ck_abort_msg("test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
-    y4m_reader r;
-    ck_assert_int_eq(y4m_reader_open(&r, f, 0, 0), 0);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPicture p;
-        ck_assert_int_eq(y4m_read_picture(&r, &p), 1);
-        uint8_t *d = src_mem[k];
-        for (int y = 0; y < H; y++)
-            memcpy(d + y * W, p.data[0] + (size_t)(y + 100) * p.stride[0] + 200, W);
-        for (int i = 1; i < 3; i++)
-            for (size_t y = 0; y < CH; y++)
-                memcpy(d + W * H + (i - 1) * CW * CH + y * CW,
-                       p.data[i] + (y + 50) * p.stride[i] + 100, CW);
-    }
-    y4m_reader_close(&r);
-    fclose(f);
-}
-
-static void picture_of(NeuvcPicture *p, uint8_t *d)
-{
-    memset(p, 0, sizeof(*p));
-    p->data[0] = d;
-    p->data[1] = d + W * H;
-    p->data[2] = d + W * H + CW * CH;
-    p->stride[0] = W;
-    p->stride[1] = p->stride[2] = (ptrdiff_t)CW;
-    p->width = W;
-    p->height = H;
-}
-
-static void pack(uint8_t *dst, const NeuvcPicture *p)
-{
-    for (int y = 0; y < H; y++)
-        memcpy(dst + y * W, p->data[0] + y * p->stride[0], W);
-    for (int i = 1; i < 3; i++)
-        for (size_t y = 0; y < CH; y++)
-            memcpy(dst + W * H + (i - 1) * CW * CH + y * CW, p->data[i] + (ptrdiff_t)y * p->stride[i], CW);
+    int ret = tu_clip_crop(src_mem[0], NFRAMES, W, H, 200, 100, path, sizeof(path));
+    ck_assert_msg(ret != -1, "test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
+    ck_assert_int_eq(ret, 0);
 }
 
 static void encode_dz(stream *s, NeuvcCpu cpu, int dz)
 {
     NeuvcEncSettings es;
-    NeuvcEncoder *enc = NULL;
-    const uint8_t *hdr;
+    char err[128];
     neuvc_enc_default_settings(&es);
     es.width = W;
     es.height = H;
@@ -89,28 +42,8 @@ static void encode_dz(stream *s, NeuvcCpu cpu, int dz)
     es.cpu = cpu;
     es.log_level = 0;
     es.deadzone_intra = es.deadzone_inter = dz;
-    ck_assert_int_eq(neuvc_enc_open(&enc, &es), 0);
-    ck_assert_int_eq(neuvc_enc_get_header(enc, &hdr, &s->header_size), 0);
-    ck_assert_uint_le(s->header_size, sizeof(s->header));
-    memcpy(s->header, hdr, s->header_size);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPicture p, rec;
-        NeuvcPacket pkt;
-        picture_of(&p, src_mem[k]);
-        p.pts = k;
-        ck_assert_int_eq(neuvc_enc_send_picture(enc, &p), 0);
-        ck_assert_int_eq(neuvc_enc_receive_packet(enc, &pkt), 0);
-        ck_assert_int_eq(pkt.frame_type, (k % 4) ? NEUVC_FRAME_P : NEUVC_FRAME_I);
-        s->size[k] = pkt.size;
-        s->pkt[k] = malloc(pkt.size);
-        ck_assert_ptr_nonnull(s->pkt[k]);
-        memcpy(s->pkt[k], pkt.data, pkt.size);
-        ck_assert_int_eq(neuvc_enc_get_recon(enc, &rec), 0);
-        s->recon[k] = malloc(sizeof(src_mem[0]));
-        ck_assert_ptr_nonnull(s->recon[k]);
-        pack(s->recon[k], &rec);
-    }
-    neuvc_enc_close(&enc);
+    int ret = tu_encode(s, &es, src_mem[0], NFRAMES, err, sizeof(err));
+    ck_assert_msg(ret == 0, "encoding: %s", err);
 }
 
 static void encode(stream *s, NeuvcCpu cpu)
@@ -122,34 +55,20 @@ static void encode(stream *s, NeuvcCpu cpu)
 static void decode_check(const stream *s, NeuvcCpu cpu, uint8_t *const *want, const char *what)
 {
     NeuvcDecSettings ds;
-    NeuvcDecoder *dec = NULL;
-    uint8_t buf[sizeof(src_mem[0])];
+    static uint8_t buf[NFRAMES][sizeof(src_mem[0])];
+    char err[128];
     neuvc_dec_default_settings(&ds);
     ds.cpu = cpu;
     ds.log_level = 0;
-    ck_assert_int_eq(neuvc_dec_open(&dec, &ds), 0);
-    ck_assert_int_eq(neuvc_dec_set_header(dec, s->header, s->header_size), 0);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPacket pkt;
-        NeuvcPicture pic;
-        memset(&pkt, 0, sizeof(pkt));
-        pkt.data = s->pkt[k];
-        pkt.size = s->size[k];
-        pkt.pts = k;
-        ck_assert_int_eq(neuvc_dec_send_packet(dec, &pkt), 0);
-        ck_assert_int_eq(neuvc_dec_receive_picture(dec, &pic), 0);
-        pack(buf, &pic);
-        ck_assert_msg(!memcmp(buf, want[k], sizeof(buf)), "%s: frame %d differs", what, k);
-    }
-    neuvc_dec_close(&dec);
+    int ret = tu_decode(s, &ds, W, H, buf[0], err, sizeof(err));
+    ck_assert_msg(ret == 0, "%s: %s", what, err);
+    for (int k = 0; k < NFRAMES; k++)
+        ck_assert_msg(!memcmp(buf[k], want[k], sizeof(buf[k])), "%s: frame %d differs", what, k);
 }
 
 static void stream_free(stream *s)
 {
-    for (int k = 0; k < NFRAMES; k++) {
-        free(s->pkt[k]);
-        free(s->recon[k]);
-    }
+    tu_stream_free(s);
 }
 
 START_TEST(all_backends_same_bytes)

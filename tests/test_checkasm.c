@@ -46,29 +46,12 @@
 #include "neuvc/neuvc.h"
 #include "netlib/dsp.h"
 #include "netlib/netlib.h"
+#include "tests/common/testutil.h"
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define CANARY 0xA5
 
 /* ------------------------------------------------------------ helpers */
-
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [lo, hi]. */
-static int32_t rng_range(rng *r, int32_t lo, int32_t hi)
-{
-    return (int32_t)((int64_t)lo + (int64_t)(rng_next(r) % (uint64_t)((int64_t)hi - lo + 1)));
-}
 
 static size_t esize(nl_type t)
 {

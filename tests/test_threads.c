@@ -17,21 +17,14 @@
 #include "common/y4m.h"
 #include "netlib/dsp.h"
 #include "neuvc/neuvc.h"
+#include "tests/common/testutil.h"
 
 #define NFRAMES 3
 #define W 256
 #define H 144
-#define CW (W / 2)
-#define CH (H / 2)
-#define FRAME_BYTES (W * H + 2 * CW * CH)
+#define FRAME_BYTES TU_FRAME_BYTES(W, H)
 
-typedef struct stream {
-    size_t size[NFRAMES];
-    uint8_t *pkt[NFRAMES];
-    uint8_t recon[NFRAMES][FRAME_BYTES];
-    uint8_t header[256];
-    size_t header_size;
-} stream;
+typedef tu_stream stream;
 
 static uint8_t src_mem[NFRAMES][FRAME_BYTES];
 
@@ -58,56 +51,16 @@ static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
 
 static void load_clip(void)
 {
-    const char *dir = getenv("NEUVC_CLIPS");
     char path[1024];
-    snprintf(path, sizeof(path), "%s/eval/vmaf_park_joy_480x270_10f.y4m",
-             dir && *dir ? dir : "../shared/clips");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        ck_abort_msg("test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
-    y4m_reader r;
-    ck_assert_int_eq(y4m_reader_open(&r, f, 0, 0), 0);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPicture p;
-        ck_assert_int_eq(y4m_read_picture(&r, &p), 1);
-        uint8_t *d = src_mem[k];
-        for (int y = 0; y < H; y++)
-            memcpy(d + y * W, p.data[0] + (size_t)(y + 64) * p.stride[0] + 112, W);
-        for (int i = 1; i < 3; i++)
-            for (int y = 0; y < CH; y++)
-                memcpy(d + W * H + (i - 1) * CW * CH + y * CW,
-                       p.data[i] + (size_t)(y + 32) * p.stride[i] + 56, CW);
-    }
-    y4m_reader_close(&r);
-    fclose(f);
-}
-
-static void picture_of(NeuvcPicture *p, uint8_t *d)
-{
-    memset(p, 0, sizeof(*p));
-    p->data[0] = d;
-    p->data[1] = d + W * H;
-    p->data[2] = d + W * H + CW * CH;
-    p->stride[0] = W;
-    p->stride[1] = p->stride[2] = CW;
-    p->width = W;
-    p->height = H;
-}
-
-static void pack(uint8_t *dst, const NeuvcPicture *p)
-{
-    for (int y = 0; y < H; y++)
-        memcpy(dst + y * W, p->data[0] + y * p->stride[0], W);
-    for (int i = 1; i < 3; i++)
-        for (int y = 0; y < CH; y++)
-            memcpy(dst + W * H + (i - 1) * CW * CH + y * CW, p->data[i] + y * p->stride[i], CW);
+    int ret = tu_clip_crop(src_mem[0], NFRAMES, W, H, 112, 64, path, sizeof(path));
+    ck_assert_msg(ret != -1, "test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
+    ck_assert_int_eq(ret, 0);
 }
 
 static void encode(stream *s, NeuvcCpu cpu, int threads)
 {
     NeuvcEncSettings es;
-    NeuvcEncoder *enc = NULL;
-    const uint8_t *hdr;
+    char err[128];
     neuvc_enc_default_settings(&es);
     es.width = W;
     es.height = H;
@@ -116,55 +69,27 @@ static void encode(stream *s, NeuvcCpu cpu, int threads)
     es.cpu = cpu;
     es.threads = threads;
     es.log_level = 0;
-    ck_assert_int_eq(neuvc_enc_open(&enc, &es), 0);
-    ck_assert_int_eq(neuvc_enc_get_header(enc, &hdr, &s->header_size), 0);
-    ck_assert_uint_le(s->header_size, sizeof(s->header));
-    memcpy(s->header, hdr, s->header_size);
-    for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPicture p, rec;
-        NeuvcPacket pkt;
-        picture_of(&p, src_mem[k]);
-        p.pts = k;
-        ck_assert_int_eq(neuvc_enc_send_picture(enc, &p), 0);
-        ck_assert_int_eq(neuvc_enc_receive_packet(enc, &pkt), 0);
-        ck_assert_int_eq(pkt.frame_type, k ? NEUVC_FRAME_P : NEUVC_FRAME_I);
-        s->size[k] = pkt.size;
-        s->pkt[k] = malloc(pkt.size);
-        ck_assert_ptr_nonnull(s->pkt[k]);
-        memcpy(s->pkt[k], pkt.data, pkt.size);
-        ck_assert_int_eq(neuvc_enc_get_recon(enc, &rec), 0);
-        pack(s->recon[k], &rec);
-    }
-    neuvc_enc_close(&enc);
+    int ret = tu_encode(s, &es, src_mem[0], NFRAMES, err, sizeof(err));
+    ck_assert_msg(ret == 0, "encoding: %s", err);
 }
 
 static uint64_t decode_hash(const stream *s, NeuvcCpu cpu, int threads, const char *what)
 {
     NeuvcDecSettings ds;
-    NeuvcDecoder *dec = NULL;
-    static uint8_t buf[FRAME_BYTES];
+    static uint8_t buf[NFRAMES][FRAME_BYTES];
+    char err[128];
     uint64_t h = 0xCBF29CE484222325ull;
     neuvc_dec_default_settings(&ds);
     ds.cpu = cpu;
     ds.threads = threads;
     ds.log_level = 0;
-    ck_assert_int_eq(neuvc_dec_open(&dec, &ds), 0);
-    ck_assert_int_eq(neuvc_dec_set_header(dec, s->header, s->header_size), 0);
+    int ret = tu_decode(s, &ds, W, H, buf[0], err, sizeof(err));
+    ck_assert_msg(ret == 0, "%s: %s", what, err);
     for (int k = 0; k < NFRAMES; k++) {
-        NeuvcPacket pkt;
-        NeuvcPicture pic;
-        memset(&pkt, 0, sizeof(pkt));
-        pkt.data = s->pkt[k];
-        pkt.size = s->size[k];
-        pkt.pts = k;
-        ck_assert_int_eq(neuvc_dec_send_packet(dec, &pkt), 0);
-        ck_assert_int_eq(neuvc_dec_receive_picture(dec, &pic), 0);
-        pack(buf, &pic);
-        ck_assert_msg(!memcmp(buf, s->recon[k], FRAME_BYTES), "%s: frame %d differs from the "
+        ck_assert_msg(!memcmp(buf[k], s->recon[k], FRAME_BYTES), "%s: frame %d differs from the "
                       "reconstruction", what, k);
-        h = fnv(h, buf, FRAME_BYTES);
+        h = fnv(h, buf[k], FRAME_BYTES);
     }
-    neuvc_dec_close(&dec);
     return h;
 }
 
@@ -210,8 +135,8 @@ START_TEST(threads_and_backends_same_bytes)
                 ck_assert_msg(!memcmp(other.recon[k], first.recon[k], FRAME_BYTES),
                               "encoder %s x%d: reconstruction %d differs from ref x1",
                               backends[b].name, thread_counts[t], k);
-                free(other.pkt[k]);
             }
+            tu_stream_free(&other);
             n_enc++;
         }
     }
@@ -231,8 +156,7 @@ START_TEST(threads_and_backends_same_bytes)
     }
     printf("threads: %d encoder and %d decoder combinations (backend x threads) give the "
            "bytes of ref x1\n", n_enc + 1, n_dec);
-    for (int k = 0; k < NFRAMES; k++)
-        free(first.pkt[k]);
+    tu_stream_free(&first);
 }
 END_TEST
 

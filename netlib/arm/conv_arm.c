@@ -14,34 +14,7 @@
 #include <string.h>
 
 #include "neuvc/neuvc.h"
-
-#define ALIGN 64
-
-static size_t align_up(size_t n)
-{
-    return (n + ALIGN - 1) / ALIGN * ALIGN;
-}
-
-/* Blocks per tile: all of them when they fit one tile, else the largest
- * count <= max_nv that divides nblk, else max_nv (smaller last tile). */
-static int pick_nv(int nblk, int max_nv)
-{
-    if (nblk <= max_nv)
-        return nblk;
-    for (int nv = max_nv; nv >= 2; nv--)
-        if (nblk % nv == 0)
-            return nv;
-    return max_nv;
-}
-
-/* Weight of element e of the k*cin run of kernel row ky, channel o. */
-static int weight_at(const nl_conv_desc *d, int o, int ky, int e)
-{
-    if (o >= d->cout || e >= d->k * d->cin)
-        return 0;
-    int kx = e / d->cin, i = e % d->cin;
-    return d->weight[(((ptrdiff_t)o * d->k + ky) * d->k + kx) * d->cin + i];
-}
+#include "netlib/conv_common.h"
 
 int nl_arm_conv_pack(nl_conv_plan *plan, int dot, const int *pix, int max_nv)
 {
@@ -71,12 +44,10 @@ int nl_arm_conv_pack(nl_conv_plan *plan, int dot, const int *pix, int max_nv)
     const int E = 16 / head.es;                  /* elements per group */
     head.groups = (d->k * d->cin + E - 1) / E;
     head.nblk = (d->cout + head.lanes - 1) / head.lanes;
-    head.nv = pick_nv(head.nblk, max_nv);
-    head.pix_max = pix[head.nv];
+    head.nv = nl_conv_pick_nv(head.nblk, max_nv);
+    head.pix_max = nl_conv_pix_max(pix, head.nblk, head.nv);
     for (int nv = 1; nv <= NL_ARM_MAX_NV; nv++)
         head.pix[nv] = nv <= max_nv ? pix[nv] : 0;
-    if (head.nblk % head.nv && pix[head.nblk % head.nv] > head.pix_max)
-        head.pix_max = pix[head.nblk % head.nv];
     head.out_type = d->out_type;
     head.oes = (int)nl_type_size(d->out_type);
     head.lo = d->rq.lo;
@@ -87,14 +58,10 @@ int nl_arm_conv_pack(nl_conv_plan *plan, int dot, const int *pix, int max_nv)
      * then at most 15 bytes more (the last group). */
     head.row_bytes = NL_ARM_ROW_BYTES(d->k * head.planes);
     const long px_bytes = (long)d->cin * head.es;
-    const long max_px = (head.row_bytes - 16) / px_bytes;
-    if (max_px < d->k)
-        return NEUVC_ERR(ENOTSUP);
-    long chunk = (max_px - d->k) / d->stride - head.pix_max + 2;
-    if (chunk < 1)
-        return NEUVC_ERR(ENOTSUP);
-    if (chunk >= head.pix_max)
-        chunk -= chunk % head.pix_max;
+    const long chunk = nl_conv_chunk((head.row_bytes - 16) / px_bytes, d->k, d->stride,
+                                     head.pix_max);
+    if (chunk < 0)
+        return (int)chunk;
     head.chunk = (int)chunk; /* < NL_ARM_STAGE_BYTES */
 
     /* One allocation: head, weights, acc0, mult, nshift.  Sizes: nblk *
@@ -103,12 +70,12 @@ int nl_arm_conv_pack(nl_conv_plan *plan, int dot, const int *pix, int max_nv)
     const size_t nch = (size_t)head.nblk * (size_t)head.lanes;
     const size_t w_bytes = (size_t)head.nblk * (size_t)d->k * (size_t)head.groups *
                            (size_t)head.subs * 16;
-    const size_t off_w = align_up(sizeof(nl_arm_conv));
-    const size_t off_acc0 = off_w + align_up(w_bytes);
-    const size_t off_mult = off_acc0 + align_up(nch * sizeof(int32_t));
-    const size_t off_nsh = off_mult + align_up(nch * sizeof(int32_t));
-    const size_t total = off_nsh + align_up(nch * sizeof(int64_t));
-    uint8_t *mem = aligned_alloc(ALIGN, total);
+    const size_t off_w = nl_conv_align_up(sizeof(nl_arm_conv));
+    const size_t off_acc0 = off_w + nl_conv_align_up(w_bytes);
+    const size_t off_mult = off_acc0 + nl_conv_align_up(nch * sizeof(int32_t));
+    const size_t off_nsh = off_mult + nl_conv_align_up(nch * sizeof(int32_t));
+    const size_t total = off_nsh + nl_conv_align_up(nch * sizeof(int64_t));
+    uint8_t *mem = aligned_alloc(NL_CONV_ALIGN, total);
     if (!mem)
         return NEUVC_ERR(ENOMEM);
     memset(mem, 0, total);
@@ -129,7 +96,7 @@ int nl_arm_conv_pack(nl_conv_plan *plan, int dot, const int *pix, int max_nv)
                         for (int l = 0; l < head.lanes; l++) {
                             int o = (b0 + j) * head.lanes + l;
                             for (int q = 0; q < Q; q++) {
-                                int v = weight_at(d, o, ky, g * E + u * Q + q);
+                                int v = nl_conv_weight_at(d, o, ky, g * E + u * Q + q);
                                 if (dot) {
                                     *wp++ = (uint8_t)(int8_t)v;
                                 } else {
@@ -143,17 +110,8 @@ int nl_arm_conv_pack(nl_conv_plan *plan, int dot, const int *pix, int max_nv)
     assert((size_t)(wp - w) == w_bytes);
 
     for (int o = 0; o < d->cout; o++) {
-        int64_t a0 = d->rq.bias ? d->rq.bias[o] : 0;
-        if (head.stage == NL_ARM_STAGE_U8_TO_S8) {
-            /* sum x * w = sum (x - 128) * w + 128 * sum w.  |128 * sum w| <=
-             * 128 * 127 * k*k*cin < 2^29 (nl_conv_check: k*k*cin * 255 * 128
-             * < 2^30), so |acc0| < 2^30 + 2^29 fits int32. */
-            int64_t sw = 0;
-            for (int e = 0; e < d->k * d->k * d->cin; e++)
-                sw += d->weight[(ptrdiff_t)o * d->k * d->k * d->cin + e];
-            a0 += 128 * sw;
-        }
-        acc0[o] = (int32_t)a0;
+        /* The U8_TO_S8 kernels see x - 128. */
+        acc0[o] = nl_conv_acc0(d, o, head.stage == NL_ARM_STAGE_U8_TO_S8 ? -128 : 0);
         mult[o] = d->rq.mult[o];
         nsh[o] = -(int64_t)d->rq.shift[o];
     }
@@ -237,14 +195,8 @@ static void stage_row(const nl_arm_conv *c, const nl_tensor *src, int iy, int ix
         return;
     }
     /* Columns [a, b) of the run lie inside the picture. */
-    int a = ix0 < 0 ? -ix0 : 0;
-    if (a > npx)
-        a = npx;
-    int b = src->w - ix0;
-    if (b > npx)
-        b = npx;
-    if (b < a)
-        b = a;
+    int a, b;
+    nl_conv_row_span(ix0, npx, src->w, &a, &b);
     for (int p = 0; p < c->planes; p++) {
         memset(bufs[p], c->pad_byte, (size_t)a * px_bytes);
         memset(bufs[p] + (size_t)b * px_bytes, c->pad_byte, (size_t)(npx - b) * px_bytes);

@@ -23,6 +23,7 @@
  */
 #include <arm_neon.h>
 
+#include "netlib/conv_common.h"
 #include "netlib/arm/conv_arm.h"
 #include "netlib/arm/requant_neon.h"
 
@@ -149,38 +150,9 @@ static int pack(nl_conv_plan *p)
     return nl_arm_conv_pack(p, 1, tile_pix, 4);
 }
 
-static void nl_conv1x1_u8s8_neondot(const nl_conv_plan *p, const nl_tensor *src, nl_tensor *dst,
-                                    int y0, int y1)
-{
-    nl_arm_conv_run(p, src, dst, y0, y1, tiles);
-}
-
-static void nl_conv3x3_u8s8_neondot(const nl_conv_plan *p, const nl_tensor *src, nl_tensor *dst,
-                                    int y0, int y1)
-{
-    nl_arm_conv_run(p, src, dst, y0, y1, tiles);
-}
-
-static void nl_conv1x1_s8s8_neondot(const nl_conv_plan *p, const nl_tensor *src, nl_tensor *dst,
-                                    int y0, int y1)
-{
-    nl_arm_conv_run(p, src, dst, y0, y1, tiles);
-}
-
-static void nl_conv3x3_s8s8_neondot(const nl_conv_plan *p, const nl_tensor *src, nl_tensor *dst,
-                                    int y0, int y1)
-{
-    nl_arm_conv_run(p, src, dst, y0, y1, tiles);
-}
-
-static void nl_conv1x1_s16s8_neondot(const nl_conv_plan *p, const nl_tensor *src,
-                                     nl_tensor *dst, int y0, int y1)
-{
-    nl_arm_conv_run(p, src, dst, y0, y1, tiles);
-}
-
-static void nl_conv3x3_s16s8_neondot(const nl_conv_plan *p, const nl_tensor *src,
-                                     nl_tensor *dst, int y0, int y1)
+/* Every table entry runs the shared driver with this file's tiles; the
+ * entries' names (nl_dsp tables, checkasm) say type, op and ISA. */
+static void conv_run(const nl_conv_plan *p, const nl_tensor *src, nl_tensor *dst, int y0, int y1)
 {
     nl_arm_conv_run(p, src, dst, y0, y1, tiles);
 }
@@ -188,19 +160,14 @@ static void nl_conv3x3_s16s8_neondot(const nl_conv_plan *p, const nl_tensor *src
 void nl_dsp_init_arm_neondot(nl_dsp *d)
 {
     static const nl_conv_kernel k1[NL_DSP_NIN] = {
-        [NL_U8] = { "nl_conv1x1_u8s8_neondot", pack, nl_conv1x1_u8s8_neondot },
-        [NL_S8] = { "nl_conv1x1_s8s8_neondot", pack, nl_conv1x1_s8s8_neondot },
-        [NL_S16] = { "nl_conv1x1_s16s8_neondot", pack, nl_conv1x1_s16s8_neondot },
+        [NL_U8] = { "nl_conv1x1_u8s8_neondot", pack, conv_run },
+        [NL_S8] = { "nl_conv1x1_s8s8_neondot", pack, conv_run },
+        [NL_S16] = { "nl_conv1x1_s16s8_neondot", pack, conv_run },
     };
     static const nl_conv_kernel k3[NL_DSP_NIN] = {
-        [NL_U8] = { "nl_conv3x3_u8s8_neondot", pack, nl_conv3x3_u8s8_neondot },
-        [NL_S8] = { "nl_conv3x3_s8s8_neondot", pack, nl_conv3x3_s8s8_neondot },
-        [NL_S16] = { "nl_conv3x3_s16s8_neondot", pack, nl_conv3x3_s16s8_neondot },
+        [NL_U8] = { "nl_conv3x3_u8s8_neondot", pack, conv_run },
+        [NL_S8] = { "nl_conv3x3_s8s8_neondot", pack, conv_run },
+        [NL_S16] = { "nl_conv3x3_s16s8_neondot", pack, conv_run },
     };
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; i < NL_DSP_NIN; i++)
-            for (int o = 0; o < NL_NTYPES; o++) {
-                d->conv[NL_DSP_K1][s][i][o] = k1[i];
-                d->conv[NL_DSP_K3][s][i][o] = k3[i];
-            }
+    nl_conv_install(d, k1, k3);
 }

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "neuvc/neuvc.h"
+#include "netlib/conv_common.h"
 #include "netlib/x86/conv_x86.h"
 #include "netlib/x86/rq_avx512.h"
 
@@ -222,14 +223,8 @@ static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, 
         memset(hi, 0, (size_t)npx * cin);
         return;
     }
-    int a = ix0 < 0 ? -ix0 : 0;
-    if (a > npx)
-        a = npx;
-    int b = src->w - ix0;
-    if (b > npx)
-        b = npx;
-    if (b < a)
-        b = a;
+    int a, b;
+    nl_conv_row_span(ix0, npx, src->w, &a, &b);
     memset(lo, 0, (size_t)a * cin);
     memset(hi, 0, (size_t)a * cin);
     const int16_t *s = (const int16_t *)src->data + (ptrdiff_t)iy * src->stride +
@@ -271,8 +266,10 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
 
     const int mode = c->planes == 2 ? MODE_S16 : plan->desc.in_type == NL_S8 ? MODE_S8 : MODE_U8;
     const int k = c->k, s = c->stride, pad = k / 2;
-    uint8_t *const ring[3] = { stage, stage + NL_X86_ROW_BYTES(k),
-                               stage + 2 * NL_X86_ROW_BYTES(k) };
+    /* k row slots of NL_X86_ROW_BYTES(k) (k = 1: the whole stage, one slot;
+     * the others are never used and must not point past it). */
+    uint8_t *const ring[3] = { stage, k > 1 ? stage + NL_X86_ROW_BYTES(k) : stage,
+                               k > 1 ? stage + 2 * NL_X86_ROW_BYTES(k) : stage };
     const ptrdiff_t ps = (ptrdiff_t)s * c->cin, opx = (ptrdiff_t)c->cout * c->oes;
     const size_t blk_bytes = (size_t)k * (size_t)c->nck * 1024;
     for (int xa = 0; xa < dst->w; xa += c->chunk) {

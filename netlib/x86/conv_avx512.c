@@ -40,6 +40,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "netlib/conv_common.h"
 #include "netlib/x86/conv_x86.h"
 #include "netlib/x86/rq_avx512.h"
 
@@ -523,58 +524,17 @@ static int pack_s16(nl_conv_plan *p)
 
 /* Entry points, by kernel size and input type (stride and output type
  * are handled inside). */
-static void nl_conv1x1_u8s8_avx512vnni(const nl_conv_plan *p, const nl_tensor *src,
-                                       nl_tensor *dst, int y0, int y1)
-{
-    conv_run(p, src, dst, y0, y1);
-}
-
-static void nl_conv3x3_u8s8_avx512vnni(const nl_conv_plan *p, const nl_tensor *src,
-                                       nl_tensor *dst, int y0, int y1)
-{
-    conv_run(p, src, dst, y0, y1);
-}
-
-static void nl_conv1x1_s8s8_avx512vnni(const nl_conv_plan *p, const nl_tensor *src,
-                                       nl_tensor *dst, int y0, int y1)
-{
-    conv_run(p, src, dst, y0, y1);
-}
-
-static void nl_conv3x3_s8s8_avx512vnni(const nl_conv_plan *p, const nl_tensor *src,
-                                       nl_tensor *dst, int y0, int y1)
-{
-    conv_run(p, src, dst, y0, y1);
-}
-
-static void nl_conv1x1_s16s8_avx512vnni(const nl_conv_plan *p, const nl_tensor *src,
-                                        nl_tensor *dst, int y0, int y1)
-{
-    conv_run(p, src, dst, y0, y1);
-}
-
-static void nl_conv3x3_s16s8_avx512vnni(const nl_conv_plan *p, const nl_tensor *src,
-                                        nl_tensor *dst, int y0, int y1)
-{
-    conv_run(p, src, dst, y0, y1);
-}
-
 void nl_dsp_init_x86_avx512(nl_dsp *d)
 {
     static const nl_conv_kernel k1[NL_DSP_NIN] = {
-        [NL_U8] = { "nl_conv1x1_u8s8_avx512vnni", pack_u8, nl_conv1x1_u8s8_avx512vnni },
-        [NL_S8] = { "nl_conv1x1_s8s8_avx512vnni", pack_s8, nl_conv1x1_s8s8_avx512vnni },
-        [NL_S16] = { "nl_conv1x1_s16s8_avx512vnni", pack_s16, nl_conv1x1_s16s8_avx512vnni },
+        [NL_U8] = { "nl_conv1x1_u8s8_avx512vnni", pack_u8, conv_run },
+        [NL_S8] = { "nl_conv1x1_s8s8_avx512vnni", pack_s8, conv_run },
+        [NL_S16] = { "nl_conv1x1_s16s8_avx512vnni", pack_s16, conv_run },
     };
     static const nl_conv_kernel k3[NL_DSP_NIN] = {
-        [NL_U8] = { "nl_conv3x3_u8s8_avx512vnni", pack_u8, nl_conv3x3_u8s8_avx512vnni },
-        [NL_S8] = { "nl_conv3x3_s8s8_avx512vnni", pack_s8, nl_conv3x3_s8s8_avx512vnni },
-        [NL_S16] = { "nl_conv3x3_s16s8_avx512vnni", pack_s16, nl_conv3x3_s16s8_avx512vnni },
+        [NL_U8] = { "nl_conv3x3_u8s8_avx512vnni", pack_u8, conv_run },
+        [NL_S8] = { "nl_conv3x3_s8s8_avx512vnni", pack_s8, conv_run },
+        [NL_S16] = { "nl_conv3x3_s16s8_avx512vnni", pack_s16, conv_run },
     };
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; i < NL_DSP_NIN; i++)
-            for (int o = 0; o < NL_NTYPES; o++) {
-                d->conv[NL_DSP_K1][s][i][o] = k1[i];
-                d->conv[NL_DSP_K3][s][i][o] = k3[i];
-            }
+    nl_conv_install(d, k1, k3);
 }

@@ -10,33 +10,28 @@
 #include <string.h>
 
 #include "neuvc/neuvc.h"
+#include "netlib/conv_common.h"
 
-#define ALIGN 64
-
-static size_t align_up(size_t n)
+/* One zeroed allocation: the head, then (aligned) w_bytes of weights,
+ * acc0 [nch], mul, add, shr, sub [nch] each, their pointers set in h. */
+static uint8_t *plan_alloc(nl_x86_conv *h, size_t w_bytes, size_t nch)
 {
-    return (n + ALIGN - 1) / ALIGN * ALIGN;
-}
-
-/* Blocks per tile: all of them when they fit one tile, else the largest
- * count that divides nblk, else max_nv (with a smaller last tile). */
-static int pick_nv(int nblk, int max_nv)
-{
-    if (nblk <= max_nv)
-        return nblk;
-    for (int nv = max_nv; nv >= 2; nv--)
-        if (nblk % nv == 0)
-            return nv;
-    return max_nv;
-}
-
-/* Weight of element e of the k*cin run of kernel row ky, channel o. */
-static int weight_at(const nl_conv_desc *d, int o, int ky, int e)
-{
-    if (o >= d->cout || e >= d->k * d->cin)
-        return 0;
-    int kx = e / d->cin, i = e % d->cin;
-    return d->weight[(((ptrdiff_t)o * d->k + ky) * d->k + kx) * d->cin + i];
+    const size_t off_w = nl_conv_align_up(sizeof(nl_x86_conv));
+    const size_t off_acc0 = off_w + nl_conv_align_up(w_bytes);
+    const size_t off_i64 = off_acc0 + nl_conv_align_up(nch * sizeof(int32_t));
+    const size_t i64_bytes = nl_conv_align_up(nch * sizeof(int64_t));
+    const size_t total = off_i64 + 4 * i64_bytes;
+    uint8_t *mem = aligned_alloc(NL_CONV_ALIGN, total);
+    if (!mem)
+        return NULL;
+    memset(mem, 0, total);
+    h->w = mem + off_w;
+    h->acc0 = (int32_t *)(mem + off_acc0);
+    h->mul = (int64_t *)(mem + off_i64);
+    h->add = (int64_t *)(mem + off_i64 + i64_bytes);
+    h->shr = (int64_t *)(mem + off_i64 + 2 * i64_bytes);
+    h->sub = (int64_t *)(mem + off_i64 + 3 * i64_bytes);
+    return mem;
 }
 
 /* acc0, mul, add, shr, sub of every output channel (layout in conv_x86.h):
@@ -46,17 +41,8 @@ static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_
                                int64_t *sub)
 {
     for (int o = 0; o < d->cout; o++) {
-        int64_t a0 = d->rq.bias ? d->rq.bias[o] : 0;
-        if (stage == NL_X86_STAGE_S8_TO_U8) {
-            /* sum (x + 128) * w = sum x * w + 128 * sum w.  |128 * sum w| <=
-             * 128 * 127 * k*k*cin < 2^29 (nl_conv_check: k*k*cin * 255 * 128
-             * < 2^30), so |acc0| < 2^30 + 2^29 fits int32. */
-            int64_t sw = 0;
-            for (int e = 0; e < d->k * d->k * d->cin; e++)
-                sw += d->weight[(ptrdiff_t)o * d->k * d->k * d->cin + e];
-            a0 -= 128 * sw;
-        }
-        acc0[o] = (int32_t)a0;
+        /* The S8_TO_U8 kernels see x + 128. */
+        acc0[o] = nl_conv_acc0(d, o, stage == NL_X86_STAGE_S8_TO_U8 ? 128 : 0);
         /* Position in the block's even/odd order. */
         int blk = o / lanes, l = o % lanes;
         size_t pos = (size_t)blk * lanes + (size_t)(l % 2) * (lanes / 2) + (size_t)(l / 2);
@@ -91,12 +77,10 @@ int nl_x86_conv_pack(nl_conv_plan *plan, const nl_x86_tiling *t, nl_x86_stage st
     head.vbytes = t->lanes * 4;
     head.groups = (d->k * d->cin * head.es + 3) / 4;
     head.nblk = (d->cout + t->lanes - 1) / t->lanes;
-    head.nv = pick_nv(head.nblk, t->max_nv);
-    head.pix_max = t->pix[head.nv];
+    head.nv = nl_conv_pick_nv(head.nblk, t->max_nv);
+    head.pix_max = nl_conv_pix_max(t->pix, head.nblk, head.nv);
     for (int nv = 1; nv <= NL_X86_MAX_NV; nv++)
         head.pix[nv] = nv <= t->max_nv ? t->pix[nv] : 0;
-    if (head.nblk % head.nv && t->pix[head.nblk % head.nv] > head.pix_max)
-        head.pix_max = t->pix[head.nblk % head.nv];
     head.out_type = d->out_type;
     head.oes = (int)nl_type_size(d->out_type);
     head.lo = d->rq.lo;
@@ -106,14 +90,10 @@ int nl_x86_conv_pack(nl_conv_plan *plan, const nl_x86_tiling *t, nl_x86_stage st
      * (n + pix_max - 2) * stride + k (tiles round n up by at most
      * pix_max - 1 columns), plus 4 bytes for the last group's overread. */
     const long px_bytes = (long)d->cin * head.es;
-    const long max_px = (NL_X86_ROW_BYTES(d->k) - 4) / px_bytes;
-    if (max_px < d->k)
-        return NEUVC_ERR(ENOTSUP);
-    long chunk = (max_px - d->k) / d->stride - head.pix_max + 2;
-    if (chunk < 1)
-        return NEUVC_ERR(ENOTSUP);
-    if (chunk >= head.pix_max)
-        chunk -= chunk % head.pix_max;
+    const long chunk = nl_conv_chunk((NL_X86_ROW_BYTES(d->k) - 4) / px_bytes, d->k, d->stride,
+                                     head.pix_max);
+    if (chunk < 0)
+        return (int)chunk;
     head.chunk = (int)chunk; /* < NL_X86_STAGE_BYTES */
 
     /* One allocation: head, weights, acc0, then the four int64 arrays.
@@ -122,21 +102,13 @@ int nl_x86_conv_pack(nl_conv_plan *plan, const nl_x86_tiling *t, nl_x86_stage st
     const size_t nch = (size_t)head.nblk * (size_t)t->lanes;
     const size_t w_bytes = (size_t)head.nblk * (size_t)d->k * (size_t)head.groups *
                            (size_t)head.vbytes;
-    const size_t off_w = align_up(sizeof(nl_x86_conv));
-    const size_t off_acc0 = off_w + align_up(w_bytes);
-    const size_t off_i64 = off_acc0 + align_up(nch * sizeof(int32_t));
-    const size_t i64_bytes = align_up(nch * sizeof(int64_t));
-    const size_t total = off_i64 + 4 * i64_bytes;
-    uint8_t *mem = aligned_alloc(ALIGN, total);
+    uint8_t *mem = plan_alloc(&head, w_bytes, nch);
     if (!mem)
         return NEUVC_ERR(ENOMEM);
-    memset(mem, 0, total);
-    uint8_t *w = mem + off_w;
-    int32_t *acc0 = (int32_t *)(mem + off_acc0);
-    int64_t *mul = (int64_t *)(mem + off_i64);
-    int64_t *add = (int64_t *)(mem + off_i64 + i64_bytes);
-    int64_t *shr = (int64_t *)(mem + off_i64 + 2 * i64_bytes);
-    int64_t *sub = (int64_t *)(mem + off_i64 + 3 * i64_bytes);
+    uint8_t *w = (uint8_t *)head.w;
+    int32_t *acc0 = (int32_t *)head.acc0;
+    int64_t *mul = (int64_t *)head.mul, *add = (int64_t *)head.add;
+    int64_t *shr = (int64_t *)head.shr, *sub = (int64_t *)head.sub;
 
     /* Weights, tile by tile, in the order the kernels walk them. */
     const int G = head.groups, per_group = 4 / head.es;
@@ -149,7 +121,7 @@ int nl_x86_conv_pack(nl_conv_plan *plan, const nl_x86_tiling *t, nl_x86_stage st
                     for (int l = 0; l < t->lanes; l++) {
                         int o = (b0 + j) * t->lanes + l;
                         for (int q = 0; q < per_group; q++) {
-                            int v = weight_at(d, o, ky, g * per_group + q);
+                            int v = nl_conv_weight_at(d, o, ky, g * per_group + q);
                             if (head.es == 1) {
                                 *wp++ = (uint8_t)(int8_t)v;
                             } else {
@@ -163,12 +135,6 @@ int nl_x86_conv_pack(nl_conv_plan *plan, const nl_x86_tiling *t, nl_x86_stage st
 
     epilogue_constants(d, t->lanes, t->biased_shift, stage, acc0, mul, add, shr, sub);
 
-    head.w = w;
-    head.acc0 = acc0;
-    head.mul = mul;
-    head.add = add;
-    head.shr = shr;
-    head.sub = sub;
     memcpy(mem, &head, sizeof(head));
     plan->priv = mem;
     return 0;
@@ -225,18 +191,18 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es)
 
     const int taps = d->k * d->k * head.q;        /* dwords per output pixel */
     const size_t w_bytes = (size_t)taps * (size_t)head.nc * 4;
-    const size_t off_w = align_up(sizeof(nl_x86_conv));
-    const size_t off_acc0 = off_w + align_up(w_bytes);
-    const size_t off_i64 = off_acc0 + align_up(16 * sizeof(int32_t));
-    const size_t i64_bytes = align_up(16 * sizeof(int64_t));
+    const size_t off_w = nl_conv_align_up(sizeof(nl_x86_conv));
+    const size_t off_acc0 = off_w + nl_conv_align_up(w_bytes);
+    const size_t off_i64 = off_acc0 + nl_conv_align_up(16 * sizeof(int32_t));
+    const size_t i64_bytes = nl_conv_align_up(16 * sizeof(int64_t));
     const size_t off_tidx = off_i64 + 4 * i64_bytes;
-    const size_t tidx_bytes = align_up((size_t)head.q * 4 * 16 * sizeof(int32_t));
+    const size_t tidx_bytes = nl_conv_align_up((size_t)head.q * 4 * 16 * sizeof(int32_t));
     const size_t off_tmask = off_tidx + tidx_bytes;
-    const size_t off_perm = off_tmask + align_up((size_t)head.q * 4 * sizeof(uint16_t));
-    const size_t perm_bytes = align_up((size_t)(head.nc / 2) * 64 * sizeof(uint16_t));
+    const size_t off_perm = off_tmask + nl_conv_align_up((size_t)head.q * 4 * sizeof(uint16_t));
+    const size_t perm_bytes = nl_conv_align_up((size_t)(head.nc / 2) * 64 * sizeof(uint16_t));
     const size_t off_pmask = off_perm + perm_bytes;
-    const size_t total = off_pmask + align_up((size_t)(head.nc / 2) * sizeof(uint32_t));
-    uint8_t *mem = aligned_alloc(ALIGN, total);
+    const size_t total = off_pmask + nl_conv_align_up((size_t)(head.nc / 2) * sizeof(uint32_t));
+    uint8_t *mem = aligned_alloc(NL_CONV_ALIGN, total);
     if (!mem)
         return NEUVC_ERR(ENOMEM);
     memset(mem, 0, total);
@@ -365,14 +331,8 @@ void nl_x86_stage_row(const nl_x86_conv *c, const nl_tensor *src, int iy, int ix
         return;
     }
     /* Columns [a, b) of the run lie inside the picture. */
-    int a = ix0 < 0 ? -ix0 : 0;
-    if (a > npx)
-        a = npx;
-    int b = src->w - ix0;
-    if (b > npx)
-        b = npx;
-    if (b < a)
-        b = a;
+    int a, b;
+    nl_conv_row_span(ix0, npx, src->w, &a, &b);
     memset(buf, c->pad_byte, (size_t)a * px_bytes);
     if (b > a) {
         const size_t in_es = nl_type_size(src->type);
@@ -436,21 +396,13 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
     const size_t nch = (size_t)head.nblk * 16;
     const size_t blk_bytes = (size_t)d->k * (size_t)head.nck * 1024;
     const size_t w_bytes = (size_t)head.nblk * blk_bytes;
-    const size_t off_w = align_up(sizeof(nl_x86_conv));
-    const size_t off_acc0 = off_w + align_up(w_bytes);
-    const size_t off_i64 = off_acc0 + align_up(nch * sizeof(int32_t));
-    const size_t i64_bytes = align_up(nch * sizeof(int64_t));
-    const size_t total = off_i64 + 4 * i64_bytes;
-    uint8_t *mem = aligned_alloc(ALIGN, total);
+    uint8_t *mem = plan_alloc(&head, w_bytes, nch);
     if (!mem)
         return NEUVC_ERR(ENOMEM);
-    memset(mem, 0, total);
-    uint8_t *w = mem + off_w;
-    int32_t *acc0 = (int32_t *)(mem + off_acc0);
-    int64_t *mul = (int64_t *)(mem + off_i64);
-    int64_t *add = (int64_t *)(mem + off_i64 + i64_bytes);
-    int64_t *shr = (int64_t *)(mem + off_i64 + 2 * i64_bytes);
-    int64_t *sub = (int64_t *)(mem + off_i64 + 3 * i64_bytes);
+    uint8_t *w = (uint8_t *)head.w;
+    int32_t *acc0 = (int32_t *)head.acc0;
+    int64_t *mul = (int64_t *)head.mul, *add = (int64_t *)head.add;
+    int64_t *shr = (int64_t *)head.shr, *sub = (int64_t *)head.sub;
 
     for (int b0 = 0; b0 < head.nblk; b0 += 2) {
         const int nvt = head.nblk - b0 < 2 ? 1 : 2;
@@ -463,18 +415,12 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
                     for (int r = 0; r < 16; r++)
                         for (int l = 0; l < 16; l++)
                             for (int q = 0; q < 4; q++)
-                                t[r * 64 + l * 4 + q] = (uint8_t)(int8_t)weight_at(
+                                t[r * 64 + l * 4 + q] = (uint8_t)(int8_t)nl_conv_weight_at(
                                     d, (b0 + j) * 16 + l, ky, 64 * c + 4 * r + q);
                 }
     }
     epilogue_constants(d, 16, 0, NL_X86_STAGE_COPY, acc0, mul, add, shr, sub);
 
-    head.w = w;
-    head.acc0 = acc0;
-    head.mul = mul;
-    head.add = add;
-    head.shr = shr;
-    head.sub = sub;
     memcpy(mem, &head, sizeof(head));
     plan->priv = mem;
     return 0;

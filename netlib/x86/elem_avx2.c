@@ -37,11 +37,6 @@ static const void *row_ptr(const nl_tensor *t, int y)
     return (const char *)t->data + (ptrdiff_t)y * t->stride * nl_elem_size(t->type);
 }
 
-static int same_rows(const nl_tensor *p, const nl_tensor *q)
-{
-    return p->data == q->data && p->stride == q->stride && p->type == q->type;
-}
-
 /* 4 elements of type t at element e of row p, as int64 lanes. */
 ALWAYS_INLINE __m256i load4(const void *p, ptrdiff_t e, nl_type t)
 {
@@ -101,12 +96,7 @@ ALWAYS_INLINE __m256i clamp64(__m256i v, __m256i lo, __m256i hi)
 
 /* ------------------------------------------------------------ requant */
 
-typedef struct rq_pattern {
-    int64_t m[NL_X86_ELEM_PMAX], k[NL_X86_ELEM_PMAX], s[NL_X86_ELEM_PMAX],
-        sub[NL_X86_ELEM_PMAX];
-} rq_pattern;
-
-ALWAYS_INLINE void requant_rows(const nl_requant *rq, const rq_pattern *pt, int period,
+ALWAYS_INLINE void requant_rows(const nl_requant *rq, const nl_x86_rq_pattern *pt, int period,
                                 const nl_tensor *src, nl_tensor *dst, int y0, int y1,
                                 nl_type ti, nl_type to)
 {
@@ -147,19 +137,12 @@ static void nl_requant_avx2(const nl_requant *rq, const nl_tensor *src, nl_tenso
                             int y1)
 {
     const int c = src->c, period = nl_x86_elem_period(c, 8);
-    if (!period || (src->data == dst->data && !same_rows(src, dst))) {
+    if (!period || (src->data == dst->data && !nl_x86_same_rows(src, dst))) {
         nl_requant_ref(rq, src, dst, y0, y1);
         return;
     }
-    rq_pattern pt;
-    for (int e = 0; e < period; e++) {
-        int ch = e % c, s = rq->shift[ch];
-        int64_t m = rq->mult[ch], b = rq->bias ? rq->bias[ch] : 0;
-        pt.m[e] = m;
-        pt.k[e] = b * m + (s > 0 ? (int64_t)1 << (s - 1) : 0);
-        pt.s[e] = s;
-        pt.sub[e] = (int64_t)((uint64_t)1 << (63 - s));
-    }
+    nl_x86_rq_pattern pt;
+    nl_x86_rq_pattern_fill(&pt, rq, c, period);
     const nl_type ti = src->type, to = dst->type;
 #define RQ_CASE(a, b)                                                        \
     if (ti == a && to == b) {                                                \
@@ -176,12 +159,7 @@ static void nl_requant_avx2(const nl_requant *rq, const nl_tensor *src, nl_tenso
 
 /* ---------------------------------------------------------------- add */
 
-typedef struct add_pattern {
-    int64_t ma[NL_X86_ELEM_PMAX], mb[NL_X86_ELEM_PMAX], k[NL_X86_ELEM_PMAX],
-        s[NL_X86_ELEM_PMAX], sub[NL_X86_ELEM_PMAX];
-} add_pattern;
-
-ALWAYS_INLINE void add_rows(const nl_add_desc *ad, const add_pattern *pt, int period,
+ALWAYS_INLINE void add_rows(const nl_add_desc *ad, const nl_x86_add_pattern *pt, int period,
                             const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0,
                             int y1, nl_type ta, nl_type tb, nl_type to)
 {
@@ -227,20 +205,13 @@ static void nl_add_avx2(const nl_add_desc *ad, const nl_tensor *a, const nl_tens
     const int c = a->c, period = nl_x86_elem_period(c, 8);
     /* In place over a or b with the same rows is safe (each group of 8 is
      * read before it is written); other overlaps: outside the contract. */
-    if (!period || ((dst->data == a->data && !same_rows(dst, a)) ||
-                    (dst->data == b->data && !same_rows(dst, b)))) {
+    if (!period || ((dst->data == a->data && !nl_x86_same_rows(dst, a)) ||
+                    (dst->data == b->data && !nl_x86_same_rows(dst, b)))) {
         nl_add_ref(ad, a, b, dst, y0, y1);
         return;
     }
-    add_pattern pt;
-    for (int e = 0; e < period; e++) {
-        int ch = e % c, s = ad->shift[ch];
-        pt.ma[e] = ad->ma[ch];
-        pt.mb[e] = ad->mb[ch];
-        pt.k[e] = s > 0 ? (int64_t)1 << (s - 1) : 0;
-        pt.s[e] = s;
-        pt.sub[e] = (int64_t)((uint64_t)1 << (63 - s));
-    }
+    nl_x86_add_pattern pt;
+    nl_x86_add_pattern_fill(&pt, ad, c, period);
     const nl_type ta = a->type, tb = b->type, to = dst->type;
 #define ADD_CASE(x, o)                                                       \
     if (ta == x && tb == x && to == o) {                                     \

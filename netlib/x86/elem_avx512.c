@@ -62,17 +62,7 @@ ALWAYS_INLINE void store8(void *p, ptrdiff_t e, nl_type t, __mmask8 k, __m512i v
 
 /* ------------------------------------------------------------ requant */
 
-static int same_rows(const nl_tensor *p, const nl_tensor *q)
-{
-    return p->data == q->data && p->stride == q->stride && p->type == q->type;
-}
-
-
-typedef struct rq_pattern {
-    int64_t m[NL_X86_ELEM_PMAX], k[NL_X86_ELEM_PMAX], s[NL_X86_ELEM_PMAX];
-} rq_pattern;
-
-ALWAYS_INLINE void requant_rows(const rq_pattern *pt, int period, const nl_tensor *src,
+ALWAYS_INLINE void requant_rows(const nl_x86_rq_pattern *pt, int period, const nl_tensor *src,
                                 nl_tensor *dst, int64_t lo, int64_t hi, int y0, int y1,
                                 nl_type ti, nl_type to)
 {
@@ -101,21 +91,15 @@ static void nl_requant_avx512(const nl_requant *rq, const nl_tensor *src, nl_ten
                               int y0, int y1)
 {
     const int c = src->c, period = nl_x86_elem_period(c, 8);
-    if (!period || (src->data == dst->data && !same_rows(src, dst))) {
+    if (!period || (src->data == dst->data && !nl_x86_same_rows(src, dst))) {
         /* dst over src with another layout (outside the contract; in
          * place with the same rows is safe: each group of 8 is read
          * before it is written) or a very long pattern: the reference. */
         nl_requant_ref(rq, src, dst, y0, y1);
         return;
     }
-    rq_pattern pt;
-    for (int e = 0; e < period; e++) {
-        int ch = e % c, s = rq->shift[ch];
-        int64_t m = rq->mult[ch], b = rq->bias ? rq->bias[ch] : 0;
-        pt.m[e] = m;
-        pt.k[e] = b * m + (s > 0 ? (int64_t)1 << (s - 1) : 0);
-        pt.s[e] = s;
-    }
+    nl_x86_rq_pattern pt;
+    nl_x86_rq_pattern_fill(&pt, rq, c, period);
     const nl_type ti = src->type, to = dst->type;
     /* One specialised loop per type pair that occurs; the rest generic. */
 #define RQ_CASE(a, b)                                                                  \
@@ -133,12 +117,7 @@ static void nl_requant_avx512(const nl_requant *rq, const nl_tensor *src, nl_ten
 
 /* ---------------------------------------------------------------- add */
 
-typedef struct add_pattern {
-    int64_t ma[NL_X86_ELEM_PMAX], mb[NL_X86_ELEM_PMAX], k[NL_X86_ELEM_PMAX],
-        s[NL_X86_ELEM_PMAX];
-} add_pattern;
-
-ALWAYS_INLINE void add_rows(const add_pattern *pt, int period, const nl_tensor *a,
+ALWAYS_INLINE void add_rows(const nl_x86_add_pattern *pt, int period, const nl_tensor *a,
                             const nl_tensor *b, nl_tensor *dst, int64_t lo, int64_t hi, int y0,
                             int y1, nl_type ta, nl_type tb, nl_type to)
 {
@@ -171,19 +150,13 @@ static void nl_add_avx512(const nl_add_desc *ad, const nl_tensor *a, const nl_te
     /* dst may be a or b itself (same rows, same type): each group of 8 is
      * read before it is written, so that is safe here too.  Any other
      * overlap is outside the contract. */
-    if (!period || ((dst->data == a->data && !same_rows(dst, a)) ||
-                    (dst->data == b->data && !same_rows(dst, b)))) {
+    if (!period || ((dst->data == a->data && !nl_x86_same_rows(dst, a)) ||
+                    (dst->data == b->data && !nl_x86_same_rows(dst, b)))) {
         nl_add_ref(ad, a, b, dst, y0, y1);
         return;
     }
-    add_pattern pt;
-    for (int e = 0; e < period; e++) {
-        int ch = e % c, s = ad->shift[ch];
-        pt.ma[e] = ad->ma[ch];
-        pt.mb[e] = ad->mb[ch];
-        pt.k[e] = s > 0 ? (int64_t)1 << (s - 1) : 0;
-        pt.s[e] = s;
-    }
+    nl_x86_add_pattern pt;
+    nl_x86_add_pattern_fill(&pt, ad, c, period);
     const nl_type ta = a->type, tb = b->type, to = dst->type;
 #define ADD_CASE(x, o)                                                                 \
     if (ta == x && tb == x && to == o) {                                               \

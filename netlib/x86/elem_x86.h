@@ -29,6 +29,34 @@ static inline int nl_x86_elem_period(int c, int lanes)
     return p <= NL_X86_ELEM_PMAX ? (int)p : 0;
 }
 
+/* Per-channel constants of requant over a pattern of period elements
+ * (channel e % c at position e): x * m + k, shifted right by s, is the
+ * reference's rounded result (k = bias * m + rounding); sub = 2^(63 - s)
+ * for the AVX2 form's biased shift (the AVX-512 form shifts arithmetically
+ * and ignores it). */
+typedef struct nl_x86_rq_pattern {
+    int64_t m[NL_X86_ELEM_PMAX], k[NL_X86_ELEM_PMAX], s[NL_X86_ELEM_PMAX],
+        sub[NL_X86_ELEM_PMAX];
+} nl_x86_rq_pattern;
+
+/* The same for add: a * ma + b * mb + k, shifted right by s. */
+typedef struct nl_x86_add_pattern {
+    int64_t ma[NL_X86_ELEM_PMAX], mb[NL_X86_ELEM_PMAX], k[NL_X86_ELEM_PMAX],
+        s[NL_X86_ELEM_PMAX], sub[NL_X86_ELEM_PMAX];
+} nl_x86_add_pattern;
+
+/* Fill the first period (<= NL_X86_ELEM_PMAX) entries for c channels
+ * (elem_x86.c; plain C). */
+void nl_x86_rq_pattern_fill(nl_x86_rq_pattern *pt, const nl_requant *rq, int c, int period);
+void nl_x86_add_pattern_fill(nl_x86_add_pattern *pt, const nl_add_desc *ad, int c, int period);
+
+/* p and q are the same rows (data, stride and type): an element op may
+ * run in place on them, each group of lanes read before it is written. */
+static inline int nl_x86_same_rows(const nl_tensor *p, const nl_tensor *q)
+{
+    return p->data == q->data && p->stride == q->stride && p->type == q->type;
+}
+
 /* Plain C data-movement kernels (shuffle_x86.c; no ISA flags), used from
  * the AVX2 level up: s2d / d2s through a per-call table of element
  * offsets, concat with whole-pixel copies. */
