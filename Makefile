@@ -238,7 +238,7 @@ check-opencl: all $(OPENCL_TEST_BINS)
 
 # Static programs: qemu-user 7.2 can hang in dynamically linked threaded
 # programs (seen on a 6.18 host kernel); static ones run.
-check-aarch64: all
+check-aarch64: all fuzz-seeds
 	$(MAKE) --no-print-directory ARCH=aarch64 LDFLAGS=-static all
 	BUILD=$(BUILD) XBUILD=build/aarch64 sh tests/run-aarch64.sh
 

@@ -226,9 +226,7 @@ int neuvc_dec_send_packet(NeuvcDecoder *dec, const NeuvcPacket *pkt)
     /* A gap in the frame numbers is a lost packet: the reference is gone. */
     const int num = fh.flags & NVC_FRAME_FLAG_FRAME_NUM ? fh.frame_num : -1;
     const int lost = num >= 0 && dec->last_num >= 0 && num != ((dec->last_num + 1) & 255);
-    if (lost && fh.type == NEUVC_FRAME_I && dec->s.log_level >= 1)
-        fprintf(stderr, "neuvc: frame number %d after %d: %d packet(s) lost\n", num,
-                dec->last_num, (num - dec->last_num - 1) & 255);
+    const int prev_num = dec->last_num;
     dec->last_num = num;
     const char *why = lost ? "a packet before it was lost" :
                       "start of the stream, or a frame after an error";
@@ -276,6 +274,11 @@ int neuvc_dec_send_packet(NeuvcDecoder *dec, const NeuvcPacket *pkt)
                        "P frame without a reference (%s): recovering by intra refresh, rows "
                        "0..%d of %d exact", why, dec->clean_rows - 1, dec->intra.hp);
     }
+    /* A gap before a good I frame is only a note (one line per call: a
+     * frame that fails reports its error alone). */
+    if (lost && fh.type == NEUVC_FRAME_I && dec->s.log_level >= 1)
+        fprintf(stderr, "neuvc: frame number %d after %d: %d packet(s) lost\n", num, prev_num,
+                (num - prev_num - 1) & 255);
     nv_picture_crop(&dec->intra.recon, dec->seq.width, dec->seq.height, &dec->out);
     dec->out.pts = pkt->pts;
     dec->out.frame_type = fh.type;

@@ -8,7 +8,18 @@
 
 FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_TIME ?= 25
-.PHONY: fuzz fuzz-bins check-fuzz check-valgrind check-allocfail
+.PHONY: fuzz fuzz-bins fuzz-seeds check-fuzz check-valgrind check-allocfail
+
+# Seeds that come from picture data (streams, packets, Y4M) are made from a
+# clip (../shared/clips or $NEUVC_CLIPS) by tests/fuzz/clip-seeds.sh, never
+# committed; they are remade when the tools (and so the model) change.  The
+# native suite (the replay test, test_hostile), check-fuzz and check-aarch64
+# read them.
+FUZZ_CLIP_SEEDS := build/fuzz-seeds/dec_stream/tree_60x100_ippi.nvc
+fuzz-seeds: $(FUZZ_CLIP_SEEDS)
+$(FUZZ_CLIP_SEEDS): tests/fuzz/clip-seeds.sh $(BUILD)/neuvc-enc $(BUILD)/neuvc-dec
+	PYTHON=$(PYTHON) sh tests/fuzz/clip-seeds.sh $(BUILD)/neuvc-enc $(BUILD)/neuvc-dec
+test: fuzz-seeds
 
 fuzz:
 	$(MAKE) --no-print-directory SANITIZE=fuzz fuzz-bins
@@ -18,7 +29,7 @@ fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/%)
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libneuvc.a
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libneuvc.a $(LDLIBS)
 
-check-fuzz: fuzz
+check-fuzz: fuzz fuzz-seeds
 	BUILD=build/fuzz FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run-fuzz.sh $(FUZZ_TARGETS)
 
 check-valgrind: all

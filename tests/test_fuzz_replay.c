@@ -69,6 +69,9 @@ START_TEST(replay)
     char dir[256];
     snprintf(dir, sizeof(dir), "tests/fuzz/corpus/%s", t->name);
     int seeds = replay_dir(t, dir);
+    /* Seeds made from a clip at test time (tests/fuzz/clip-seeds.sh). */
+    snprintf(dir, sizeof(dir), "build/fuzz-seeds/%s", t->name);
+    seeds += replay_dir(t, dir);
     snprintf(dir, sizeof(dir), "tests/fuzz/regress/%s", t->name);
     int regress = replay_dir(t, dir);
     printf("fuzz_%s: %d seeds, %d regression inputs replayed\n", t->name, seeds, regress);

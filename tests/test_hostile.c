@@ -8,8 +8,9 @@
  * Also API misuse: NULL pointers, calls in the wrong order, closing twice,
  * pictures of the wrong size.
  *
- * The stream is the seed tests/fuzz/corpus/dec_stream/tree_60x100_ippi.nvc
- * (a crop of a real clip, made by tests/fuzz/gen-corpus.sh): packets I P P I. */
+ * The stream is the fuzz seed build/fuzz-seeds/dec_stream/tree_60x100_ippi.nvc
+ * (a crop of a real clip, made at test time by tests/fuzz/clip-seeds.sh):
+ * packets I P P I. */
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #include "common/y4m.h"
 #include "neuvc/neuvc.h"
 
-#define STREAM "tests/fuzz/corpus/dec_stream/tree_60x100_ippi.nvc"
+#define STREAM "build/fuzz-seeds/dec_stream/tree_60x100_ippi.nvc"
 #define NPK 4
 
 typedef struct stream {

@@ -2,7 +2,8 @@
 # The check-fuzz suite (tests/robust.mk).  For each fuzz target given
 # (fuzz_NAME, built in $BUILD by `make fuzz`):
 #   1. replays every regression input (tests/fuzz/regress/NAME/) and every
-#      seed (tests/fuzz/corpus/NAME/) once;
+#      seed (tests/fuzz/corpus/NAME/, and build/fuzz-seeds/NAME/ made from
+#      a clip by tests/fuzz/clip-seeds.sh) once;
 #   2. fuzzes for FUZZ_TIME seconds from the seeds (new inputs are kept in
 #      $BUILD/corpus/NAME between runs).
 # Any crash, sanitizer report, leak, input slower than FUZZ_TIMEOUT seconds
@@ -14,6 +15,7 @@ FUZZ_TIME=${FUZZ_TIME:-25}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-10}
 FUZZ_RSS_MB=${FUZZ_RSS_MB:-1024}
 DIR=tests/fuzz
+SEEDS=build/fuzz-seeds
 passed=0; failed=0
 mkdir -p "$BUILD/artifacts"
 log=$(mktemp); trap 'rm -f "$log"' EXIT
@@ -24,7 +26,7 @@ for t in "$@"; do
     if [ ! -x "$bin" ]; then
         echo "$t: not built"; failed=$((failed + 2)); continue
     fi
-    inputs=$(find "$DIR/regress/$name" "$DIR/corpus/$name" -type f 2>/dev/null | sort)
+    inputs=$(find "$DIR/regress/$name" "$DIR/corpus/$name" "$SEEDS/$name" -type f 2>/dev/null | sort)
     n=$(echo "$inputs" | grep -c .)
     # shellcheck disable=SC2086
     if "$bin" $opts -artifact_prefix="$BUILD/artifacts/$name-" $inputs >"$log" 2>&1; then
@@ -35,7 +37,7 @@ for t in "$@"; do
     mkdir -p "$BUILD/corpus/$name"
     # shellcheck disable=SC2086
     if "$bin" $opts -max_total_time="$FUZZ_TIME" -max_len=4096 -print_final_stats=1 \
-        -artifact_prefix="$BUILD/artifacts/$name-" "$BUILD/corpus/$name" "$DIR/corpus/$name" \
+        -artifact_prefix="$BUILD/artifacts/$name-" "$BUILD/corpus/$name" "$DIR/corpus/$name" $(ls -d "$SEEDS/$name" 2>/dev/null) \
         >"$log" 2>&1; then
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         cov=$(grep -E '^#[0-9]+.*cov:' "$log" | tail -n 1 | sed -E 's/.*cov: ([0-9]+).*/\1/')
