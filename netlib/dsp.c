@@ -22,6 +22,7 @@
 #endif
 #include "netlib/x86/conv_x86.h"
 #include "netlib/x86/elem_x86.h"
+#include "netlib/x86/shuffle_x86.h"
 #else
 #define NL_DSP_X86 0
 #endif
@@ -134,6 +135,7 @@ void nl_dsp_init(nl_dsp *d, unsigned allowed_flags)
     if (flags & NL_CPU_FLAG_AVX512) {
         nl_dsp_init_x86_avx512(d);
         nl_dsp_init_x86_elem_avx512(d);
+        nl_dsp_init_x86_shuffle_avx512(d);
     }
     if ((flags & NL_CPU_FLAG_AMX) && (flags & NL_CPU_FLAG_AVX512))
         nl_dsp_init_x86_amx(d);

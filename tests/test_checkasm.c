@@ -961,6 +961,73 @@ static int check_mc_pred(const nv_mcdsp *d, const nv_mcdsp *c, const char *what,
     return n + 2;
 }
 
+/* ---- shuffle vector shapes (h/speed): begin ----
+ * The shapes that have vector forms (netlib/x86/shuffle_avx512.c: the
+ * default model's shuffles), which check_shuffle's random channel counts
+ * rarely hit: s2d s16 r 2 with cin % 8 == 0, s2d u8 r 4 with cin even,
+ * d2s s16 r 2 with cout % 32 == 0, d2s s16 r 4 with cout <= 6; each next
+ * to shapes just outside them, widths from 1, row ranges, slack. */
+START_TEST(shuffle_vector_shapes)
+{
+    const level *lv = &levels[_i];
+    if (!level_runs(lv)) {
+        printf("checkasm: NOT RUN on this CPU: level %s (needs %s); its shuffle shapes are "
+               "untested here\n", lv->name, lv->needs);
+        return;
+    }
+    static const struct { int d2s, r; nl_type t; int c; } shapes[] = {
+        { 0, 2, NL_S16, 8 },  { 0, 2, NL_S16, 24 }, { 0, 2, NL_S16, 96 }, { 0, 2, NL_S16, 12 },
+        { 0, 4, NL_U8, 2 },   { 0, 4, NL_U8, 4 },   { 0, 4, NL_U8, 6 },   { 0, 4, NL_U8, 10 },
+        { 0, 4, NL_U8, 12 },  { 0, 4, NL_U8, 64 },  { 0, 4, NL_U8, 5 },   { 0, 4, NL_S16, 12 },
+        { 1, 2, NL_S16, 32 }, { 1, 2, NL_S16, 96 }, { 1, 2, NL_S16, 48 }, { 1, 2, NL_U8, 96 },
+        { 1, 4, NL_S16, 1 },  { 1, 4, NL_S16, 3 },  { 1, 4, NL_S16, 4 },  { 1, 4, NL_S16, 6 },
+        { 1, 4, NL_S16, 7 },  { 1, 4, NL_U8, 6 },
+    };
+    nl_dsp dsp;
+    nl_dsp_init(&dsp, lv->flags);
+    rng r = { 0x5A0FF1E0u + lv->flags };
+    int n = 0;
+    for (int si = 0; si < NELEM(shapes); si++)
+        for (int k = 0; k < 8; k++, n++) {
+            const int rr = shapes[si].r, c = shapes[si].c;
+            const nl_type t = shapes[si].t;
+            int32_t lo, hi;
+            nl_type_range(t, &lo, &hi);
+            int hs, ws, cs, hd, wd, cd;
+            if (shapes[si].d2s) {
+                hs = rng_range(&r, 1, 4); ws = k == 0 ? 1 : rng_range(&r, 1, 11); cs = c * rr * rr;
+                hd = hs * rr; wd = ws * rr; cd = c;
+            } else {
+                hd = rng_range(&r, 1, 4); wd = k == 0 ? 1 : rng_range(&r, 1, 11); cd = c * rr * rr;
+                hs = hd * rr; ws = wd * rr; cs = c;
+            }
+            etensor src, dref, dtest;
+            etensor_new(&src, &r, hs, ws, cs, t, k < 4 ? 0 : rng_range(&r, 1, 9), lo, hi, k & 1);
+            etensor_new(&dref, &r, hd, wd, cd, t, rng_range(&r, 0, 5), lo, hi, 0);
+            etensor_clone(&dtest, &dref);
+            int y0, y1;
+            erows(&r, hd, &y0, &y1);
+            if (shapes[si].d2s) {
+                nl_d2s_ref(&src.t, &dref.t, rr, y0, y1);
+                dsp.d2s(&src.t, &dtest.t, rr, y0, y1);
+            } else {
+                nl_s2d_ref(&src.t, &dref.t, rr, y0, y1);
+                dsp.s2d(&src.t, &dtest.t, rr, y0, y1);
+            }
+            char what[96];
+            snprintf(what, sizeof(what), "%s %s r %d c %d", lv->name,
+                     shapes[si].d2s ? dsp.d2s_name : dsp.s2d_name, rr, c);
+            ecompare(&dref, &dtest, what, n);
+            etensor_free(&src);
+            etensor_free(&dref);
+            etensor_free(&dtest);
+        }
+    printf("checkasm: ok  %s s2d %s, d2s %s: %d cases of the vector shapes\n", lv->name,
+           dsp.s2d_name, dsp.d2s_name, n);
+}
+END_TEST
+/* ---- shuffle vector shapes (h/speed): end ---- */
+
 START_TEST(mc_bit_exact)
 {
     const level *lv = &levels[_i];
@@ -1515,6 +1582,7 @@ static Suite *checkasm_suite(void)
     tcase_add_loop_test(tc, kernels_bit_exact, 0, NELEM(levels));
     tcase_add_loop_test(tc, elem_bit_exact, 0, NELEM(levels));
     tcase_add_loop_test(tc, mc_bit_exact, 0, NELEM(levels));
+    tcase_add_loop_test(tc, shuffle_vector_shapes, 0, NELEM(levels)); /* h/speed */
     suite_add_tcase(s, tc);
     return s;
 }
