@@ -54,13 +54,15 @@ static const char *tname(nl_type t)
 }
 
 /* Runs ex RUNS times on synthetic inputs; prints its ops; returns the
- * sum of the ops' best times, in ms. */
-static double bench_graph(const char *name, nl_graph_exec *ex, const nl_graph *g, int threads)
+ * sum of the ops' best times, in ms; *cpu_ms: the best process CPU time
+ * of a whole run (what other load on a shared machine disturbs least). */
+static double bench_graph(const char *name, nl_graph_exec *ex, const nl_graph *g, int threads,
+                          double *cpu_ms)
 {
     nl_tensor in[NL_GRAPH_MAX_IO];
     void *mem[NL_GRAPH_MAX_IO] = { 0 };
     uint64_t *ns = calloc((size_t)g->n_ops * RUNS, sizeof(uint64_t));
-    uint64_t tot[RUNS];
+    uint64_t tot[RUNS], cpu[RUNS];
     for (uint32_t i = 0; i < g->n_inputs; i++) {
         in[i] = *nl_graph_exec_view(ex, g->inputs[i].slot);
         size_t n = (size_t)in[i].h * (size_t)in[i].w * (size_t)in[i].c;
@@ -77,15 +79,20 @@ static double bench_graph(const char *name, nl_graph_exec *ex, const nl_graph *g
     }
     nl_graph_run(ex, in, NULL, NULL); /* warm-up */
     for (int r = 0; r < RUNS; r++) {
-        struct timespec a, b;
+        struct timespec a, b, ca, cb;
         nl_graph_exec_set_profile(ex, ns + (size_t)r * g->n_ops);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
         clock_gettime(CLOCK_MONOTONIC, &a);
         nl_graph_run(ex, in, NULL, NULL);
         clock_gettime(CLOCK_MONOTONIC, &b);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
         tot[r] = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)(b.tv_nsec - a.tv_nsec);
+        cpu[r] = (uint64_t)(cb.tv_sec - ca.tv_sec) * 1000000000u +
+                 (uint64_t)(cb.tv_nsec - ca.tv_nsec);
     }
     nl_graph_exec_set_profile(ex, NULL);
     qsort(tot, RUNS, sizeof(tot[0]), cmp_u64);
+    qsort(cpu, RUNS, sizeof(cpu[0]), cmp_u64);
     double ms = 0;
     for (uint32_t i = 0; i < g->n_ops; i++) {
         uint64_t best = UINT64_MAX;
@@ -93,9 +100,12 @@ static double bench_graph(const char *name, nl_graph_exec *ex, const nl_graph *g
             best = ns[(size_t)r * g->n_ops + i] < best ? ns[(size_t)r * g->n_ops + i] : best;
         ms += best * 1e-6;
     }
-    printf("\n%s, %d thread%s: %.2f ms, %.1f MMAC, %.1f GMAC/s\n", name, threads,
+    printf("\n%s, %d thread%s: %.2f ms, %.1f MMAC, %.1f GMAC/s; whole graph: wall %.2f ms, "
+           "CPU %.2f ms (best runs)\n", name, threads,
            threads > 1 ? "s" : "", ms, nl_graph_exec_macs(ex) * 1e-6,
-           nl_graph_exec_macs(ex) / (ms * 1e6));
+           nl_graph_exec_macs(ex) / (ms * 1e6), tot[0] * 1e-6, cpu[0] * 1e-6);
+    if (cpu_ms)
+        *cpu_ms = cpu[0] * 1e-6;
     for (uint32_t i = 0; i < g->n_ops; i++) {
         uint64_t t[RUNS];
         for (int r = 0; r < RUNS; r++)
@@ -158,18 +168,21 @@ int main(int argc, char **argv)
             { "inter.synthesis", n.inter_synthesis, m->inter.synthesis, 1, 1 },
             { "intra.synthesis", n.synthesis, m->synthesis, 0, 0 },
         };
-        double enc_ms = 0, dec_ms = 0;
+        double enc_ms = 0, dec_ms = 0, enc_cpu = 0, dec_cpu = 0;
         uint64_t enc_macs = 0, dec_macs = 0;
         for (size_t i = 0; i < sizeof(gs) / sizeof(gs[0]); i++) {
             if (!gs[i].ex)
                 continue;
-            double ms = bench_graph(gs[i].name, gs[i].ex, gs[i].g, th);
+            double cpu_ms = 0;
+            double ms = bench_graph(gs[i].name, gs[i].ex, gs[i].g, th, &cpu_ms);
             uint64_t macs = nl_graph_exec_macs(gs[i].ex);
             if (gs[i].enc_p) {
+                enc_cpu += cpu_ms;
                 enc_ms += ms;
                 enc_macs += macs;
             }
             if (gs[i].dec_p) {
+                dec_cpu += cpu_ms;
                 dec_ms += ms;
                 dec_macs += macs;
             }
@@ -177,10 +190,12 @@ int main(int argc, char **argv)
         const int amx = (dsp->flags & NL_CPU_FLAG_AMX) != 0, mpc = amx ? 1024 : 128;
         const double px = 1920.0 * 1080.0, peak = th * (double)mpc * clock_mhz * 1e-3;
         printf("\nP frame networks, %d thread%s:\n", th, th > 1 ? "s" : "");
-        printf("  encoder: %.1f kMAC/px, %.2f ms (%.1f fps if networks were all), %.1f GMAC/s\n",
-               enc_macs / px * 1e-3, enc_ms, 1e3 / enc_ms, enc_macs / (enc_ms * 1e6));
-        printf("  decoder: %.1f kMAC/px, %.2f ms (%.1f fps if networks were all), %.1f GMAC/s\n",
-               dec_macs / px * 1e-3, dec_ms, 1e3 / dec_ms, dec_macs / (dec_ms * 1e6));
+        printf("  encoder: %.1f kMAC/px, %.2f ms (%.1f fps if networks were all), %.1f GMAC/s, "
+               "CPU %.2f ms\n", enc_macs / px * 1e-3, enc_ms, 1e3 / enc_ms,
+               enc_macs / (enc_ms * 1e6), enc_cpu);
+        printf("  decoder: %.1f kMAC/px, %.2f ms (%.1f fps if networks were all), %.1f GMAC/s, "
+               "CPU %.2f ms\n", dec_macs / px * 1e-3, dec_ms, 1e3 / dec_ms,
+               dec_macs / (dec_ms * 1e6), dec_cpu);
         printf("  assumed INT8 peak: %d x %d MAC/cycle x %.0f MHz = %.0f GMAC/s (u8 x s8 %s; "
                "s16 layers: half); decoder at %.0f%% of it\n", th, mpc, clock_mhz, peak,
                amx ? "AMX tdpbusd" : "vpdpbusd",
