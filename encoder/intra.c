@@ -75,9 +75,14 @@ static void enc_band(void *arg, int j, int thread)
     band_job *b = arg;
     int y0 = j * NV_BAND_ROWS;
     (void)thread;
-    rc_enc_reset(&b->rc[j]);
-    b->ret[j] = nv_latent_enc_band(&b->rc[j], &b->c->yq, b->mu, b->sidx, y0, y0 + NV_BAND_ROWS,
+    /* The coder runs as a copy on this thread's stack: the coders lie side
+     * by side in one array, and threads updating neighbours on every
+     * symbol would fight over their shared cache lines. */
+    rc_enc e = b->rc[j];
+    rc_enc_reset(&e);
+    b->ret[j] = nv_latent_enc_band(&e, &b->c->yq, b->mu, b->sidx, y0, y0 + NV_BAND_ROWS,
                                    &b->c->m->y_tab);
+    b->rc[j] = e;
 }
 
 int nv_enc_latent_bands(nv_intra *c, rc_enc *rc, const nl_tensor *mu, const nl_tensor *sidx,
