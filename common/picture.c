@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/threadpool.h"
+
 int nv_picture_alloc(nv_picture *p, int wp, int hp)
 {
     memset(p, 0, sizeof(*p));
@@ -97,9 +99,9 @@ void nv_picture_crop(const nv_picture *p, int w, int h, NeuvcPicture *out)
     out->height = h;
 }
 
-void nv_x6_pack(const nv_picture *p, nl_tensor *x6)
+void nv_x6_pack_rows(const nv_picture *p, nl_tensor *x6, int ya, int yb)
 {
-    for (int y = 0; y < x6->h; y++) {
+    for (int y = ya; y < yb; y++) {
         const uint8_t *y0 = p->data[0] + (2 * y) * p->stride[0];
         const uint8_t *y1 = y0 + p->stride[0];
         const uint8_t *u = p->data[1] + y * p->stride[1];
@@ -116,9 +118,9 @@ void nv_x6_pack(const nv_picture *p, nl_tensor *x6)
     }
 }
 
-void nv_x6_unpack(const nl_tensor *x6, nv_picture *p)
+void nv_x6_unpack_rows(const nl_tensor *x6, nv_picture *p, int ya, int yb)
 {
-    for (int y = 0; y < x6->h; y++) {
+    for (int y = ya; y < yb; y++) {
         uint8_t *y0 = p->data[0] + (2 * y) * p->stride[0];
         uint8_t *y1 = y0 + p->stride[0];
         uint8_t *u = p->data[1] + y * p->stride[1];
@@ -133,4 +135,46 @@ void nv_x6_unpack(const nl_tensor *x6, nv_picture *p)
             v[x] = s[5];
         }
     }
+}
+
+void nv_x6_pack(const nv_picture *p, nl_tensor *x6)
+{
+    nv_x6_pack_rows(p, x6, 0, x6->h);
+}
+
+void nv_x6_unpack(const nl_tensor *x6, nv_picture *p)
+{
+    nv_x6_unpack_rows(x6, p, 0, x6->h);
+}
+
+/* Pool jobs of nv_x6_pack_pool / nv_x6_unpack_pool: band j of X6_BANDS. */
+#define X6_BANDS 8
+
+typedef struct x6_job {
+    nv_picture *pic;
+    nl_tensor *x6;
+    int unpack;
+} x6_job;
+
+static void x6_band(void *arg, int j, int thread)
+{
+    const x6_job *b = arg;
+    const int h = b->x6->h, y0 = j * h / X6_BANDS, y1 = (j + 1) * h / X6_BANDS;
+    (void)thread;
+    if (b->unpack)
+        nv_x6_unpack_rows(b->x6, b->pic, y0, y1);
+    else
+        nv_x6_pack_rows(b->pic, b->x6, y0, y1);
+}
+
+void nv_x6_pack_pool(nv_pool *pool, const nv_picture *p, nl_tensor *x6)
+{
+    x6_job b = { (nv_picture *)p, x6, 0 }; /* only read */
+    nv_pool_run(pool, x6_band, &b, X6_BANDS);
+}
+
+void nv_x6_unpack_pool(nv_pool *pool, const nl_tensor *x6, nv_picture *p)
+{
+    x6_job b = { p, (nl_tensor *)x6, 1 };  /* only read */
+    nv_pool_run(pool, x6_band, &b, X6_BANDS);
 }

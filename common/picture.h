@@ -68,5 +68,14 @@ void nv_picture_crop(const nv_picture *p, int w, int h, NeuvcPicture *out);
 void nv_x6_pack(const nv_picture *p, nl_tensor *x6);
 /* The whole coded area of p from x6 (u8, (hp/2) x (wp/2) x 6). */
 void nv_x6_unpack(const nl_tensor *x6, nv_picture *p);
+/* The same for x6 rows [y0, y1) only (so callers may split them over
+ * threads); any split gives the same bytes. */
+void nv_x6_pack_rows(const nv_picture *p, nl_tensor *x6, int y0, int y1);
+void nv_x6_unpack_rows(const nl_tensor *x6, nv_picture *p, int y0, int y1);
+/* nv_x6_pack / nv_x6_unpack in bands of rows on the pool's threads (NULL:
+ * the caller alone); the same bytes. */
+struct nv_pool;
+void nv_x6_pack_pool(struct nv_pool *pool, const nv_picture *p, nl_tensor *x6);
+void nv_x6_unpack_pool(struct nv_pool *pool, const nl_tensor *x6, nv_picture *p);
 
 #endif

@@ -172,7 +172,7 @@ int nv_intra_reconstruct(nv_intra *c, int qp)
     int ret = nl_graph_run(c->nets.synthesis, &c->yq, &x6, NULL);
     if (ret < 0)
         return ret;
-    nv_x6_unpack(&x6, &c->recon);
+    nv_x6_unpack_pool(c->pool, &x6, &c->recon);
     return 0;
 }
 
