@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/mcdsp.h"
 #include "common/threadpool.h"
@@ -15,6 +16,7 @@
 #define INT_MV_MAX (NV_MV_MAX & ~3)         /* 508: largest integer-sample vector */
 #define MAX_CANDS 6
 #define SUBPEL_MOVES 2                      /* diamond moves per sub-sample step */
+#define SEEN_SIZE 512                       /* > points one block can try (about 230) */
 
 /* One block's search: the source block, the reference, and the rate
  * model's predictor and context.  cost = (SAD << 16) + lambda_q8 *
@@ -36,6 +38,12 @@ typedef struct me_block {
     uint64_t best_cost;
     uint32_t best_sad;                      /* the SAD part of best_cost */
     uint8_t buf[BS * BS];
+    /* Points this block already tried (open addressing; an entry is valid
+     * when its stamp is the block's): trying one again cannot change the
+     * result, since the best cost only falls and a point replaces it only
+     * when strictly cheaper, so it is skipped. */
+    uint32_t stamp;
+    uint32_t seen_key[SEEN_SIZE], seen_stamp[SEEN_SIZE];
 } me_block;
 
 static inline int clampi(int v, int lo, int hi)
@@ -68,10 +76,31 @@ uint32_t nv_me_block_sad(const uint8_t *cur, ptrdiff_t cur_stride,
                      ref_stride, w, h, x, y, mv, buf);
 }
 
+/* 1 when this block tried (mvx, mvy) before, else records it and 0.  A
+ * full table (not reached: SEEN_SIZE exceeds what a block tries) answers
+ * 0 without recording, which only costs time. */
+static int seen_before(me_block *b, int mvx, int mvy)
+{
+    const uint32_t key = (uint32_t)(uint16_t)mvx << 16 | (uint16_t)mvy;
+    uint32_t h = (key * 2654435761u) >> 23; /* 9 bits: SEEN_SIZE */
+    for (int n = 0; n < SEEN_SIZE; n++, h = (h + 1) & (SEEN_SIZE - 1)) {
+        if (b->seen_stamp[h] != b->stamp) {
+            b->seen_stamp[h] = b->stamp;
+            b->seen_key[h] = key;
+            return 0;
+        }
+        if (b->seen_key[h] == key)
+            return 1;
+    }
+    return 0;
+}
+
 /* Evaluates mv (in range) and keeps it when strictly better. */
 static void try_mv(me_block *b, int mvx, int mvy)
 {
     nv_mv mv = { (int16_t)mvx, (int16_t)mvy };
+    if (seen_before(b, mvx, mvy))
+        return;
     uint32_t sad = block_sad(b->mc, b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
                              b->x, b->y, mv, b->buf);
     uint64_t cost = ((uint64_t)sad << 16) +
@@ -128,6 +157,10 @@ static void search_block(me_block *b, const nv_mv *cands, int ncands, const nv_m
     b->best_cost = UINT64_MAX;
     b->best_sad = UINT32_MAX;
     b->best = (nv_mv){ 0, 0 };
+    if (++b->stamp == 0) { /* wrapped: forget every entry */
+        memset(b->seen_stamp, 0, sizeof(b->seen_stamp));
+        b->stamp = 1;
+    }
     /* 1. candidates at integer positions, each once */
     for (int k = 0; k < ncands; k++) {
         nv_mv v = to_int(cands[k]);
@@ -248,6 +281,8 @@ static void search_row(const me_frame *f, int by)
     b.lambda_q8 = p->lambda_q8;
     b.costs = f->costs;
     b.mc = p->mc ? p->mc : nv_mcdsp_get(0);
+    b.stamp = 0;
+    memset(b.seen_stamp, 0, sizeof(b.seen_stamp));
     for (int bx = 0; bx < wb; bx++) {
         nv_mv cands[MAX_CANDS];
         int n = 0;

@@ -34,8 +34,11 @@
  * thread count.  With a pool, block rows run as a wavefront: row by
  * starts block bx once row by - 1 has finished block bx + 1, so every
  * block sees the final vectors of its left, top-left, top and top-right
- * neighbours, as in raster order.  No allocation (the scratch and the
- * rows' progress are on the stack, 16 KiB).
+ * neighbours, as in raster order.  A point a block already tried is not
+ * tried again (it cannot win: only a strictly lower cost replaces the
+ * best, which only falls), so the same field comes out faster.  No
+ * allocation (the scratch, the tried points and the rows' progress are
+ * on the stack, about 21 KiB).
  */
 #ifndef NEUVC_ENCODER_ME_H
 #define NEUVC_ENCODER_ME_H
