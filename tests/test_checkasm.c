@@ -724,6 +724,46 @@ static int check_clamp(const nl_dsp *dsp, const char *what, rng *r)
     return n;
 }
 
+/* One s2d (d2s: 1) case against the reference: factor rr, c channels and
+ * h x w pixels on the side with fewer channels, rows with 0..5 elements
+ * of slack (unaligned rows), a random row range. */
+static void shuffle_case(const nl_dsp *dsp, const char *what, rng *r, int d2s, nl_type t,
+                         int rr, int c, int h, int w, int n)
+{
+    int32_t lo, hi;
+    nl_type_range(t, &lo, &hi);
+    int hs, ws, cs, hd, wd, cd;
+    if (d2s) {
+        hs = h; ws = w; cs = c * rr * rr;
+        hd = hs * rr; wd = ws * rr; cd = c;
+    } else {
+        hd = h; wd = w; cd = c * rr * rr;
+        hs = hd * rr; ws = wd * rr; cs = c;
+    }
+    etensor src, dref, dtest;
+    etensor_new(&src, r, hs, ws, cs, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_new(&dref, r, hd, wd, cd, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_clone(&dtest, &dref);
+    int y0, y1;
+    erows(r, hd, &y0, &y1);
+    if (d2s) {
+        nl_d2s_ref(&src.t, &dref.t, rr, y0, y1);
+        dsp->d2s(&src.t, &dtest.t, rr, y0, y1);
+    } else {
+        nl_s2d_ref(&src.t, &dref.t, rr, y0, y1);
+        dsp->s2d(&src.t, &dtest.t, rr, y0, y1);
+    }
+    ecompare(&dref, &dtest, what, n);
+    etensor_free(&src);
+    etensor_free(&dref);
+    etensor_free(&dtest);
+}
+
+/* Channel counts around the vector widths (4, 8, 16 elements) and the
+ * model's (s2d: 6, 12, 64, 96 in; d2s: 6, 48, 96 out; concat parts 6,
+ * 32, 48, 96). */
+static const int shuf_chan[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 96 };
+
 static int check_shuffle(const nl_dsp *dsp, const char *what, rng *r, int d2s)
 {
     int n = 0;
@@ -731,35 +771,39 @@ static int check_shuffle(const nl_dsp *dsp, const char *what, rng *r, int d2s)
         for (int k = 0; k < 12; k++, n++) {
             int rr = k < 10 ? rng_range(r, 2, 4) : 8;
             int c = k < 11 ? echan[rng_range(r, 0, 12)] : 65; /* 65 * 64 > 4096: long table */
-            int32_t lo, hi;
-            nl_type_range((nl_type)t, &lo, &hi);
-            int hs, ws, cs, hd, wd, cd;
-            if (d2s) {
-                hs = rng_range(r, 1, 5); ws = rng_range(r, 1, 9); cs = c * rr * rr;
-                hd = hs * rr; wd = ws * rr; cd = c;
-            } else {
-                hd = rng_range(r, 1, 5); wd = rng_range(r, 1, 9); cd = c * rr * rr;
-                hs = hd * rr; ws = wd * rr; cs = c;
-            }
-            etensor src, dref, dtest;
-            etensor_new(&src, r, hs, ws, cs, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_new(&dref, r, hd, wd, cd, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_clone(&dtest, &dref);
-            int y0, y1;
-            erows(r, hd, &y0, &y1);
-            if (d2s) {
-                nl_d2s_ref(&src.t, &dref.t, rr, y0, y1);
-                dsp->d2s(&src.t, &dtest.t, rr, y0, y1);
-            } else {
-                nl_s2d_ref(&src.t, &dref.t, rr, y0, y1);
-                dsp->s2d(&src.t, &dtest.t, rr, y0, y1);
-            }
-            ecompare(&dref, &dtest, what, n);
-            etensor_free(&src);
-            etensor_free(&dref);
-            etensor_free(&dtest);
+            int h = rng_range(r, 1, 5), w = rng_range(r, 1, 9);
+            shuffle_case(dsp, what, r, d2s, (nl_type)t, rr, c, h, w, n);
         }
+    /* Every type, every r from 2 to 4 (the model's 2 and 4) and every
+     * channel count of shuf_chan, odd widths and strides. */
+    for (int t = NL_U8; t < NL_NTYPES; t++)
+        for (int rr = 2; rr <= 4; rr++)
+            for (int k = 0; k < NELEM(shuf_chan); k++, n++) {
+                int h = rng_range(r, 1, 3), w = 2 * rng_range(r, 0, 2) + 1;
+                shuffle_case(dsp, what, r, d2s, (nl_type)t, rr, shuf_chan[k], h, w, n);
+            }
     return n;
+}
+
+static void concat_case(const nl_dsp *dsp, const char *what, rng *r, nl_type t, int ca, int cb,
+                        int h, int w, int n)
+{
+    int32_t lo, hi;
+    nl_type_range(t, &lo, &hi);
+    etensor a, b, dref, dtest;
+    etensor_new(&a, r, h, w, ca, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_new(&b, r, h, w, cb, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_new(&dref, r, h, w, ca + cb, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_clone(&dtest, &dref);
+    int y0, y1;
+    erows(r, h, &y0, &y1);
+    nl_concat_ref(&a.t, &b.t, &dref.t, y0, y1);
+    dsp->concat(&a.t, &b.t, &dtest.t, y0, y1);
+    ecompare(&dref, &dtest, what, n);
+    etensor_free(&a);
+    etensor_free(&b);
+    etensor_free(&dref);
+    etensor_free(&dtest);
 }
 
 static int check_concat(const nl_dsp *dsp, const char *what, rng *r)
@@ -769,23 +813,15 @@ static int check_concat(const nl_dsp *dsp, const char *what, rng *r)
         for (int k = 0; k < 12; k++, n++) {
             int ca = rng_range(r, 1, k < 8 ? 40 : 200), cb = rng_range(r, 1, k < 8 ? 40 : 200);
             int h = rng_range(r, 1, 5), w = rng_range(r, 1, 20);
-            int32_t lo, hi;
-            nl_type_range((nl_type)t, &lo, &hi);
-            etensor a, b, dref, dtest;
-            etensor_new(&a, r, h, w, ca, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_new(&b, r, h, w, cb, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_new(&dref, r, h, w, ca + cb, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_clone(&dtest, &dref);
-            int y0, y1;
-            erows(r, h, &y0, &y1);
-            nl_concat_ref(&a.t, &b.t, &dref.t, y0, y1);
-            dsp->concat(&a.t, &b.t, &dtest.t, y0, y1);
-            ecompare(&dref, &dtest, what, n);
-            etensor_free(&a);
-            etensor_free(&b);
-            etensor_free(&dref);
-            etensor_free(&dtest);
+            concat_case(dsp, what, r, (nl_type)t, ca, cb, h, w, n);
         }
+    /* Every type and pair of part sizes of shuf_chan, odd widths. */
+    for (int t = NL_U8; t < NL_NTYPES; t++)
+        for (int i = 0; i < NELEM(shuf_chan); i++)
+            for (int j = 0; j < NELEM(shuf_chan); j++, n++) {
+                int h = rng_range(r, 1, 2), w = 2 * rng_range(r, 0, 3) + 1;
+                concat_case(dsp, what, r, (nl_type)t, shuf_chan[i], shuf_chan[j], h, w, n);
+            }
     return n;
 }
 

@@ -1,6 +1,6 @@
 /*
  * Element-wise ops with NEON (baseline aarch64): requantization, add,
- * clamp.  Contracts and results: the references in netlib/ref (netlib.h);
+ * clamp (s2d, d2s, concat: shuffle_neon.c).  Contracts and results: the references in netlib/ref (netlib.h);
  * the rounding through nl_arm_requant4 / nl_arm_round2 (requant_neon.h),
  * channel tails (c % 4 elements of a pixel) through the reference's own
  * rounding function.
@@ -188,4 +188,5 @@ void nl_dsp_init_arm_neon_elem(nl_dsp *d)
     d->requant = nl_requant_neon;  d->requant_name = "nl_requant_neon";
     d->add = nl_add_neon;          d->add_name = "nl_add_neon";
     d->clamp = nl_clamp_neon;      d->clamp_name = "nl_clamp_neon";
+    nl_dsp_init_arm_neon_shuffle(d);
 }
