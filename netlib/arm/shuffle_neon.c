@@ -16,8 +16,10 @@
  * d2s is the inverse with LD4 (output row y * r + i keeps the i-th of the
  * loaded vectors).  Channel counts that are not a multiple of L finish
  * with one more block ending at the last channel, overlapping the one
- * before (the same bytes written twice); counts below L copy element by
- * element.
+ * before (the same bytes written twice).  Pixels of fewer than L channels
+ * (on the side with fewer) go through a staging buffer: the pixel's
+ * channels moved into a zeroed 16-byte slot each, one block computed there,
+ * the valid bytes moved out.
  *
  * concat: each part of a pixel (na, nb bytes) moved with 16-byte vectors,
  * the last one ending at the part's end (overlapping), 8- or 4-byte moves
@@ -89,128 +91,6 @@ ALWAYS_INLINE uint8x16_t unzip4(const uint8_t *s, const int lb, const int k)
     }
 }
 
-ALWAYS_INLINE void copy_elem(uint8_t *d, const uint8_t *s, const int es)
-{
-    memcpy(d, s, (size_t)es);
-}
-
-/* ------------------------------------------------------ space-to-depth */
-
-ALWAYS_INLINE void s2d_rows(const nl_tensor *src, nl_tensor *dst, const int r, const int es,
-                            int y0, int y1)
-{
-    const int cin = src->c, L = 16 / es, wd = dst->w;
-    const ptrdiff_t spx = (ptrdiff_t)cin * es, dpx = (ptrdiff_t)dst->c * es;
-    const ptrdiff_t rs = src->stride * es;
-    for (int y = y0; y < y1; y++) {
-        const uint8_t *s = row_ptr(src, y * r);
-        uint8_t *d = row_ptr(dst, y);
-        for (int x = 0; x < wd; x++) {
-            const uint8_t *sx = s + x * r * spx;
-            uint8_t *dx = d + x * dpx;
-            if (cin < L) {
-                for (int c = 0; c < cin; c++)
-                    for (int i = 0; i < r; i++)
-                        for (int j = 0; j < r; j++)
-                            copy_elem(dx + ((c * r + i) * r + j) * es,
-                                      sx + i * rs + j * spx + c * es, es);
-                continue;
-            }
-            for (int c0 = 0; c0 < cin; c0 += L) {
-                const int c = c0 + L <= cin ? c0 : cin - L; /* the last block overlaps */
-                const uint8_t *p = sx + c * es;
-                uint8_t *q = dx + (ptrdiff_t)c * r * r * es;
-                if (r == 2) {
-                    zip4(q, p, p + spx, p + rs, p + rs + spx, es);
-                } else {
-                    uint8_t t[4][64];
-                    for (int i = 0; i < 4; i++) {
-                        const uint8_t *pi = p + i * rs;
-                        zip4(t[i], pi, pi + spx, pi + 2 * spx, pi + 3 * spx, es);
-                    }
-                    for (int k = 0; k < 4; k++)
-                        zip4(q + 64 * k, t[0] + 16 * k, t[1] + 16 * k, t[2] + 16 * k,
-                             t[3] + 16 * k, 4 * es);
-                }
-            }
-        }
-    }
-}
-
-static void nl_s2d_neon(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
-{
-    const int es = (int)nl_type_size(src->type);
-#define S2D_CASE(R, ES)                                                                 \
-    if (r == R && es == ES) {                                                           \
-        s2d_rows(src, dst, R, ES, y0, y1);                                              \
-        return;                                                                         \
-    }
-    S2D_CASE(2, 1) S2D_CASE(2, 2) S2D_CASE(2, 4)
-    S2D_CASE(4, 1) S2D_CASE(4, 2) S2D_CASE(4, 4)
-#undef S2D_CASE
-    nl_s2d_ref(src, dst, r, y0, y1);
-}
-
-/* ------------------------------------------------------ depth-to-space */
-
-ALWAYS_INLINE void d2s_rows(const nl_tensor *src, nl_tensor *dst, const int r, const int es,
-                            int y0, int y1)
-{
-    const int cout = dst->c, L = 16 / es, ws = src->w;
-    const ptrdiff_t spx = (ptrdiff_t)src->c * es, dpx = (ptrdiff_t)cout * es;
-    for (int yo = y0; yo < y1; yo++) {
-        const int i = yo % r;
-        const uint8_t *s = row_ptr(src, yo / r);
-        uint8_t *d = row_ptr(dst, yo);
-        for (int x = 0; x < ws; x++) {
-            const uint8_t *sx = s + x * spx;
-            uint8_t *dx = d + x * r * dpx;
-            if (cout < L) {
-                for (int c = 0; c < cout; c++)
-                    for (int j = 0; j < r; j++)
-                        copy_elem(dx + j * dpx + c * es, sx + ((c * r + i) * r + j) * es, es);
-                continue;
-            }
-            for (int c0 = 0; c0 < cout; c0 += L) {
-                const int c = c0 + L <= cout ? c0 : cout - L; /* the last block overlaps */
-                const uint8_t *p = sx + (ptrdiff_t)c * r * r * es;
-                uint8_t *q = dx + c * es;
-                if (r == 2) {
-                    /* LD4 groups (i, j) = 2 * i + j. */
-                    vst1q_u8(q, unzip4(p, es, 2 * i));
-                    vst1q_u8(q + dpx, unzip4(p, es, 2 * i + 1));
-                } else {
-                    uint8_t t[64];
-                    for (int k = 0; k < 4; k++)
-                        vst1q_u8(t + 16 * k, unzip4(p + 64 * k, 4 * es, i));
-                    const uint8x16_t v0 = unzip4(t, es, 0), v1 = unzip4(t, es, 1);
-                    const uint8x16_t v2 = unzip4(t, es, 2), v3 = unzip4(t, es, 3);
-                    vst1q_u8(q, v0);
-                    vst1q_u8(q + dpx, v1);
-                    vst1q_u8(q + 2 * dpx, v2);
-                    vst1q_u8(q + 3 * dpx, v3);
-                }
-            }
-        }
-    }
-}
-
-static void nl_d2s_neon(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
-{
-    const int es = (int)nl_type_size(src->type);
-#define D2S_CASE(R, ES)                                                                 \
-    if (r == R && es == ES) {                                                           \
-        d2s_rows(src, dst, R, ES, y0, y1);                                              \
-        return;                                                                         \
-    }
-    D2S_CASE(2, 1) D2S_CASE(2, 2) D2S_CASE(2, 4)
-    D2S_CASE(4, 1) D2S_CASE(4, 2) D2S_CASE(4, 4)
-#undef D2S_CASE
-    nl_d2s_ref(src, dst, r, y0, y1);
-}
-
-/* ------------------------------------------------------------- concat */
-
 /* n bytes from s to d (no overlap between them), nothing outside. */
 ALWAYS_INLINE void move(uint8_t *d, const uint8_t *s, ptrdiff_t n)
 {
@@ -235,6 +115,146 @@ ALWAYS_INLINE void move(uint8_t *d, const uint8_t *s, ptrdiff_t n)
             d[o] = s[o];
     }
 }
+
+/* ------------------------------------------------------ space-to-depth */
+
+/* One channel block of one output pixel: L = 16 / es channels from p
+ * (source pixel j of source row i at p + i * rs + j * spx) to the 16 * r * r
+ * bytes at q. */
+ALWAYS_INLINE void s2d_block(uint8_t *q, const uint8_t *p, ptrdiff_t spx, ptrdiff_t rs,
+                             const int r, const int es)
+{
+    if (r == 2) {
+        zip4(q, p, p + spx, p + rs, p + rs + spx, es);
+        return;
+    }
+    uint8_t t[4][64];
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *pi = p + i * rs;
+        zip4(t[i], pi, pi + spx, pi + 2 * spx, pi + 3 * spx, es);
+    }
+    for (int k = 0; k < 4; k++)
+        zip4(q + 64 * k, t[0] + 16 * k, t[1] + 16 * k, t[2] + 16 * k, t[3] + 16 * k, 4 * es);
+}
+
+ALWAYS_INLINE void s2d_rows(const nl_tensor *src, nl_tensor *dst, const int r, const int es,
+                            int y0, int y1)
+{
+    const int cin = src->c, L = 16 / es, wd = dst->w;
+    const ptrdiff_t spx = (ptrdiff_t)cin * es, dpx = (ptrdiff_t)dst->c * es;
+    const ptrdiff_t rs = src->stride * es;
+    /* Pixels of fewer than L channels: the r * r source pixels staged 16
+     * bytes apart, one block into t, its first dpx bytes out. */
+    uint8_t stage[16 * 16], t[16 * 16];
+    memset(stage, 0, sizeof(stage));
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *s = row_ptr(src, y * r);
+        uint8_t *d = row_ptr(dst, y);
+        for (int x = 0; x < wd; x++) {
+            const uint8_t *sx = s + x * r * spx;
+            uint8_t *dx = d + x * dpx;
+            if (cin < L) {
+                for (int i = 0; i < r; i++)
+                    for (int j = 0; j < r; j++)
+                        move(stage + (i * r + j) * 16, sx + i * rs + j * spx, spx);
+                s2d_block(t, stage, 16, 16 * r, r, es);
+                move(dx, t, dpx);
+                continue;
+            }
+            for (int c0 = 0; c0 < cin; c0 += L) {
+                const int c = c0 + L <= cin ? c0 : cin - L; /* the last block overlaps */
+                s2d_block(dx + (ptrdiff_t)c * r * r * es, sx + c * es, spx, rs, r, es);
+            }
+        }
+    }
+}
+
+static void nl_s2d_neon(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
+{
+    const int es = (int)nl_type_size(src->type);
+#define S2D_CASE(R, ES)                                                                 \
+    if (r == R && es == ES) {                                                           \
+        s2d_rows(src, dst, R, ES, y0, y1);                                              \
+        return;                                                                         \
+    }
+    S2D_CASE(2, 1) S2D_CASE(2, 2) S2D_CASE(2, 4)
+    S2D_CASE(4, 1) S2D_CASE(4, 2) S2D_CASE(4, 4)
+#undef S2D_CASE
+    nl_s2d_ref(src, dst, r, y0, y1);
+}
+
+/* ------------------------------------------------------ depth-to-space */
+
+/* One channel block of output row y * r + i: the 16 * r * r bytes at p
+ * (L = 16 / es channels of one source pixel) to output pixels j at q + j *
+ * dpx, 16 bytes each. */
+ALWAYS_INLINE void d2s_block(uint8_t *q, const uint8_t *p, ptrdiff_t dpx, const int r,
+                             const int es, int i)
+{
+    if (r == 2) {
+        /* LD4 groups (i, j) = 2 * i + j. */
+        vst1q_u8(q, unzip4(p, es, 2 * i));
+        vst1q_u8(q + dpx, unzip4(p, es, 2 * i + 1));
+        return;
+    }
+    uint8_t t[64];
+    for (int k = 0; k < 4; k++)
+        vst1q_u8(t + 16 * k, unzip4(p + 64 * k, 4 * es, i));
+    const uint8x16_t v0 = unzip4(t, es, 0), v1 = unzip4(t, es, 1);
+    const uint8x16_t v2 = unzip4(t, es, 2), v3 = unzip4(t, es, 3);
+    vst1q_u8(q, v0);
+    vst1q_u8(q + dpx, v1);
+    vst1q_u8(q + 2 * dpx, v2);
+    vst1q_u8(q + 3 * dpx, v3);
+}
+
+ALWAYS_INLINE void d2s_rows(const nl_tensor *src, nl_tensor *dst, const int r, const int es,
+                            int y0, int y1)
+{
+    const int cout = dst->c, L = 16 / es, ws = src->w;
+    const ptrdiff_t spx = (ptrdiff_t)src->c * es, dpx = (ptrdiff_t)cout * es;
+    /* Pixels of fewer than L channels: the source pixel staged into the
+     * first spx bytes, one block into t (16 bytes per output pixel), the
+     * first dpx bytes of each out. */
+    uint8_t stage[16 * 16], t[16 * 4];
+    memset(stage, 0, sizeof(stage));
+    for (int yo = y0; yo < y1; yo++) {
+        const int i = yo % r;
+        const uint8_t *s = row_ptr(src, yo / r);
+        uint8_t *d = row_ptr(dst, yo);
+        for (int x = 0; x < ws; x++) {
+            const uint8_t *sx = s + x * spx;
+            uint8_t *dx = d + x * r * dpx;
+            if (cout < L) {
+                move(stage, sx, spx);
+                d2s_block(t, stage, 16, r, es, i);
+                for (int j = 0; j < r; j++)
+                    move(dx + j * dpx, t + 16 * j, dpx);
+                continue;
+            }
+            for (int c0 = 0; c0 < cout; c0 += L) {
+                const int c = c0 + L <= cout ? c0 : cout - L; /* the last block overlaps */
+                d2s_block(dx + c * es, sx + (ptrdiff_t)c * r * r * es, dpx, r, es, i);
+            }
+        }
+    }
+}
+
+static void nl_d2s_neon(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
+{
+    const int es = (int)nl_type_size(src->type);
+#define D2S_CASE(R, ES)                                                                 \
+    if (r == R && es == ES) {                                                           \
+        d2s_rows(src, dst, R, ES, y0, y1);                                              \
+        return;                                                                         \
+    }
+    D2S_CASE(2, 1) D2S_CASE(2, 2) D2S_CASE(2, 4)
+    D2S_CASE(4, 1) D2S_CASE(4, 2) D2S_CASE(4, 4)
+#undef D2S_CASE
+    nl_d2s_ref(src, dst, r, y0, y1);
+}
+
+/* ------------------------------------------------------------- concat */
 
 static void nl_concat_neon(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0,
                            int y1)
