@@ -60,31 +60,40 @@ static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_
     }
 }
 
+/* The head fields every packed form sets alike; each form adds its own. */
+static void head_init(nl_x86_conv *h, const nl_conv_desc *d, nl_x86_stage stage, int es,
+                      int lanes)
+{
+    memset(h, 0, sizeof(*h));
+    h->k = d->k;
+    h->stride = d->stride;
+    h->cin = d->cin;
+    h->cout = d->cout;
+    h->stage = stage;
+    h->es = es;
+    h->pad_byte = stage == NL_X86_STAGE_S8_TO_U8 ? 0x80 : 0;
+    h->lanes = lanes;
+    h->vbytes = lanes * 4;
+    h->out_type = d->out_type;
+    h->oes = (int)nl_type_size(d->out_type);
+    h->lo = d->rq.lo;
+    h->hi = d->rq.hi;
+}
+
 int nl_x86_conv_pack(nl_conv_plan *plan, const nl_x86_tiling *t, nl_x86_stage stage)
 {
     const nl_conv_desc *d = &plan->desc;
     nl_x86_conv head;
-    memset(&head, 0, sizeof(head));
-    head.k = d->k;
-    head.stride = d->stride;
-    head.cin = d->cin;
-    head.cout = d->cout;
-    head.stage = stage;
-    head.es = stage == NL_X86_STAGE_U8_TO_S16 || stage == NL_X86_STAGE_S8_TO_S16 ||
-              (stage == NL_X86_STAGE_COPY && d->in_type == NL_S16) ? 2 : 1;
-    head.pad_byte = stage == NL_X86_STAGE_S8_TO_U8 ? 0x80 : 0;
-    head.lanes = t->lanes;
-    head.vbytes = t->lanes * 4;
+    head_init(&head, d, stage,
+              stage == NL_X86_STAGE_U8_TO_S16 || stage == NL_X86_STAGE_S8_TO_S16 ||
+                      (stage == NL_X86_STAGE_COPY && d->in_type == NL_S16) ? 2 : 1,
+              t->lanes);
     head.groups = (d->k * d->cin * head.es + 3) / 4;
     head.nblk = (d->cout + t->lanes - 1) / t->lanes;
     head.nv = nl_conv_pick_nv(head.nblk, t->max_nv);
     head.pix_max = nl_conv_pix_max(t->pix, head.nblk, head.nv);
     for (int nv = 1; nv <= NL_X86_MAX_NV; nv++)
         head.pix[nv] = nv <= t->max_nv ? t->pix[nv] : 0;
-    head.out_type = d->out_type;
-    head.oes = (int)nl_type_size(d->out_type);
-    head.lo = d->rq.lo;
-    head.hi = d->rq.hi;
 
     /* x-chunk: the staged pixels a chunk of n columns may read are
      * (n + pix_max - 2) * stride + k (tiles round n up by at most
@@ -152,22 +161,9 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es)
     if (!nl_x86_conv_narrow_ok(d, es))
         return NEUVC_ERR(ENOTSUP);
     nl_x86_conv head;
-    memset(&head, 0, sizeof(head));
-    head.k = d->k;
-    head.stride = 1;
-    head.cin = d->cin;
-    head.cout = d->cout;
-    head.stage = stage;
-    head.es = es;
-    head.pad_byte = stage == NL_X86_STAGE_S8_TO_U8 ? 0x80 : 0;
-    head.lanes = 16;
-    head.vbytes = 64;
+    head_init(&head, d, stage, es, 16); /* stride 1 (narrow_ok) */
     head.nblk = 1;
     head.nv = 1;
-    head.out_type = d->out_type;
-    head.oes = (int)nl_type_size(d->out_type);
-    head.lo = d->rq.lo;
-    head.hi = d->rq.hi;
     head.narrow = 1;
     head.q = d->cin * es / 4;
     head.nc = (d->cout + 1) / 2 * 2;
@@ -352,22 +348,9 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
 {
     const nl_conv_desc *d = &plan->desc;
     nl_x86_conv head;
-    memset(&head, 0, sizeof(head));
-    head.k = d->k;
-    head.stride = d->stride;
-    head.cin = d->cin;
-    head.cout = d->cout;
-    head.stage = NL_X86_STAGE_COPY;
-    head.es = 1;
-    head.pad_byte = 0;
-    head.lanes = 16;
-    head.vbytes = 64;
+    head_init(&head, d, NL_X86_STAGE_COPY, 1, 16);
     head.nblk = (d->cout + 15) / 16;
     head.nv = 2;
-    head.out_type = d->out_type;
-    head.oes = (int)nl_type_size(d->out_type);
-    head.lo = d->rq.lo;
-    head.hi = d->rq.hi;
     head.amx = 1;
     head.planes = d->in_type == NL_S16 ? 2 : 1;
     head.nck = (d->k * d->cin + 63) / 64;
