@@ -169,18 +169,24 @@ ALWAYS_INLINE void s2d_rows(const nl_tensor *src, nl_tensor *dst, const int r, c
     }
 }
 
+/* r = 2 or 4 and es = 1, 2 or 4 through rows (each pair its own
+ * constants), other r the reference. */
+#define SHUFFLE_DISPATCH(rows, ref)                                                     \
+    do {                                                                                \
+        const int es = (int)nl_type_size(src->type);                                    \
+        if (r != 2 && r != 4)                                                           \
+            ref(src, dst, r, y0, y1);                                                   \
+        else if (es == 1)                                                               \
+            r == 2 ? rows(src, dst, 2, 1, y0, y1) : rows(src, dst, 4, 1, y0, y1);       \
+        else if (es == 2)                                                               \
+            r == 2 ? rows(src, dst, 2, 2, y0, y1) : rows(src, dst, 4, 2, y0, y1);       \
+        else                                                                            \
+            r == 2 ? rows(src, dst, 2, 4, y0, y1) : rows(src, dst, 4, 4, y0, y1);       \
+    } while (0)
+
 static void nl_s2d_neon(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
 {
-    const int es = (int)nl_type_size(src->type);
-#define S2D_CASE(R, ES)                                                                 \
-    if (r == R && es == ES) {                                                           \
-        s2d_rows(src, dst, R, ES, y0, y1);                                              \
-        return;                                                                         \
-    }
-    S2D_CASE(2, 1) S2D_CASE(2, 2) S2D_CASE(2, 4)
-    S2D_CASE(4, 1) S2D_CASE(4, 2) S2D_CASE(4, 4)
-#undef S2D_CASE
-    nl_s2d_ref(src, dst, r, y0, y1);
+    SHUFFLE_DISPATCH(s2d_rows, nl_s2d_ref);
 }
 
 /* ------------------------------------------------------ depth-to-space */
@@ -242,16 +248,7 @@ ALWAYS_INLINE void d2s_rows(const nl_tensor *src, nl_tensor *dst, const int r, c
 
 static void nl_d2s_neon(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
 {
-    const int es = (int)nl_type_size(src->type);
-#define D2S_CASE(R, ES)                                                                 \
-    if (r == R && es == ES) {                                                           \
-        d2s_rows(src, dst, R, ES, y0, y1);                                              \
-        return;                                                                         \
-    }
-    D2S_CASE(2, 1) D2S_CASE(2, 2) D2S_CASE(2, 4)
-    D2S_CASE(4, 1) D2S_CASE(4, 2) D2S_CASE(4, 4)
-#undef D2S_CASE
-    nl_d2s_ref(src, dst, r, y0, y1);
+    SHUFFLE_DISPATCH(d2s_rows, nl_d2s_ref);
 }
 
 /* ------------------------------------------------------------- concat */
