@@ -34,11 +34,6 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-static uint8_t *row_ptr(const nl_tensor *t, int y)
-{
-    return (uint8_t *)t->data + (ptrdiff_t)y * t->stride * (ptrdiff_t)nl_type_size(t->type);
-}
-
 /* d[0..63]: the 4-way interleave of the 16 bytes at p0 .. p3, in lanes of
  * lb = 1, 2, 4, 8 or 16 bytes (ST4). */
 ALWAYS_INLINE void zip4(uint8_t *d, const uint8_t *p0, const uint8_t *p1, const uint8_t *p2,
@@ -148,8 +143,8 @@ ALWAYS_INLINE void s2d_rows(const nl_tensor *src, nl_tensor *dst, const int r, c
     uint8_t stage[16 * 16], t[16 * 16];
     memset(stage, 0, sizeof(stage));
     for (int y = y0; y < y1; y++) {
-        const uint8_t *s = row_ptr(src, y * r);
-        uint8_t *d = row_ptr(dst, y);
+        const uint8_t *s = nl_elem_ptr(src, y * r, 0);
+        uint8_t *d = nl_elem_ptr(dst, y, 0);
         for (int x = 0; x < wd; x++) {
             const uint8_t *sx = s + x * r * spx;
             uint8_t *dx = d + x * dpx;
@@ -226,8 +221,8 @@ ALWAYS_INLINE void d2s_rows(const nl_tensor *src, nl_tensor *dst, const int r, c
     memset(stage, 0, sizeof(stage));
     for (int yo = y0; yo < y1; yo++) {
         const int i = yo % r;
-        const uint8_t *s = row_ptr(src, yo / r);
-        uint8_t *d = row_ptr(dst, yo);
+        const uint8_t *s = nl_elem_ptr(src, yo / r, 0);
+        uint8_t *d = nl_elem_ptr(dst, yo, 0);
         for (int x = 0; x < ws; x++) {
             const uint8_t *sx = s + x * spx;
             uint8_t *dx = d + x * r * dpx;
@@ -259,8 +254,8 @@ static void nl_concat_neon(const nl_tensor *a, const nl_tensor *b, nl_tensor *ds
     const ptrdiff_t es = (ptrdiff_t)nl_type_size(dst->type);
     const ptrdiff_t na = a->c * es, nb = b->c * es, nd = dst->c * es;
     for (int y = y0; y < y1; y++) {
-        const uint8_t *pa = row_ptr(a, y), *pb = row_ptr(b, y);
-        uint8_t *d = row_ptr(dst, y);
+        const uint8_t *pa = nl_elem_ptr(a, y, 0), *pb = nl_elem_ptr(b, y, 0);
+        uint8_t *d = nl_elem_ptr(dst, y, 0);
         for (int x = 0; x < dst->w; x++) {
             move(d + x * nd, pa + x * na, na);
             move(d + x * nd + na, pb + x * nb, nb);

@@ -32,11 +32,6 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-static const void *row_ptr(const nl_tensor *t, int y)
-{
-    return (const char *)t->data + (ptrdiff_t)y * t->stride * nl_elem_size(t->type);
-}
-
 /* 4 elements of type t at element e of row p, as int64 lanes. */
 ALWAYS_INLINE __m256i load4(const void *p, ptrdiff_t e, nl_type t)
 {
@@ -104,8 +99,8 @@ ALWAYS_INLINE void requant_rows(const nl_requant *rq, const nl_x86_rq_pattern *p
     const ptrdiff_t n = (ptrdiff_t)src->w * c, n8 = n / 8 * 8;
     const __m256i vlo = _mm256_set1_epi64x(rq->lo), vhi = _mm256_set1_epi64x(rq->hi);
     for (int y = y0; y < y1; y++) {
-        const void *s = row_ptr(src, y);
-        void *d = (void *)row_ptr(dst, y);
+        const void *s = nl_elem_ptr(src, y, 0);
+        void *d = nl_elem_ptr(dst, y, 0);
         int j = 0;
         for (ptrdiff_t e = 0; e < n8; e += 8) {
             __m256i v[2];
@@ -167,8 +162,8 @@ ALWAYS_INLINE void add_rows(const nl_add_desc *ad, const nl_x86_add_pattern *pt,
     const ptrdiff_t n = (ptrdiff_t)a->w * c, n8 = n / 8 * 8;
     const __m256i vlo = _mm256_set1_epi64x(ad->lo), vhi = _mm256_set1_epi64x(ad->hi);
     for (int y = y0; y < y1; y++) {
-        const void *pa = row_ptr(a, y), *pb = row_ptr(b, y);
-        void *d = (void *)row_ptr(dst, y);
+        const void *pa = nl_elem_ptr(a, y, 0), *pb = nl_elem_ptr(b, y, 0);
+        void *d = nl_elem_ptr(dst, y, 0);
         int j = 0;
         for (ptrdiff_t e = 0; e < n8; e += 8) {
             __m256i v[2];
@@ -232,7 +227,7 @@ static void nl_clamp_avx2(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1)
     const ptrdiff_t es = nl_elem_size(t->type), n = (ptrdiff_t)t->w * t->c;
     const ptrdiff_t nb = n * es, nb32 = nb / 32 * 32;
     for (int y = y0; y < y1; y++) {
-        uint8_t *p = (uint8_t *)row_ptr(t, y);
+        uint8_t *p = nl_elem_ptr(t, y, 0);
         for (ptrdiff_t o = 0; o < nb32; o += 32) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(p + o));
             switch (t->type) {
@@ -292,8 +287,8 @@ ALWAYS_INLINE void concat_rows(const nl_tensor *a, const nl_tensor *b, nl_tensor
                       (ptrdiff_t)(xv - 1) * nd + na + M > (ptrdiff_t)w * nd))
         xv--;
     for (int y = y0; y < y1; y++) {
-        const uint8_t *pa = row_ptr(a, y), *pb = row_ptr(b, y);
-        uint8_t *d = (uint8_t *)row_ptr(dst, y);
+        const uint8_t *pa = nl_elem_ptr(a, y, 0), *pb = nl_elem_ptr(b, y, 0);
+        uint8_t *d = nl_elem_ptr(dst, y, 0);
         int x = 0;
         for (; x < xv; x++) {
             move_m(d + x * nd, pa + x * na, M);

@@ -23,19 +23,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "netlib/ref/elem.h"
 #include "netlib/x86/elem_x86.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-static ptrdiff_t es_of(nl_type t)
-{
-    return t == NL_S32 ? 4 : t == NL_S16 ? 2 : 1;
-}
-
-static const void *row_ptr(const nl_tensor *t, int y)
-{
-    return (const char *)t->data + (ptrdiff_t)y * t->stride * es_of(t->type);
-}
 
 /* 8 elements (mask k) of type t at element e of row p, as int64 lanes. */
 ALWAYS_INLINE __m512i load8(const void *p, ptrdiff_t e, nl_type t, __mmask8 k)
@@ -69,8 +60,8 @@ ALWAYS_INLINE void requant_rows(const nl_x86_rq_pattern *pt, int period, const n
     const ptrdiff_t n = (ptrdiff_t)src->w * src->c;
     const __m512i vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
     for (int y = y0; y < y1; y++) {
-        const void *s = row_ptr(src, y);
-        void *d = (void *)row_ptr(dst, y);
+        const void *s = nl_elem_ptr(src, y, 0);
+        void *d = nl_elem_ptr(dst, y, 0);
         int j = 0;
         for (ptrdiff_t e = 0; e < n; e += 8) {
             __mmask8 k = n - e >= 8 ? 0xFF : (__mmask8)((1u << (n - e)) - 1);
@@ -124,8 +115,8 @@ ALWAYS_INLINE void add_rows(const nl_x86_add_pattern *pt, int period, const nl_t
     const ptrdiff_t n = (ptrdiff_t)a->w * a->c;
     const __m512i vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
     for (int y = y0; y < y1; y++) {
-        const void *pa = row_ptr(a, y), *pb = row_ptr(b, y);
-        void *d = (void *)row_ptr(dst, y);
+        const void *pa = nl_elem_ptr(a, y, 0), *pb = nl_elem_ptr(b, y, 0);
+        void *d = nl_elem_ptr(dst, y, 0);
         int j = 0;
         for (ptrdiff_t e = 0; e < n; e += 8) {
             __mmask8 k = n - e >= 8 ? 0xFF : (__mmask8)((1u << (n - e)) - 1);
@@ -174,9 +165,9 @@ static void nl_add_avx512(const nl_add_desc *ad, const nl_tensor *a, const nl_te
 
 static void nl_clamp_avx512(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1)
 {
-    const ptrdiff_t es = es_of(t->type), nb = (ptrdiff_t)t->w * t->c * es;
+    const ptrdiff_t es = nl_elem_size(t->type), nb = (ptrdiff_t)t->w * t->c * es;
     for (int y = y0; y < y1; y++) {
-        uint8_t *p = (uint8_t *)row_ptr(t, y);
+        uint8_t *p = nl_elem_ptr(t, y, 0);
         for (ptrdiff_t o = 0; o < nb; o += 64) {
             __mmask64 k = nb - o >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (nb - o)) - 1);
             __m512i v = _mm512_maskz_loadu_epi8(k, p + o);
