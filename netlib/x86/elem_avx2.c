@@ -132,7 +132,7 @@ static void nl_requant_avx2(const nl_requant *rq, const nl_tensor *src, nl_tenso
                             int y1)
 {
     const int c = src->c, period = nl_x86_elem_period(c, 8);
-    if (!period || (src->data == dst->data && !nl_x86_same_rows(src, dst))) {
+    if (!nl_x86_rq_vector_ok(period, src, dst)) {
         nl_requant_ref(rq, src, dst, y0, y1);
         return;
     }
@@ -144,10 +144,7 @@ static void nl_requant_avx2(const nl_requant *rq, const nl_tensor *src, nl_tenso
         requant_rows(rq, &pt, period, src, dst, y0, y1, a, b);               \
         return;                                                              \
     }
-    RQ_CASE(NL_U8, NL_S16)
-    RQ_CASE(NL_S16, NL_S16)
-    RQ_CASE(NL_S32, NL_S16)
-    RQ_CASE(NL_S16, NL_U8)
+    NL_X86_RQ_PAIRS(RQ_CASE)
 #undef RQ_CASE
     requant_rows(rq, &pt, period, src, dst, y0, y1, ti, to);
 }
@@ -198,10 +195,7 @@ static void nl_add_avx2(const nl_add_desc *ad, const nl_tensor *a, const nl_tens
                         nl_tensor *dst, int y0, int y1)
 {
     const int c = a->c, period = nl_x86_elem_period(c, 8);
-    /* In place over a or b with the same rows is safe (each group of 8 is
-     * read before it is written); other overlaps: outside the contract. */
-    if (!period || ((dst->data == a->data && !nl_x86_same_rows(dst, a)) ||
-                    (dst->data == b->data && !nl_x86_same_rows(dst, b)))) {
+    if (!nl_x86_add_vector_ok(period, a, b, dst)) {
         nl_add_ref(ad, a, b, dst, y0, y1);
         return;
     }
@@ -213,9 +207,7 @@ static void nl_add_avx2(const nl_add_desc *ad, const nl_tensor *a, const nl_tens
         add_rows(ad, &pt, period, a, b, dst, y0, y1, x, x, o);               \
         return;                                                              \
     }
-    ADD_CASE(NL_S16, NL_S16)
-    ADD_CASE(NL_S16, NL_S32)
-    ADD_CASE(NL_S16, NL_U8)
+    NL_X86_ADD_PAIRS(ADD_CASE)
 #undef ADD_CASE
     add_rows(ad, &pt, period, a, b, dst, y0, y1, ta, tb, to);
 }

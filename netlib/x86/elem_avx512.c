@@ -82,26 +82,19 @@ static void nl_requant_avx512(const nl_requant *rq, const nl_tensor *src, nl_ten
                               int y0, int y1)
 {
     const int c = src->c, period = nl_x86_elem_period(c, 8);
-    if (!period || (src->data == dst->data && !nl_x86_same_rows(src, dst))) {
-        /* dst over src with another layout (outside the contract; in
-         * place with the same rows is safe: each group of 8 is read
-         * before it is written) or a very long pattern: the reference. */
+    if (!nl_x86_rq_vector_ok(period, src, dst)) {
         nl_requant_ref(rq, src, dst, y0, y1);
         return;
     }
     nl_x86_rq_pattern pt;
     nl_x86_rq_pattern_fill(&pt, rq, c, period);
     const nl_type ti = src->type, to = dst->type;
-    /* One specialised loop per type pair that occurs; the rest generic. */
 #define RQ_CASE(a, b)                                                                  \
     if (ti == a && to == b) {                                                          \
         requant_rows(&pt, period, src, dst, rq->lo, rq->hi, y0, y1, a, b);             \
         return;                                                                        \
     }
-    RQ_CASE(NL_U8, NL_S16)
-    RQ_CASE(NL_S16, NL_S16)
-    RQ_CASE(NL_S32, NL_S16)
-    RQ_CASE(NL_S16, NL_U8)
+    NL_X86_RQ_PAIRS(RQ_CASE)
 #undef RQ_CASE
     requant_rows(&pt, period, src, dst, rq->lo, rq->hi, y0, y1, ti, to);
 }
@@ -138,11 +131,7 @@ static void nl_add_avx512(const nl_add_desc *ad, const nl_tensor *a, const nl_te
                           nl_tensor *dst, int y0, int y1)
 {
     const int c = a->c, period = nl_x86_elem_period(c, 8);
-    /* dst may be a or b itself (same rows, same type): each group of 8 is
-     * read before it is written, so that is safe here too.  Any other
-     * overlap is outside the contract. */
-    if (!period || ((dst->data == a->data && !nl_x86_same_rows(dst, a)) ||
-                    (dst->data == b->data && !nl_x86_same_rows(dst, b)))) {
+    if (!nl_x86_add_vector_ok(period, a, b, dst)) {
         nl_add_ref(ad, a, b, dst, y0, y1);
         return;
     }
@@ -154,9 +143,7 @@ static void nl_add_avx512(const nl_add_desc *ad, const nl_tensor *a, const nl_te
         add_rows(&pt, period, a, b, dst, ad->lo, ad->hi, y0, y1, x, x, o);             \
         return;                                                                        \
     }
-    ADD_CASE(NL_S16, NL_S16)
-    ADD_CASE(NL_S16, NL_S32)
-    ADD_CASE(NL_S16, NL_U8)
+    NL_X86_ADD_PAIRS(ADD_CASE)
 #undef ADD_CASE
     add_rows(&pt, period, a, b, dst, ad->lo, ad->hi, y0, y1, ta, tb, to);
 }
