@@ -51,6 +51,7 @@
 #include "netlib/opencl/opencl.h"
 #include "neuvc/neuvc.h"
 #include "tests/common/testutil.h"
+#include "tests/common/tu_check.h"
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -705,29 +706,13 @@ END_TEST
 
 static uint8_t clip[NFRAMES][CSIZE];
 
-static void clip_load(void)
-{
-    char path[1024];
-    int ret = tu_clip_crop(clip[0], NFRAMES, CW, CH, 150, 60, path, sizeof(path));
-    ck_assert_msg(ret != -1, "test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
-    ck_assert_int_eq(ret, 0);
-}
-
 typedef tu_stream stream;
 
 static void encode(stream *s, NeuvcCpu cpu)
 {
     NeuvcEncSettings es;
-    char err[128];
-    neuvc_enc_default_settings(&es);
-    es.width = CW;
-    es.height = CH;
-    es.qp = 30;
-    es.keyint = 4;
-    es.cpu = cpu;
-    es.log_level = 0;
-    int ret = tu_encode(s, &es, clip[0], NFRAMES, err, sizeof(err));
-    ck_assert_msg(ret == 0, "encoding: %s", err);
+    tu_enc_settings(&es, CW, CH, 30, 4, cpu);
+    tu_encode_ck(s, &es, clip[0], NFRAMES);
 }
 
 static void decode_check(const stream *s, NeuvcCpu cpu, const char *what)
@@ -749,7 +734,7 @@ START_TEST(codec_cpu_opencl_identical)
 {
     require_device();
     static stream cpu, ocl;
-    clip_load();
+    tu_clip_crop_ck(clip[0], NFRAMES, CW, CH, 150, 60);
     encode(&cpu, NEUVC_CPU_AUTO);
     encode(&ocl, NEUVC_CPU_OPENCL);
     for (int k = 0; k < NFRAMES; k++) {
