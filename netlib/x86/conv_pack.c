@@ -16,21 +16,19 @@
  * acc0 [nch], mul, add, shr, sub [nch] each, their pointers set in h. */
 static uint8_t *plan_alloc(nl_x86_conv *h, size_t w_bytes, size_t nch)
 {
-    const size_t off_w = nl_conv_align_up(sizeof(nl_x86_conv));
-    const size_t off_acc0 = off_w + nl_conv_align_up(w_bytes);
-    const size_t off_i64 = off_acc0 + nl_conv_align_up(nch * sizeof(int32_t));
-    const size_t i64_bytes = nl_conv_align_up(nch * sizeof(int64_t));
-    const size_t total = off_i64 + 4 * i64_bytes;
-    uint8_t *mem = aligned_alloc(NL_CONV_ALIGN, total);
+    const size_t i64 = nch * sizeof(int64_t);
+    const size_t parts[7] = { sizeof(nl_x86_conv), w_bytes, nch * sizeof(int32_t),
+                              i64, i64, i64, i64 };
+    size_t off[7];
+    uint8_t *mem = nl_conv_arena(parts, 7, off);
     if (!mem)
         return NULL;
-    memset(mem, 0, total);
-    h->w = mem + off_w;
-    h->acc0 = (int32_t *)(mem + off_acc0);
-    h->mul = (int64_t *)(mem + off_i64);
-    h->add = (int64_t *)(mem + off_i64 + i64_bytes);
-    h->shr = (int64_t *)(mem + off_i64 + 2 * i64_bytes);
-    h->sub = (int64_t *)(mem + off_i64 + 3 * i64_bytes);
+    h->w = mem + off[1];
+    h->acc0 = (int32_t *)(mem + off[2]);
+    h->mul = (int64_t *)(mem + off[3]);
+    h->add = (int64_t *)(mem + off[4]);
+    h->shr = (int64_t *)(mem + off[5]);
+    h->sub = (int64_t *)(mem + off[6]);
     return mem;
 }
 
@@ -187,28 +185,24 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es)
 
     const int taps = d->k * d->k * head.q;        /* dwords per output pixel */
     const size_t w_bytes = (size_t)taps * (size_t)head.nc * 4;
-    const size_t off_w = nl_conv_align_up(sizeof(nl_x86_conv));
-    const size_t off_acc0 = off_w + nl_conv_align_up(w_bytes);
-    const size_t off_i64 = off_acc0 + nl_conv_align_up(16 * sizeof(int32_t));
-    const size_t i64_bytes = nl_conv_align_up(16 * sizeof(int64_t));
-    const size_t off_tidx = off_i64 + 4 * i64_bytes;
-    const size_t tidx_bytes = nl_conv_align_up((size_t)head.q * 4 * 16 * sizeof(int32_t));
-    const size_t off_tmask = off_tidx + tidx_bytes;
-    const size_t off_perm = off_tmask + nl_conv_align_up((size_t)head.q * 4 * sizeof(uint16_t));
-    const size_t perm_bytes = nl_conv_align_up((size_t)(head.nc / 2) * 64 * sizeof(uint16_t));
-    const size_t off_pmask = off_perm + perm_bytes;
-    const size_t total = off_pmask + nl_conv_align_up((size_t)(head.nc / 2) * sizeof(uint32_t));
-    uint8_t *mem = aligned_alloc(NL_CONV_ALIGN, total);
+    /* The four int64 arrays (16 each) as one part of 4 aligned slots. */
+    const size_t parts[8] = {
+        sizeof(nl_x86_conv), w_bytes, 16 * sizeof(int32_t),
+        4 * nl_conv_align_up(16 * sizeof(int64_t)),
+        (size_t)head.q * 4 * 16 * sizeof(int32_t), (size_t)head.q * 4 * sizeof(uint16_t),
+        (size_t)(head.nc / 2) * 64 * sizeof(uint16_t), (size_t)(head.nc / 2) * sizeof(uint32_t),
+    };
+    size_t off[8];
+    uint8_t *mem = nl_conv_arena(parts, 8, off);
     if (!mem)
         return NEUVC_ERR(ENOMEM);
-    memset(mem, 0, total);
-    uint8_t *w = mem + off_w;
-    int32_t *acc0 = (int32_t *)(mem + off_acc0);
-    int64_t *i64 = (int64_t *)(mem + off_i64);
-    int32_t *tidx = (int32_t *)(mem + off_tidx);
-    uint16_t *tmask = (uint16_t *)(mem + off_tmask);
-    uint16_t *perm = (uint16_t *)(mem + off_perm);
-    uint32_t *pmask = (uint32_t *)(mem + off_pmask);
+    uint8_t *w = mem + off[1];
+    int32_t *acc0 = (int32_t *)(mem + off[2]);
+    int64_t *i64 = (int64_t *)(mem + off[3]);
+    int32_t *tidx = (int32_t *)(mem + off[4]);
+    uint16_t *tmask = (uint16_t *)(mem + off[5]);
+    uint16_t *perm = (uint16_t *)(mem + off[6]);
+    uint32_t *pmask = (uint32_t *)(mem + off[7]);
 
     /* Weights: [ky][kx][q][o] dwords. */
     const int per_dword = 4 / es;
