@@ -47,6 +47,7 @@
 #include "netlib/dsp.h"
 #include "netlib/netlib.h"
 #include "tests/common/testutil.h"
+#include "tests/common/tu_netlib.h"
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define CANARY 0xA5
@@ -56,32 +57,6 @@
 static size_t esize(nl_type t)
 {
     return nl_type_size(t);
-}
-
-static const char *type_name(nl_type t)
-{
-    static const char *const n[] = { "u8", "s8", "s16", "s32" };
-    return (unsigned)t < 4 ? n[t] : "?";
-}
-
-static void put(void *base, nl_type t, size_t i, int32_t v)
-{
-    switch (t) {
-    case NL_U8: ((uint8_t *)base)[i] = (uint8_t)v; break;
-    case NL_S8: ((int8_t *)base)[i] = (int8_t)v; break;
-    case NL_S16: ((int16_t *)base)[i] = (int16_t)v; break;
-    default: ((int32_t *)base)[i] = v; break;
-    }
-}
-
-static int32_t get(const void *base, nl_type t, size_t i)
-{
-    switch (t) {
-    case NL_U8: return ((const uint8_t *)base)[i];
-    case NL_S8: return ((const int8_t *)base)[i];
-    case NL_S16: return ((const int16_t *)base)[i];
-    default: return ((const int32_t *)base)[i];
-    }
 }
 
 /* Largest |sample| the contract allows for an input type. */
@@ -217,7 +192,7 @@ static outcome check_case(const nl_dsp *dsp, const spec *sp, rng *r, const char 
                 v = (i % 2) ? ihi : ilo;
             else
                 v = rng_range(r, ilo, ihi);
-            put(src.data, sp->in, at, v);
+            tu_put(src.data, sp->in, at, v);
         }
     const int ho = nl_conv_out_size(sp->h, sp->stride), wo = nl_conv_out_size(sp->w, sp->stride);
     nl_tensor dref = { NULL, ho, wo, cout, (ptrdiff_t)wo * cout + sp->dst_slack, sp->out };
@@ -251,10 +226,10 @@ static outcome check_case(const nl_dsp *dsp, const spec *sp, rng *r, const char 
                                  "%s->%s, rows [%d,%d), first at y %d x %d c %d%s: ref %" PRId32
                                  " got %" PRId32 " (mult %" PRId32 " shift %d)",
                                  what, plan->kern.name, sp->w, sp->h, k, sp->stride, cin, cout,
-                                 type_name(sp->in), type_name(sp->out), y0, y1, y,
+                                 tu_type_name(sp->in), tu_type_name(sp->out), y0, y1, y,
                                  (int)(i / cout), (int)(i % cout),
                                  i >= (ptrdiff_t)wo * cout ? " (row slack)" : "",
-                                 get(dref.data, sp->out, at), get(dopt.data, sp->out, at),
+                                 tu_get(dref.data, sp->out, at), tu_get(dopt.data, sp->out, at),
                                  i < (ptrdiff_t)wo * cout ? mult[i % cout] : 0,
                                  i < (ptrdiff_t)wo * cout ? shift[i % cout] : 0);
             }
@@ -304,8 +279,8 @@ static int is_ref(const nl_conv_kernel *kern)
 static void entry_name(char *buf, size_t n, const level *lv, const nl_conv_kernel *kern, int k,
                        int s, nl_type in, nl_type out)
 {
-    snprintf(buf, n, "%s %s [k%d s%d %s->%s]", lv->name, kern->name, k, s, type_name(in),
-             type_name(out));
+    snprintf(buf, n, "%s %s [k%d s%d %s->%s]", lv->name, kern->name, k, s, tu_type_name(in),
+             tu_type_name(out));
 }
 
 /* Random cases of one entry: sizes, channels, strides, ranges. */
@@ -545,7 +520,7 @@ static void etensor_new(etensor *e, rng *r, int h, int w, int c, nl_type ty, int
         ((uint8_t *)e->t.data)[i] = (uint8_t)rng_next(r);
     for (int y = 0; y < h; y++)
         for (size_t i = 0; i < (size_t)w * (size_t)c; i++)
-            put(e->t.data, ty, (size_t)y * (size_t)e->t.stride + i,
+            tu_put(e->t.data, ty, (size_t)y * (size_t)e->t.stride + i,
                 mode == 1 ? hi : mode == 2 ? lo : rng_range(r, lo, hi));
 }
 
@@ -1489,7 +1464,7 @@ static int checkasm_bench(int quick)
         size_t n_in = (size_t)bs->h * (size_t)src.stride;
         src.data = malloc(n_in * esize(bs->in));
         for (size_t i = 0; i < n_in; i++)
-            put(src.data, bs->in, i, rng_range(&r, ilo, ihi));
+            tu_put(src.data, bs->in, i, rng_range(&r, ilo, ihi));
         int ho = nl_conv_out_size(bs->h, bs->stride), wo = nl_conv_out_size(bs->w, bs->stride);
         nl_tensor dst = { NULL, ho, wo, bs->cout, (ptrdiff_t)wo * bs->cout, bs->out };
         size_t dst_bytes = (size_t)ho * (size_t)dst.stride * esize(bs->out);
