@@ -184,60 +184,33 @@ MC_INLINE void put_any(uint8_t *restrict dst, ptrdiff_t ds, const uint8_t *restr
 }
 
 /* The C table's kernels (common/mcdsp.h): constant widths, and constant
- * heights for the square blocks the search and OBMC use. */
-static void put_h8_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
-                     const int8_t *t)
-{
-    if (bh == 8)
-        put_h(dst, ds, src, ss, 8, 8, t);
-    else
-        put_h(dst, ds, src, ss, 8, bh, t);
-}
-
-static void put_h16_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
-                      const int8_t *t)
-{
-    if (bh == 16)
-        put_h(dst, ds, src, ss, 16, 16, t);
-    else
-        put_h(dst, ds, src, ss, 16, bh, t);
-}
-
-static void put_v8_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
-                     const int8_t *t)
-{
-    if (bh == 8)
-        put_v(dst, ds, src, ss, 8, 8, t);
-    else
-        put_v(dst, ds, src, ss, 8, bh, t);
-}
-
-static void put_v16_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
-                      const int8_t *t)
-{
-    if (bh == 16)
-        put_v(dst, ds, src, ss, 16, 16, t);
-    else
-        put_v(dst, ds, src, ss, 16, bh, t);
-}
-
-static void put_hv8_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
-                      const int8_t *th, const int8_t *tv)
-{
-    if (bh == 8)
-        put_hv(dst, ds, src, ss, 8, 8, th, tv);
-    else
-        put_hv(dst, ds, src, ss, 8, bh, th, tv);
-}
-
-static void put_hv16_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
-                       const int8_t *th, const int8_t *tv)
-{
-    if (bh == 16)
-        put_hv(dst, ds, src, ss, 16, 16, th, tv);
-    else
-        put_hv(dst, ds, src, ss, 16, bh, th, tv);
-}
+ * heights for the square blocks the search and OBMC use (bh == W). */
+#define PUT_C(op, W)                                                                     \
+    static void put_##op##W##_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src,          \
+                                ptrdiff_t ss, int bh, const int8_t *t)                   \
+    {                                                                                    \
+        if (bh == W)                                                                     \
+            put_##op(dst, ds, src, ss, W, W, t);                                         \
+        else                                                                             \
+            put_##op(dst, ds, src, ss, W, bh, t);                                        \
+    }
+#define PUT_HV_C(W)                                                                      \
+    static void put_hv##W##_c(uint8_t *dst, ptrdiff_t ds, const uint8_t *src,            \
+                              ptrdiff_t ss, int bh, const int8_t *th, const int8_t *tv)  \
+    {                                                                                    \
+        if (bh == W)                                                                     \
+            put_hv(dst, ds, src, ss, W, W, th, tv);                                      \
+        else                                                                             \
+            put_hv(dst, ds, src, ss, W, bh, th, tv);                                     \
+    }
+PUT_C(h, 8)
+PUT_C(h, 16)
+PUT_C(v, 8)
+PUT_C(v, 16)
+PUT_HV_C(8)
+PUT_HV_C(16)
+#undef PUT_C
+#undef PUT_HV_C
 
 /* The form compilers turn into psadbw. */
 static uint32_t sad16_c(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs)

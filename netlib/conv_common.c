@@ -1,12 +1,27 @@
 #include "netlib/conv_common.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "neuvc/neuvc.h"
 
 size_t nl_conv_align_up(size_t n)
 {
     return (n + NL_CONV_ALIGN - 1) / NL_CONV_ALIGN * NL_CONV_ALIGN;
+}
+
+uint8_t *nl_conv_arena(const size_t *bytes, int n, size_t *off)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        off[i] = total;
+        total += nl_conv_align_up(bytes[i]);
+    }
+    uint8_t *mem = aligned_alloc(NL_CONV_ALIGN, total);
+    if (mem)
+        memset(mem, 0, total);
+    return mem;
 }
 
 int nl_conv_pick_nv(int nblk, int max_nv)

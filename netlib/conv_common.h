@@ -19,6 +19,12 @@
 /* n rounded up to NL_CONV_ALIGN. */
 size_t nl_conv_align_up(size_t n);
 
+/* One zeroed allocation of NL_CONV_ALIGN-aligned parts of bytes[0 .. n)
+ * bytes, one after another (each started at a multiple of NL_CONV_ALIGN),
+ * their offsets in off[0 .. n) (off[0] = 0); free() frees it.  NULL when
+ * out of memory. */
+uint8_t *nl_conv_arena(const size_t *bytes, int n, size_t *off);
+
 /* Blocks per tile: all of them when they fit one tile, else the largest
  * count <= max_nv that divides nblk, else max_nv (smaller last tile). */
 int nl_conv_pick_nv(int nblk, int max_nv);

@@ -23,6 +23,7 @@
 #include "common/threadpool.h"
 #include "netlib/dsp.h"
 #include "netlib/graph.h"
+#include "tests/common/tu_netlib.h"
 
 #define WP 1920
 #define HP 1088
@@ -45,12 +46,6 @@ static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
-}
-
-static const char *tname(nl_type t)
-{
-    static const char *const n[] = { "u8", "s8", "s16", "s32" };
-    return (unsigned)t < 4 ? n[t] : "?";
 }
 
 /* Runs ex RUNS times on synthetic inputs; prints its ops; returns the
@@ -119,7 +114,7 @@ static double bench_graph(const char *name, nl_graph_exec *ex, const nl_graph *g
             snprintf(gm, sizeof(gm), "%7.1f GMAC/s", macs / (oms * 1e6));
         printf("  %2u %-7s %-30s %4dx%4dx%4d %-3s %8.1f MMAC %8.3f ms %s\n", (unsigned)i,
                nl_opcode_name(g->ops[i].code), nl_graph_exec_kernel(ex, i), d->w, d->h, d->c,
-               tname(d->type), macs * 1e-6, oms, gm);
+               tu_type_name(d->type), macs * 1e-6, oms, gm);
     }
     for (uint32_t i = 0; i < g->n_inputs; i++)
         free(mem[i]);

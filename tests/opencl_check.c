@@ -51,26 +51,12 @@
 #include "netlib/opencl/opencl.h"
 #include "neuvc/neuvc.h"
 #include "tests/common/testutil.h"
+#include "tests/common/tu_check.h"
+#include "tests/common/tu_netlib.h"
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ------------------------------------------------------------ helpers */
-
-static void put(void *base, nl_type t, size_t i, int32_t v)
-{
-    switch (t) {
-    case NL_U8: ((uint8_t *)base)[i] = (uint8_t)v; break;
-    case NL_S8: ((int8_t *)base)[i] = (int8_t)v; break;
-    case NL_S16: ((int16_t *)base)[i] = (int16_t)v; break;
-    default: ((int32_t *)base)[i] = v; break;
-    }
-}
-
-static const char *tname(nl_type t)
-{
-    static const char *const n[] = { "u8", "s8", "s16", "s32" };
-    return n[t];
-}
 
 /* Sample range the contract allows for an input of type t. */
 static void in_range(nl_type t, int32_t *lo, int32_t *hi)
@@ -96,7 +82,7 @@ static nl_tensor tensor_new(rng *r, int h, int w, int c, nl_type t, int slack, i
             int32_t v = mode == 1 ? hi : mode == 2 ? lo : rng_range(r, lo, hi);
             if (i >= (ptrdiff_t)w * c)
                 v = rng_range(r, lo, hi); /* slack */
-            put(x.data, t, (size_t)y * (size_t)x.stride + (size_t)i, v);
+            tu_put(x.data, t, (size_t)y * (size_t)x.stride + (size_t)i, v);
         }
     return x;
 }
@@ -259,7 +245,7 @@ static int conv_case(rng *r, int k, int s, nl_type in, nl_type out, int h, int w
     ck_assert_int_eq(nl_cl_conv(&d, &x, &got), 0);
     ck_assert_msg(rows_equal(&want, &got),
                   "nl_conv_%s_cl k%d s%d -> %s: %dx%dx%d -> %d, mode %d ext %d differs",
-                  tname(in), k, s, tname(out), w, h, cin, cout, mode, ext);
+                  tu_type_name(in), k, s, tu_type_name(out), w, h, cin, cout, mode, ext);
     free(x.data);
     free(want.data);
     free(got.data);
@@ -295,7 +281,7 @@ START_TEST(conv_bit_exact)
         for (int ext = 0; ext <= 1; ext++, n++)
             ck_assert(conv_case(&r, k, s, in, out, 3, 4, cin_max, 5, mode, ext, 0, 0));
     ck_assert_int_eq(n, 14); /* every case above was a valid descriptor */
-    printf("nl_conv_%s_cl k%d s%d -> %s: %d cases bit-exact\n", tname(in), k, s, tname(out), n);
+    printf("nl_conv_%s_cl k%d s%d -> %s: %d cases bit-exact\n", tu_type_name(in), k, s, tu_type_name(out), n);
 }
 END_TEST
 
@@ -322,7 +308,7 @@ START_TEST(requant_bit_exact)
                 nl_requant_ref(&rq, &x, &want, 0, h);
                 ck_assert_int_eq(nl_cl_requant(&rq, &x, &got), 0);
                 ck_assert_msg(rows_equal(&want, &got), "nl_requant_cl %s -> %s rep %d differs",
-                              tname((nl_type)st), tname((nl_type)dt), rep);
+                              tu_type_name((nl_type)st), tu_type_name((nl_type)dt), rep);
                 free(x.data);
                 free(want.data);
                 free(got.data);
@@ -340,14 +326,14 @@ START_TEST(requant_bit_exact)
         nl_tensor x = tensor_like(1, w, c, NL_S32, 0, 0);
         for (int i = 0; i < w; i++)
             for (int ch = 0; ch < c; ch++)
-                put(x.data, NL_S32, (size_t)i * c + ch, tx[i]);
+                tu_put(x.data, NL_S32, (size_t)i * c + ch, tx[i]);
         nl_requant rq = { NULL, tm, ts, 0, 0 };
         nl_type_range((nl_type)dt, &rq.lo, &rq.hi);
         nl_tensor want = tensor_like(1, w, c, (nl_type)dt, 0, 1);
         nl_tensor got = tensor_like(1, w, c, (nl_type)dt, 0, 2);
         nl_requant_ref(&rq, &x, &want, 0, 1);
         ck_assert_int_eq(nl_cl_requant(&rq, &x, &got), 0);
-        ck_assert_msg(rows_equal(&want, &got), "nl_requant_cl ties -> %s differ", tname((nl_type)dt));
+        ck_assert_msg(rows_equal(&want, &got), "nl_requant_cl ties -> %s differ", tu_type_name((nl_type)dt));
         free(x.data);
         free(want.data);
         free(got.data);
@@ -381,7 +367,7 @@ START_TEST(add_bit_exact)
                     nl_add_ref(&d, &a, &b, &want, 0, h);
                     ck_assert_int_eq(nl_cl_add(&d, &a, &b, &got), 0);
                     ck_assert_msg(rows_equal(&want, &got), "nl_add_cl %s + %s -> %s differs",
-                                  tname((nl_type)at), tname((nl_type)bt), tname((nl_type)dt));
+                                  tu_type_name((nl_type)at), tu_type_name((nl_type)bt), tu_type_name((nl_type)dt));
                     free(a.data);
                     free(b.data);
                     free(want.data);
@@ -410,7 +396,7 @@ START_TEST(clamp_bit_exact)
             nl_clamp_ref(&want, clo, chi, 0, h);
             ck_assert_int_eq(nl_cl_clamp(&got, clo, chi), 0);
             ck_assert_msg(!memcmp(want.data, got.data, tensor_size(&want)),
-                          "nl_clamp_cl %s differs (or wrote the row slack)", tname((nl_type)t));
+                          "nl_clamp_cl %s differs (or wrote the row slack)", tu_type_name((nl_type)t));
             free(want.data);
             free(got.data);
         }
@@ -435,12 +421,12 @@ START_TEST(shuffle_bit_exact)
             nl_tensor got = tensor_like(h / f, w / f, c * f * f, (nl_type)t, 0, 2);
             nl_s2d_ref(&x, &want, f, 0, want.h);
             ck_assert_int_eq(nl_cl_s2d(&x, &got, f), 0);
-            ck_assert_msg(rows_equal(&want, &got), "nl_s2d_cl %s r %d differs", tname((nl_type)t), f);
+            ck_assert_msg(rows_equal(&want, &got), "nl_s2d_cl %s r %d differs", tu_type_name((nl_type)t), f);
             nl_tensor back = tensor_like(h, w, c, (nl_type)t, 0, 1);
             nl_tensor back_cl = tensor_like(h, w, c, (nl_type)t, 0, 2);
             nl_d2s_ref(&want, &back, f, 0, h);
             ck_assert_int_eq(nl_cl_d2s(&want, &back_cl, f), 0);
-            ck_assert_msg(rows_equal(&back, &back_cl), "nl_d2s_cl %s r %d differs", tname((nl_type)t), f);
+            ck_assert_msg(rows_equal(&back, &back_cl), "nl_d2s_cl %s r %d differs", tu_type_name((nl_type)t), f);
             ck_assert(rows_equal(&back, &x));
             free(x.data);
             free(want.data);
@@ -468,7 +454,7 @@ START_TEST(concat_bit_exact)
             nl_tensor got = tensor_like(h, w, ca + cb, (nl_type)t, 0, 2);
             nl_concat_ref(&a, &b, &want, 0, h);
             ck_assert_int_eq(nl_cl_concat(&a, &b, &got), 0);
-            ck_assert_msg(rows_equal(&want, &got), "nl_concat_cl %s differs", tname((nl_type)t));
+            ck_assert_msg(rows_equal(&want, &got), "nl_concat_cl %s differs", tu_type_name((nl_type)t));
             free(a.data);
             free(b.data);
             free(want.data);
@@ -705,29 +691,13 @@ END_TEST
 
 static uint8_t clip[NFRAMES][CSIZE];
 
-static void clip_load(void)
-{
-    char path[1024];
-    int ret = tu_clip_crop(clip[0], NFRAMES, CW, CH, 150, 60, path, sizeof(path));
-    ck_assert_msg(ret != -1, "test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
-    ck_assert_int_eq(ret, 0);
-}
-
 typedef tu_stream stream;
 
 static void encode(stream *s, NeuvcCpu cpu)
 {
     NeuvcEncSettings es;
-    char err[128];
-    neuvc_enc_default_settings(&es);
-    es.width = CW;
-    es.height = CH;
-    es.qp = 30;
-    es.keyint = 4;
-    es.cpu = cpu;
-    es.log_level = 0;
-    int ret = tu_encode(s, &es, clip[0], NFRAMES, err, sizeof(err));
-    ck_assert_msg(ret == 0, "encoding: %s", err);
+    tu_enc_settings(&es, CW, CH, 30, 4, cpu);
+    tu_encode_ck(s, &es, clip[0], NFRAMES);
 }
 
 static void decode_check(const stream *s, NeuvcCpu cpu, const char *what)
@@ -749,7 +719,7 @@ START_TEST(codec_cpu_opencl_identical)
 {
     require_device();
     static stream cpu, ocl;
-    clip_load();
+    tu_clip_crop_ck(clip[0], NFRAMES, CW, CH, 150, 60);
     encode(&cpu, NEUVC_CPU_AUTO);
     encode(&ocl, NEUVC_CPU_OPENCL);
     for (int k = 0; k < NFRAMES; k++) {

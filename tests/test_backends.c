@@ -12,6 +12,7 @@
 #include "netlib/dsp.h"
 #include "neuvc/neuvc.h"
 #include "tests/common/testutil.h"
+#include "tests/common/tu_check.h"
 
 #define NFRAMES 5
 #define W 99
@@ -22,28 +23,12 @@ typedef tu_stream stream;
 
 static uint8_t src_mem[NFRAMES][TU_FRAME_BYTES(W, H)];
 
-static void load_clip(void)
-{
-    char path[1024];
-    int ret = tu_clip_crop(src_mem[0], NFRAMES, W, H, 200, 100, path, sizeof(path));
-    ck_assert_msg(ret != -1, "test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
-    ck_assert_int_eq(ret, 0);
-}
-
 static void encode_dz(stream *s, NeuvcCpu cpu, int dz)
 {
     NeuvcEncSettings es;
-    char err[128];
-    neuvc_enc_default_settings(&es);
-    es.width = W;
-    es.height = H;
-    es.qp = 30;
-    es.keyint = 4;
-    es.cpu = cpu;
-    es.log_level = 0;
+    tu_enc_settings(&es, W, H, 30, 4, cpu);
     es.deadzone_intra = es.deadzone_inter = dz;
-    int ret = tu_encode(s, &es, src_mem[0], NFRAMES, err, sizeof(err));
-    ck_assert_msg(ret == 0, "encoding: %s", err);
+    tu_encode_ck(s, &es, src_mem[0], NFRAMES);
 }
 
 static void encode(stream *s, NeuvcCpu cpu)
@@ -85,7 +70,7 @@ START_TEST(all_backends_same_bytes)
     int ran[NB], nran = 0;
     unsigned flags = nl_cpu_flags();
     memset(st, 0, sizeof(st));
-    load_clip();
+    tu_clip_crop_ck(src_mem[0], NFRAMES, W, H, 200, 100);
     for (int b = 0; b < NB; b++) {
         ran[b] = (flags & be[b].need) == be[b].need;
         if (!ran[b]) {
@@ -130,7 +115,7 @@ START_TEST(deadzone_exact_and_smaller)
     size_t a = 0, b = 0;
     memset(&plain, 0, sizeof(plain));
     memset(&dz, 0, sizeof(dz));
-    load_clip();
+    tu_clip_crop_ck(src_mem[0], NFRAMES, W, H, 200, 100);
     encode_dz(&plain, NEUVC_CPU_AUTO, 0);
     encode_dz(&dz, NEUVC_CPU_AUTO, 12);
     decode_check(&dz, NEUVC_CPU_AUTO, dz.recon, "deadzone 12");

@@ -47,6 +47,7 @@
 #include "netlib/dsp.h"
 #include "netlib/netlib.h"
 #include "tests/common/testutil.h"
+#include "tests/common/tu_netlib.h"
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define CANARY 0xA5
@@ -56,32 +57,6 @@
 static size_t esize(nl_type t)
 {
     return nl_type_size(t);
-}
-
-static const char *type_name(nl_type t)
-{
-    static const char *const n[] = { "u8", "s8", "s16", "s32" };
-    return (unsigned)t < 4 ? n[t] : "?";
-}
-
-static void put(void *base, nl_type t, size_t i, int32_t v)
-{
-    switch (t) {
-    case NL_U8: ((uint8_t *)base)[i] = (uint8_t)v; break;
-    case NL_S8: ((int8_t *)base)[i] = (int8_t)v; break;
-    case NL_S16: ((int16_t *)base)[i] = (int16_t)v; break;
-    default: ((int32_t *)base)[i] = v; break;
-    }
-}
-
-static int32_t get(const void *base, nl_type t, size_t i)
-{
-    switch (t) {
-    case NL_U8: return ((const uint8_t *)base)[i];
-    case NL_S8: return ((const int8_t *)base)[i];
-    case NL_S16: return ((const int16_t *)base)[i];
-    default: return ((const int32_t *)base)[i];
-    }
 }
 
 /* Largest |sample| the contract allows for an input type. */
@@ -217,7 +192,7 @@ static outcome check_case(const nl_dsp *dsp, const spec *sp, rng *r, const char 
                 v = (i % 2) ? ihi : ilo;
             else
                 v = rng_range(r, ilo, ihi);
-            put(src.data, sp->in, at, v);
+            tu_put(src.data, sp->in, at, v);
         }
     const int ho = nl_conv_out_size(sp->h, sp->stride), wo = nl_conv_out_size(sp->w, sp->stride);
     nl_tensor dref = { NULL, ho, wo, cout, (ptrdiff_t)wo * cout + sp->dst_slack, sp->out };
@@ -251,10 +226,10 @@ static outcome check_case(const nl_dsp *dsp, const spec *sp, rng *r, const char 
                                  "%s->%s, rows [%d,%d), first at y %d x %d c %d%s: ref %" PRId32
                                  " got %" PRId32 " (mult %" PRId32 " shift %d)",
                                  what, plan->kern.name, sp->w, sp->h, k, sp->stride, cin, cout,
-                                 type_name(sp->in), type_name(sp->out), y0, y1, y,
+                                 tu_type_name(sp->in), tu_type_name(sp->out), y0, y1, y,
                                  (int)(i / cout), (int)(i % cout),
                                  i >= (ptrdiff_t)wo * cout ? " (row slack)" : "",
-                                 get(dref.data, sp->out, at), get(dopt.data, sp->out, at),
+                                 tu_get(dref.data, sp->out, at), tu_get(dopt.data, sp->out, at),
                                  i < (ptrdiff_t)wo * cout ? mult[i % cout] : 0,
                                  i < (ptrdiff_t)wo * cout ? shift[i % cout] : 0);
             }
@@ -304,8 +279,8 @@ static int is_ref(const nl_conv_kernel *kern)
 static void entry_name(char *buf, size_t n, const level *lv, const nl_conv_kernel *kern, int k,
                        int s, nl_type in, nl_type out)
 {
-    snprintf(buf, n, "%s %s [k%d s%d %s->%s]", lv->name, kern->name, k, s, type_name(in),
-             type_name(out));
+    snprintf(buf, n, "%s %s [k%d s%d %s->%s]", lv->name, kern->name, k, s, tu_type_name(in),
+             tu_type_name(out));
 }
 
 /* Random cases of one entry: sizes, channels, strides, ranges. */
@@ -545,7 +520,7 @@ static void etensor_new(etensor *e, rng *r, int h, int w, int c, nl_type ty, int
         ((uint8_t *)e->t.data)[i] = (uint8_t)rng_next(r);
     for (int y = 0; y < h; y++)
         for (size_t i = 0; i < (size_t)w * (size_t)c; i++)
-            put(e->t.data, ty, (size_t)y * (size_t)e->t.stride + i,
+            tu_put(e->t.data, ty, (size_t)y * (size_t)e->t.stride + i,
                 mode == 1 ? hi : mode == 2 ? lo : rng_range(r, lo, hi));
 }
 
@@ -724,6 +699,46 @@ static int check_clamp(const nl_dsp *dsp, const char *what, rng *r)
     return n;
 }
 
+/* One s2d (d2s: 1) case against the reference: factor rr, c channels and
+ * h x w pixels on the side with fewer channels, rows with 0..5 elements
+ * of slack (unaligned rows), a random row range. */
+static void shuffle_case(const nl_dsp *dsp, const char *what, rng *r, int d2s, nl_type t,
+                         int rr, int c, int h, int w, int n)
+{
+    int32_t lo, hi;
+    nl_type_range(t, &lo, &hi);
+    int hs, ws, cs, hd, wd, cd;
+    if (d2s) {
+        hs = h; ws = w; cs = c * rr * rr;
+        hd = hs * rr; wd = ws * rr; cd = c;
+    } else {
+        hd = h; wd = w; cd = c * rr * rr;
+        hs = hd * rr; ws = wd * rr; cs = c;
+    }
+    etensor src, dref, dtest;
+    etensor_new(&src, r, hs, ws, cs, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_new(&dref, r, hd, wd, cd, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_clone(&dtest, &dref);
+    int y0, y1;
+    erows(r, hd, &y0, &y1);
+    if (d2s) {
+        nl_d2s_ref(&src.t, &dref.t, rr, y0, y1);
+        dsp->d2s(&src.t, &dtest.t, rr, y0, y1);
+    } else {
+        nl_s2d_ref(&src.t, &dref.t, rr, y0, y1);
+        dsp->s2d(&src.t, &dtest.t, rr, y0, y1);
+    }
+    ecompare(&dref, &dtest, what, n);
+    etensor_free(&src);
+    etensor_free(&dref);
+    etensor_free(&dtest);
+}
+
+/* Channel counts around the vector widths (4, 8, 16 elements) and the
+ * model's (s2d: 6, 12, 64, 96 in; d2s: 6, 48, 96 out; concat parts 6,
+ * 32, 48, 96). */
+static const int shuf_chan[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 96 };
+
 static int check_shuffle(const nl_dsp *dsp, const char *what, rng *r, int d2s)
 {
     int n = 0;
@@ -731,35 +746,39 @@ static int check_shuffle(const nl_dsp *dsp, const char *what, rng *r, int d2s)
         for (int k = 0; k < 12; k++, n++) {
             int rr = k < 10 ? rng_range(r, 2, 4) : 8;
             int c = k < 11 ? echan[rng_range(r, 0, 12)] : 65; /* 65 * 64 > 4096: long table */
-            int32_t lo, hi;
-            nl_type_range((nl_type)t, &lo, &hi);
-            int hs, ws, cs, hd, wd, cd;
-            if (d2s) {
-                hs = rng_range(r, 1, 5); ws = rng_range(r, 1, 9); cs = c * rr * rr;
-                hd = hs * rr; wd = ws * rr; cd = c;
-            } else {
-                hd = rng_range(r, 1, 5); wd = rng_range(r, 1, 9); cd = c * rr * rr;
-                hs = hd * rr; ws = wd * rr; cs = c;
-            }
-            etensor src, dref, dtest;
-            etensor_new(&src, r, hs, ws, cs, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_new(&dref, r, hd, wd, cd, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_clone(&dtest, &dref);
-            int y0, y1;
-            erows(r, hd, &y0, &y1);
-            if (d2s) {
-                nl_d2s_ref(&src.t, &dref.t, rr, y0, y1);
-                dsp->d2s(&src.t, &dtest.t, rr, y0, y1);
-            } else {
-                nl_s2d_ref(&src.t, &dref.t, rr, y0, y1);
-                dsp->s2d(&src.t, &dtest.t, rr, y0, y1);
-            }
-            ecompare(&dref, &dtest, what, n);
-            etensor_free(&src);
-            etensor_free(&dref);
-            etensor_free(&dtest);
+            int h = rng_range(r, 1, 5), w = rng_range(r, 1, 9);
+            shuffle_case(dsp, what, r, d2s, (nl_type)t, rr, c, h, w, n);
         }
+    /* Every type, every r from 2 to 4 (the model's 2 and 4) and every
+     * channel count of shuf_chan, odd widths and strides. */
+    for (int t = NL_U8; t < NL_NTYPES; t++)
+        for (int rr = 2; rr <= 4; rr++)
+            for (int k = 0; k < NELEM(shuf_chan); k++, n++) {
+                int h = rng_range(r, 1, 3), w = 2 * rng_range(r, 0, 2) + 1;
+                shuffle_case(dsp, what, r, d2s, (nl_type)t, rr, shuf_chan[k], h, w, n);
+            }
     return n;
+}
+
+static void concat_case(const nl_dsp *dsp, const char *what, rng *r, nl_type t, int ca, int cb,
+                        int h, int w, int n)
+{
+    int32_t lo, hi;
+    nl_type_range(t, &lo, &hi);
+    etensor a, b, dref, dtest;
+    etensor_new(&a, r, h, w, ca, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_new(&b, r, h, w, cb, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_new(&dref, r, h, w, ca + cb, t, rng_range(r, 0, 5), lo, hi, 0);
+    etensor_clone(&dtest, &dref);
+    int y0, y1;
+    erows(r, h, &y0, &y1);
+    nl_concat_ref(&a.t, &b.t, &dref.t, y0, y1);
+    dsp->concat(&a.t, &b.t, &dtest.t, y0, y1);
+    ecompare(&dref, &dtest, what, n);
+    etensor_free(&a);
+    etensor_free(&b);
+    etensor_free(&dref);
+    etensor_free(&dtest);
 }
 
 static int check_concat(const nl_dsp *dsp, const char *what, rng *r)
@@ -769,23 +788,15 @@ static int check_concat(const nl_dsp *dsp, const char *what, rng *r)
         for (int k = 0; k < 12; k++, n++) {
             int ca = rng_range(r, 1, k < 8 ? 40 : 200), cb = rng_range(r, 1, k < 8 ? 40 : 200);
             int h = rng_range(r, 1, 5), w = rng_range(r, 1, 20);
-            int32_t lo, hi;
-            nl_type_range((nl_type)t, &lo, &hi);
-            etensor a, b, dref, dtest;
-            etensor_new(&a, r, h, w, ca, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_new(&b, r, h, w, cb, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_new(&dref, r, h, w, ca + cb, (nl_type)t, rng_range(r, 0, 5), lo, hi, 0);
-            etensor_clone(&dtest, &dref);
-            int y0, y1;
-            erows(r, h, &y0, &y1);
-            nl_concat_ref(&a.t, &b.t, &dref.t, y0, y1);
-            dsp->concat(&a.t, &b.t, &dtest.t, y0, y1);
-            ecompare(&dref, &dtest, what, n);
-            etensor_free(&a);
-            etensor_free(&b);
-            etensor_free(&dref);
-            etensor_free(&dtest);
+            concat_case(dsp, what, r, (nl_type)t, ca, cb, h, w, n);
         }
+    /* Every type and pair of part sizes of shuf_chan, odd widths. */
+    for (int t = NL_U8; t < NL_NTYPES; t++)
+        for (int i = 0; i < NELEM(shuf_chan); i++)
+            for (int j = 0; j < NELEM(shuf_chan); j++, n++) {
+                int h = rng_range(r, 1, 2), w = 2 * rng_range(r, 0, 3) + 1;
+                concat_case(dsp, what, r, (nl_type)t, shuf_chan[i], shuf_chan[j], h, w, n);
+            }
     return n;
 }
 
@@ -1520,7 +1531,7 @@ static int checkasm_bench(int quick)
         size_t n_in = (size_t)bs->h * (size_t)src.stride;
         src.data = malloc(n_in * esize(bs->in));
         for (size_t i = 0; i < n_in; i++)
-            put(src.data, bs->in, i, rng_range(&r, ilo, ihi));
+            tu_put(src.data, bs->in, i, rng_range(&r, ilo, ihi));
         int ho = nl_conv_out_size(bs->h, bs->stride), wo = nl_conv_out_size(bs->w, bs->stride);
         nl_tensor dst = { NULL, ho, wo, bs->cout, (ptrdiff_t)wo * bs->cout, bs->out };
         size_t dst_bytes = (size_t)ho * (size_t)dst.stride * esize(bs->out);

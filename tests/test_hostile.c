@@ -278,6 +278,29 @@ START_TEST(stream_flips)
 }
 END_TEST
 
+/* The first packet of the .nvc file[0..n), read with a packet limit of
+ * max_packet (0: none), fails with want and a message containing msg; the
+ * reader then holds a buffer of at most max_buf bytes (0: none). */
+static void expect_packet_error(uint8_t *file, size_t n, size_t max_packet, int want,
+                                const char *msg, size_t max_buf)
+{
+    FILE *f = fmemopen(file, n, "rb");
+    ck_assert_ptr_nonnull(f);
+    nvc_reader r;
+    const uint8_t *data;
+    size_t size;
+    int64_t pts;
+    ck_assert_int_eq(nvc_reader_open(&r, f, 0, 0, max_packet), 0);
+    ck_assert_int_eq(nvc_read_packet(&r, &data, &size, &pts), want);
+    ck_assert_msg(strstr(r.errmsg, msg), "message \"%s\" lacks \"%s\"", r.errmsg, msg);
+    if (max_buf)
+        ck_assert_uint_le(r.buf_cap, max_buf);
+    else
+        ck_assert_ptr_null(r.buf);
+    nvc_reader_close(&r);
+    fclose(f);
+}
+
 /* Zero-length and empty packets, and packets of another frame size. */
 START_TEST(odd_packets)
 {
@@ -298,16 +321,7 @@ START_TEST(odd_packets)
     uint8_t file[NVC_SEQ_HEADER_SIZE + NVC_PACKET_HEADER_SIZE];
     memcpy(file, st.hdr, NVC_SEQ_HEADER_SIZE);
     memset(file + NVC_SEQ_HEADER_SIZE, 0, NVC_PACKET_HEADER_SIZE);
-    FILE *f = fmemopen(file, sizeof(file), "rb");
-    nvc_reader r;
-    const uint8_t *data;
-    size_t size;
-    int64_t pts;
-    ck_assert_int_eq(nvc_reader_open(&r, f, 0, 0, 0), 0);
-    ck_assert_int_eq(nvc_read_packet(&r, &data, &size, &pts), NEUVC_ERR_INVALIDDATA);
-    ck_assert(strstr(r.errmsg, "size 0"));
-    nvc_reader_close(&r);
-    fclose(f);
+    expect_packet_error(file, sizeof(file), 0, NEUVC_ERR_INVALIDDATA, "size 0", 0);
     neuvc_dec_close(&dec);
 }
 END_TEST
@@ -366,24 +380,10 @@ START_TEST(huge_sizes)
         memcpy(file, st.hdr, NVC_SEQ_HEADER_SIZE);
         bytes_store_u32le(file + NVC_SEQ_HEADER_SIZE, claims[i]);
         memset(file + NVC_SEQ_HEADER_SIZE + 4, 0x11, sizeof(file) - NVC_SEQ_HEADER_SIZE - 4);
-        FILE *f = fmemopen(file, sizeof(file), "rb");
-        nvc_reader r;
-        const uint8_t *data;
-        size_t size;
-        int64_t pts;
-        ck_assert_int_eq(nvc_reader_open(&r, f, 0, 0, 0), 0);
-        ck_assert_int_eq(nvc_read_packet(&r, &data, &size, &pts), NEUVC_ERR_INVALIDDATA);
-        ck_assert(strstr(r.errmsg, "truncated"));
-        ck_assert_uint_le(r.buf_cap, 65536);  /* what arrived, rounded up to one chunk */
-        nvc_reader_close(&r);
-        fclose(f);
+        /* The buffer: what arrived, rounded up to one chunk. */
+        expect_packet_error(file, sizeof(file), 0, NEUVC_ERR_INVALIDDATA, "truncated", 65536);
         /* With a packet limit: ERANGE before reading. */
-        f = fmemopen(file, sizeof(file), "rb");
-        ck_assert_int_eq(nvc_reader_open(&r, f, 0, 0, 1 << 20), 0);
-        ck_assert_int_eq(nvc_read_packet(&r, &data, &size, &pts), NEUVC_ERR(ERANGE));
-        ck_assert_ptr_null(r.buf);
-        nvc_reader_close(&r);
-        fclose(f);
+        expect_packet_error(file, sizeof(file), 1 << 20, NEUVC_ERR(ERANGE), "above the limit", 0);
     }
 
     /* Y4M: sizes beyond the reader's limits are refused before any

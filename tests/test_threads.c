@@ -18,6 +18,7 @@
 #include "netlib/dsp.h"
 #include "neuvc/neuvc.h"
 #include "tests/common/testutil.h"
+#include "tests/common/tu_check.h"
 
 #define NFRAMES 3
 #define W 256
@@ -49,28 +50,12 @@ static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
     return h;
 }
 
-static void load_clip(void)
-{
-    char path[1024];
-    int ret = tu_clip_crop(src_mem[0], NFRAMES, W, H, 112, 64, path, sizeof(path));
-    ck_assert_msg(ret != -1, "test clip %s missing (set NEUVC_CLIPS to the clips folder)", path);
-    ck_assert_int_eq(ret, 0);
-}
-
 static void encode(stream *s, NeuvcCpu cpu, int threads)
 {
     NeuvcEncSettings es;
-    char err[128];
-    neuvc_enc_default_settings(&es);
-    es.width = W;
-    es.height = H;
-    es.qp = 28;
-    es.keyint = 8;
-    es.cpu = cpu;
+    tu_enc_settings(&es, W, H, 28, 8, cpu);
     es.threads = threads;
-    es.log_level = 0;
-    int ret = tu_encode(s, &es, src_mem[0], NFRAMES, err, sizeof(err));
-    ck_assert_msg(ret == 0, "encoding: %s", err);
+    tu_encode_ck(s, &es, src_mem[0], NFRAMES);
 }
 
 static uint64_t decode_hash(const stream *s, NeuvcCpu cpu, int threads, const char *what)
@@ -109,7 +94,7 @@ START_TEST(threads_and_backends_same_bytes)
 {
     static stream first, other;
     int n_enc = 0, n_dec = 0;
-    load_clip();
+    tu_clip_crop_ck(src_mem[0], NFRAMES, W, H, 112, 64);
     encode(&first, NEUVC_CPU_REF, 1);
     uint64_t hp = 0xCBF29CE484222325ull, hr = hp;
     for (int k = 0; k < NFRAMES; k++) {

@@ -70,19 +70,16 @@ int nl_arm_conv_pack(nl_conv_plan *plan, int dot, const int *pix, int max_nv)
     const size_t nch = (size_t)head.nblk * (size_t)head.lanes;
     const size_t w_bytes = (size_t)head.nblk * (size_t)d->k * (size_t)head.groups *
                            (size_t)head.subs * 16;
-    const size_t off_w = nl_conv_align_up(sizeof(nl_arm_conv));
-    const size_t off_acc0 = off_w + nl_conv_align_up(w_bytes);
-    const size_t off_mult = off_acc0 + nl_conv_align_up(nch * sizeof(int32_t));
-    const size_t off_nsh = off_mult + nl_conv_align_up(nch * sizeof(int32_t));
-    const size_t total = off_nsh + nl_conv_align_up(nch * sizeof(int64_t));
-    uint8_t *mem = aligned_alloc(NL_CONV_ALIGN, total);
+    const size_t parts[5] = { sizeof(nl_arm_conv), w_bytes, nch * sizeof(int32_t),
+                              nch * sizeof(int32_t), nch * sizeof(int64_t) };
+    size_t off[5];
+    uint8_t *mem = nl_conv_arena(parts, 5, off);
     if (!mem)
         return NEUVC_ERR(ENOMEM);
-    memset(mem, 0, total);
-    uint8_t *w = mem + off_w;
-    int32_t *acc0 = (int32_t *)(mem + off_acc0);
-    int32_t *mult = (int32_t *)(mem + off_mult);
-    int64_t *nsh = (int64_t *)(mem + off_nsh);
+    uint8_t *w = mem + off[1];
+    int32_t *acc0 = (int32_t *)(mem + off[2]);
+    int32_t *mult = (int32_t *)(mem + off[3]);
+    int64_t *nsh = (int64_t *)(mem + off[4]);
 
     /* Weights, tile by tile, in the order the kernels walk them. */
     const int G = head.groups, S = head.subs, Q = E / S;

@@ -113,9 +113,11 @@ void nl_arm_conv_run(const nl_conv_plan *plan, const nl_tensor *src, nl_tensor *
 
 /* Table fillers (netlib/arm/conv_neon.c, conv_neondot.c); call only when
  * nl_cpu_flags() has the level.  The NEON one also installs the
- * element-wise ops of elem_neon.c (nl_dsp_init_arm_neon_elem). */
+ * element-wise ops of elem_neon.c (nl_dsp_init_arm_neon_elem, which
+ * installs the data movement of shuffle_neon.c: s2d, d2s, concat). */
 void nl_dsp_init_arm_neon(nl_dsp *d);
 void nl_dsp_init_arm_neondot(nl_dsp *d);
 void nl_dsp_init_arm_neon_elem(nl_dsp *d);
+void nl_dsp_init_arm_neon_shuffle(nl_dsp *d);
 
 #endif

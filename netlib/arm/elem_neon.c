@@ -1,9 +1,9 @@
 /*
  * Element-wise ops with NEON (baseline aarch64): requantization, add,
- * clamp.  Contracts and results: the references in netlib/ref (netlib.h);
- * the rounding through nl_arm_requant4 / nl_arm_round2 (requant_neon.h),
- * channel tails (c % 4 elements of a pixel) through the reference's own
- * rounding function.
+ * clamp (s2d, d2s, concat: shuffle_neon.c).  Contracts and results: the
+ * references in netlib/ref (netlib.h); the rounding through
+ * nl_arm_requant4 / nl_arm_round2 (requant_neon.h), channel tails (c % 4
+ * elements of a pixel) through the reference's own rounding function.
  *
  * Vector work goes 4 channels of one pixel at a time (a channel block),
  * pixel after pixel along the row with the block's per-channel constants
@@ -53,11 +53,6 @@ ALWAYS_INLINE void load_nshift(const uint8_t *shift, int64x2_t *lo, int64x2_t *h
     *hi = vnegq_s64(vreinterpretq_s64_u64(vmovl_high_u32(s)));
 }
 
-static uint8_t *row_ptr(const nl_tensor *t, int y)
-{
-    return (uint8_t *)t->data + (ptrdiff_t)y * t->stride * (ptrdiff_t)nl_type_size(t->type);
-}
-
 static void nl_requant_neon(const nl_requant *rq, const nl_tensor *src, nl_tensor *dst, int y0,
                             int y1)
 {
@@ -70,8 +65,8 @@ static void nl_requant_neon(const nl_requant *rq, const nl_tensor *src, nl_tenso
     const int ies = (int)nl_type_size(src->type), oes = (int)nl_type_size(dst->type);
     const int32x4_t lo = vdupq_n_s32(rq->lo), hi = vdupq_n_s32(rq->hi);
     for (int y = y0; y < y1; y++) {
-        const uint8_t *in = row_ptr(src, y);
-        uint8_t *out = row_ptr(dst, y);
+        const uint8_t *in = nl_elem_ptr(src, y, 0);
+        uint8_t *out = nl_elem_ptr(dst, y, 0);
         int ch = 0;
         for (; ch + 4 <= c; ch += 4) {
             /* x = sample + bias: |sample| <= 2^15 (u8, s8, s16) or no bias
@@ -107,8 +102,8 @@ static void nl_add_neon(const nl_add_desc *d, const nl_tensor *a, const nl_tenso
     const int oes = (int)nl_type_size(dst->type);
     const int32x2_t lo = vdup_n_s32(d->lo), hi = vdup_n_s32(d->hi);
     for (int y = y0; y < y1; y++) {
-        const uint8_t *pa = row_ptr(a, y), *pb = row_ptr(b, y);
-        uint8_t *out = row_ptr(dst, y);
+        const uint8_t *pa = nl_elem_ptr(a, y, 0), *pb = nl_elem_ptr(b, y, 0);
+        uint8_t *out = nl_elem_ptr(dst, y, 0);
         int ch = 0;
         for (; ch + 4 <= c; ch += 4) {
             const int32x4_t ma = vld1q_s32(d->ma + ch), mb = vld1q_s32(d->mb + ch);
@@ -143,7 +138,7 @@ static void nl_clamp_neon(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1)
 {
     const ptrdiff_t n = (ptrdiff_t)t->w * t->c;
     for (int y = y0; y < y1; y++) {
-        uint8_t *row = row_ptr(t, y);
+        uint8_t *row = nl_elem_ptr(t, y, 0);
         ptrdiff_t i = 0;
         switch (t->type) {
         case NL_U8: {
@@ -188,4 +183,5 @@ void nl_dsp_init_arm_neon_elem(nl_dsp *d)
     d->requant = nl_requant_neon;  d->requant_name = "nl_requant_neon";
     d->add = nl_add_neon;          d->add_name = "nl_add_neon";
     d->clamp = nl_clamp_neon;      d->clamp_name = "nl_clamp_neon";
+    nl_dsp_init_arm_neon_shuffle(d);
 }

@@ -180,34 +180,32 @@ nlcl_int nl_cl_conv_consts(const nl_cl_kset *ks, const nl_conv_desc *d, nl_cl_op
     od->a = nl_cl_const_new(ks, hwio, n, &e);
     free(hwio);
     if (e == NLCL_SUCCESS)
-        od->b = nl_cl_const_new(ks, d->rq.bias, cout * 4, &e);
+        e = nl_cl_requant_consts(ks, &d->rq, d->cout, od);
+    return e;
+}
+
+/* Three per-channel arrays of c channels into od->b, c (int32) and d
+ * (one byte each); a NULL array leaves its buffer NULL. */
+static nlcl_int consts_bcd(const nl_cl_kset *ks, const void *b, const void *c4, const void *d1,
+                           int c, nl_cl_op_dev *od)
+{
+    nlcl_int e = NLCL_SUCCESS;
+    od->b = nl_cl_const_new(ks, b, (size_t)c * 4, &e);
     if (e == NLCL_SUCCESS)
-        od->c = nl_cl_const_new(ks, d->rq.mult, cout * 4, &e);
+        od->c = nl_cl_const_new(ks, c4, (size_t)c * 4, &e);
     if (e == NLCL_SUCCESS)
-        od->d = nl_cl_const_new(ks, d->rq.shift, cout, &e);
+        od->d = nl_cl_const_new(ks, d1, (size_t)c, &e);
     return e;
 }
 
 nlcl_int nl_cl_requant_consts(const nl_cl_kset *ks, const nl_requant *rq, int c, nl_cl_op_dev *od)
 {
-    nlcl_int e = NLCL_SUCCESS;
-    od->b = nl_cl_const_new(ks, rq->bias, (size_t)c * 4, &e);
-    if (e == NLCL_SUCCESS)
-        od->c = nl_cl_const_new(ks, rq->mult, (size_t)c * 4, &e);
-    if (e == NLCL_SUCCESS)
-        od->d = nl_cl_const_new(ks, rq->shift, (size_t)c, &e);
-    return e;
+    return consts_bcd(ks, rq->bias, rq->mult, rq->shift, c, od);
 }
 
 nlcl_int nl_cl_add_consts(const nl_cl_kset *ks, const nl_add_desc *d, int c, nl_cl_op_dev *od)
 {
-    nlcl_int e = NLCL_SUCCESS;
-    od->b = nl_cl_const_new(ks, d->ma, (size_t)c * 4, &e);
-    if (e == NLCL_SUCCESS)
-        od->c = nl_cl_const_new(ks, d->mb, (size_t)c * 4, &e);
-    if (e == NLCL_SUCCESS)
-        od->d = nl_cl_const_new(ks, d->shift, (size_t)c, &e);
-    return e;
+    return consts_bcd(ks, d->ma, d->mb, d->shift, c, od);
 }
 
 /* ------------------------------------------------------------ launches

@@ -16,21 +16,19 @@
  * acc0 [nch], mul, add, shr, sub [nch] each, their pointers set in h. */
 static uint8_t *plan_alloc(nl_x86_conv *h, size_t w_bytes, size_t nch)
 {
-    const size_t off_w = nl_conv_align_up(sizeof(nl_x86_conv));
-    const size_t off_acc0 = off_w + nl_conv_align_up(w_bytes);
-    const size_t off_i64 = off_acc0 + nl_conv_align_up(nch * sizeof(int32_t));
-    const size_t i64_bytes = nl_conv_align_up(nch * sizeof(int64_t));
-    const size_t total = off_i64 + 4 * i64_bytes;
-    uint8_t *mem = aligned_alloc(NL_CONV_ALIGN, total);
+    const size_t i64 = nch * sizeof(int64_t);
+    const size_t parts[7] = { sizeof(nl_x86_conv), w_bytes, nch * sizeof(int32_t),
+                              i64, i64, i64, i64 };
+    size_t off[7];
+    uint8_t *mem = nl_conv_arena(parts, 7, off);
     if (!mem)
         return NULL;
-    memset(mem, 0, total);
-    h->w = mem + off_w;
-    h->acc0 = (int32_t *)(mem + off_acc0);
-    h->mul = (int64_t *)(mem + off_i64);
-    h->add = (int64_t *)(mem + off_i64 + i64_bytes);
-    h->shr = (int64_t *)(mem + off_i64 + 2 * i64_bytes);
-    h->sub = (int64_t *)(mem + off_i64 + 3 * i64_bytes);
+    h->w = mem + off[1];
+    h->acc0 = (int32_t *)(mem + off[2]);
+    h->mul = (int64_t *)(mem + off[3]);
+    h->add = (int64_t *)(mem + off[4]);
+    h->shr = (int64_t *)(mem + off[5]);
+    h->sub = (int64_t *)(mem + off[6]);
     return mem;
 }
 
@@ -60,31 +58,40 @@ static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_
     }
 }
 
+/* The head fields every packed form sets alike; each form adds its own. */
+static void head_init(nl_x86_conv *h, const nl_conv_desc *d, nl_x86_stage stage, int es,
+                      int lanes)
+{
+    memset(h, 0, sizeof(*h));
+    h->k = d->k;
+    h->stride = d->stride;
+    h->cin = d->cin;
+    h->cout = d->cout;
+    h->stage = stage;
+    h->es = es;
+    h->pad_byte = stage == NL_X86_STAGE_S8_TO_U8 ? 0x80 : 0;
+    h->lanes = lanes;
+    h->vbytes = lanes * 4;
+    h->out_type = d->out_type;
+    h->oes = (int)nl_type_size(d->out_type);
+    h->lo = d->rq.lo;
+    h->hi = d->rq.hi;
+}
+
 int nl_x86_conv_pack(nl_conv_plan *plan, const nl_x86_tiling *t, nl_x86_stage stage)
 {
     const nl_conv_desc *d = &plan->desc;
     nl_x86_conv head;
-    memset(&head, 0, sizeof(head));
-    head.k = d->k;
-    head.stride = d->stride;
-    head.cin = d->cin;
-    head.cout = d->cout;
-    head.stage = stage;
-    head.es = stage == NL_X86_STAGE_U8_TO_S16 || stage == NL_X86_STAGE_S8_TO_S16 ||
-              (stage == NL_X86_STAGE_COPY && d->in_type == NL_S16) ? 2 : 1;
-    head.pad_byte = stage == NL_X86_STAGE_S8_TO_U8 ? 0x80 : 0;
-    head.lanes = t->lanes;
-    head.vbytes = t->lanes * 4;
+    head_init(&head, d, stage,
+              stage == NL_X86_STAGE_U8_TO_S16 || stage == NL_X86_STAGE_S8_TO_S16 ||
+                      (stage == NL_X86_STAGE_COPY && d->in_type == NL_S16) ? 2 : 1,
+              t->lanes);
     head.groups = (d->k * d->cin * head.es + 3) / 4;
     head.nblk = (d->cout + t->lanes - 1) / t->lanes;
     head.nv = nl_conv_pick_nv(head.nblk, t->max_nv);
     head.pix_max = nl_conv_pix_max(t->pix, head.nblk, head.nv);
     for (int nv = 1; nv <= NL_X86_MAX_NV; nv++)
         head.pix[nv] = nv <= t->max_nv ? t->pix[nv] : 0;
-    head.out_type = d->out_type;
-    head.oes = (int)nl_type_size(d->out_type);
-    head.lo = d->rq.lo;
-    head.hi = d->rq.hi;
 
     /* x-chunk: the staged pixels a chunk of n columns may read are
      * (n + pix_max - 2) * stride + k (tiles round n up by at most
@@ -152,22 +159,9 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es)
     if (!nl_x86_conv_narrow_ok(d, es))
         return NEUVC_ERR(ENOTSUP);
     nl_x86_conv head;
-    memset(&head, 0, sizeof(head));
-    head.k = d->k;
-    head.stride = 1;
-    head.cin = d->cin;
-    head.cout = d->cout;
-    head.stage = stage;
-    head.es = es;
-    head.pad_byte = stage == NL_X86_STAGE_S8_TO_U8 ? 0x80 : 0;
-    head.lanes = 16;
-    head.vbytes = 64;
+    head_init(&head, d, stage, es, 16); /* stride 1 (narrow_ok) */
     head.nblk = 1;
     head.nv = 1;
-    head.out_type = d->out_type;
-    head.oes = (int)nl_type_size(d->out_type);
-    head.lo = d->rq.lo;
-    head.hi = d->rq.hi;
     head.narrow = 1;
     head.q = d->cin * es / 4;
     head.nc = (d->cout + 1) / 2 * 2;
@@ -191,28 +185,24 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es)
 
     const int taps = d->k * d->k * head.q;        /* dwords per output pixel */
     const size_t w_bytes = (size_t)taps * (size_t)head.nc * 4;
-    const size_t off_w = nl_conv_align_up(sizeof(nl_x86_conv));
-    const size_t off_acc0 = off_w + nl_conv_align_up(w_bytes);
-    const size_t off_i64 = off_acc0 + nl_conv_align_up(16 * sizeof(int32_t));
-    const size_t i64_bytes = nl_conv_align_up(16 * sizeof(int64_t));
-    const size_t off_tidx = off_i64 + 4 * i64_bytes;
-    const size_t tidx_bytes = nl_conv_align_up((size_t)head.q * 4 * 16 * sizeof(int32_t));
-    const size_t off_tmask = off_tidx + tidx_bytes;
-    const size_t off_perm = off_tmask + nl_conv_align_up((size_t)head.q * 4 * sizeof(uint16_t));
-    const size_t perm_bytes = nl_conv_align_up((size_t)(head.nc / 2) * 64 * sizeof(uint16_t));
-    const size_t off_pmask = off_perm + perm_bytes;
-    const size_t total = off_pmask + nl_conv_align_up((size_t)(head.nc / 2) * sizeof(uint32_t));
-    uint8_t *mem = aligned_alloc(NL_CONV_ALIGN, total);
+    /* The four int64 arrays (16 each) as one part of 4 aligned slots. */
+    const size_t parts[8] = {
+        sizeof(nl_x86_conv), w_bytes, 16 * sizeof(int32_t),
+        4 * nl_conv_align_up(16 * sizeof(int64_t)),
+        (size_t)head.q * 4 * 16 * sizeof(int32_t), (size_t)head.q * 4 * sizeof(uint16_t),
+        (size_t)(head.nc / 2) * 64 * sizeof(uint16_t), (size_t)(head.nc / 2) * sizeof(uint32_t),
+    };
+    size_t off[8];
+    uint8_t *mem = nl_conv_arena(parts, 8, off);
     if (!mem)
         return NEUVC_ERR(ENOMEM);
-    memset(mem, 0, total);
-    uint8_t *w = mem + off_w;
-    int32_t *acc0 = (int32_t *)(mem + off_acc0);
-    int64_t *i64 = (int64_t *)(mem + off_i64);
-    int32_t *tidx = (int32_t *)(mem + off_tidx);
-    uint16_t *tmask = (uint16_t *)(mem + off_tmask);
-    uint16_t *perm = (uint16_t *)(mem + off_perm);
-    uint32_t *pmask = (uint32_t *)(mem + off_pmask);
+    uint8_t *w = mem + off[1];
+    int32_t *acc0 = (int32_t *)(mem + off[2]);
+    int64_t *i64 = (int64_t *)(mem + off[3]);
+    int32_t *tidx = (int32_t *)(mem + off[4]);
+    uint16_t *tmask = (uint16_t *)(mem + off[5]);
+    uint16_t *perm = (uint16_t *)(mem + off[6]);
+    uint32_t *pmask = (uint32_t *)(mem + off[7]);
 
     /* Weights: [ky][kx][q][o] dwords. */
     const int per_dword = 4 / es;
@@ -352,22 +342,9 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
 {
     const nl_conv_desc *d = &plan->desc;
     nl_x86_conv head;
-    memset(&head, 0, sizeof(head));
-    head.k = d->k;
-    head.stride = d->stride;
-    head.cin = d->cin;
-    head.cout = d->cout;
-    head.stage = NL_X86_STAGE_COPY;
-    head.es = 1;
-    head.pad_byte = 0;
-    head.lanes = 16;
-    head.vbytes = 64;
+    head_init(&head, d, NL_X86_STAGE_COPY, 1, 16);
     head.nblk = (d->cout + 15) / 16;
     head.nv = 2;
-    head.out_type = d->out_type;
-    head.oes = (int)nl_type_size(d->out_type);
-    head.lo = d->rq.lo;
-    head.hi = d->rq.hi;
     head.amx = 1;
     head.planes = d->in_type == NL_S16 ? 2 : 1;
     head.nck = (d->k * d->cin + 63) / 64;

@@ -32,11 +32,6 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-static const void *row_ptr(const nl_tensor *t, int y)
-{
-    return (const char *)t->data + (ptrdiff_t)y * t->stride * nl_elem_size(t->type);
-}
-
 /* 4 elements of type t at element e of row p, as int64 lanes. */
 ALWAYS_INLINE __m256i load4(const void *p, ptrdiff_t e, nl_type t)
 {
@@ -104,8 +99,8 @@ ALWAYS_INLINE void requant_rows(const nl_requant *rq, const nl_x86_rq_pattern *p
     const ptrdiff_t n = (ptrdiff_t)src->w * c, n8 = n / 8 * 8;
     const __m256i vlo = _mm256_set1_epi64x(rq->lo), vhi = _mm256_set1_epi64x(rq->hi);
     for (int y = y0; y < y1; y++) {
-        const void *s = row_ptr(src, y);
-        void *d = (void *)row_ptr(dst, y);
+        const void *s = nl_elem_ptr(src, y, 0);
+        void *d = nl_elem_ptr(dst, y, 0);
         int j = 0;
         for (ptrdiff_t e = 0; e < n8; e += 8) {
             __m256i v[2];
@@ -137,7 +132,7 @@ static void nl_requant_avx2(const nl_requant *rq, const nl_tensor *src, nl_tenso
                             int y1)
 {
     const int c = src->c, period = nl_x86_elem_period(c, 8);
-    if (!period || (src->data == dst->data && !nl_x86_same_rows(src, dst))) {
+    if (!nl_x86_rq_vector_ok(period, src, dst)) {
         nl_requant_ref(rq, src, dst, y0, y1);
         return;
     }
@@ -149,10 +144,7 @@ static void nl_requant_avx2(const nl_requant *rq, const nl_tensor *src, nl_tenso
         requant_rows(rq, &pt, period, src, dst, y0, y1, a, b);               \
         return;                                                              \
     }
-    RQ_CASE(NL_U8, NL_S16)
-    RQ_CASE(NL_S16, NL_S16)
-    RQ_CASE(NL_S32, NL_S16)
-    RQ_CASE(NL_S16, NL_U8)
+    NL_X86_RQ_PAIRS(RQ_CASE)
 #undef RQ_CASE
     requant_rows(rq, &pt, period, src, dst, y0, y1, ti, to);
 }
@@ -167,8 +159,8 @@ ALWAYS_INLINE void add_rows(const nl_add_desc *ad, const nl_x86_add_pattern *pt,
     const ptrdiff_t n = (ptrdiff_t)a->w * c, n8 = n / 8 * 8;
     const __m256i vlo = _mm256_set1_epi64x(ad->lo), vhi = _mm256_set1_epi64x(ad->hi);
     for (int y = y0; y < y1; y++) {
-        const void *pa = row_ptr(a, y), *pb = row_ptr(b, y);
-        void *d = (void *)row_ptr(dst, y);
+        const void *pa = nl_elem_ptr(a, y, 0), *pb = nl_elem_ptr(b, y, 0);
+        void *d = nl_elem_ptr(dst, y, 0);
         int j = 0;
         for (ptrdiff_t e = 0; e < n8; e += 8) {
             __m256i v[2];
@@ -203,10 +195,7 @@ static void nl_add_avx2(const nl_add_desc *ad, const nl_tensor *a, const nl_tens
                         nl_tensor *dst, int y0, int y1)
 {
     const int c = a->c, period = nl_x86_elem_period(c, 8);
-    /* In place over a or b with the same rows is safe (each group of 8 is
-     * read before it is written); other overlaps: outside the contract. */
-    if (!period || ((dst->data == a->data && !nl_x86_same_rows(dst, a)) ||
-                    (dst->data == b->data && !nl_x86_same_rows(dst, b)))) {
+    if (!nl_x86_add_vector_ok(period, a, b, dst)) {
         nl_add_ref(ad, a, b, dst, y0, y1);
         return;
     }
@@ -218,9 +207,7 @@ static void nl_add_avx2(const nl_add_desc *ad, const nl_tensor *a, const nl_tens
         add_rows(ad, &pt, period, a, b, dst, y0, y1, x, x, o);               \
         return;                                                              \
     }
-    ADD_CASE(NL_S16, NL_S16)
-    ADD_CASE(NL_S16, NL_S32)
-    ADD_CASE(NL_S16, NL_U8)
+    NL_X86_ADD_PAIRS(ADD_CASE)
 #undef ADD_CASE
     add_rows(ad, &pt, period, a, b, dst, y0, y1, ta, tb, to);
 }
@@ -232,7 +219,7 @@ static void nl_clamp_avx2(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1)
     const ptrdiff_t es = nl_elem_size(t->type), n = (ptrdiff_t)t->w * t->c;
     const ptrdiff_t nb = n * es, nb32 = nb / 32 * 32;
     for (int y = y0; y < y1; y++) {
-        uint8_t *p = (uint8_t *)row_ptr(t, y);
+        uint8_t *p = nl_elem_ptr(t, y, 0);
         for (ptrdiff_t o = 0; o < nb32; o += 32) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(p + o));
             switch (t->type) {
@@ -292,8 +279,8 @@ ALWAYS_INLINE void concat_rows(const nl_tensor *a, const nl_tensor *b, nl_tensor
                       (ptrdiff_t)(xv - 1) * nd + na + M > (ptrdiff_t)w * nd))
         xv--;
     for (int y = y0; y < y1; y++) {
-        const uint8_t *pa = row_ptr(a, y), *pb = row_ptr(b, y);
-        uint8_t *d = (uint8_t *)row_ptr(dst, y);
+        const uint8_t *pa = nl_elem_ptr(a, y, 0), *pb = nl_elem_ptr(b, y, 0);
+        uint8_t *d = nl_elem_ptr(dst, y, 0);
         int x = 0;
         for (; x < xv; x++) {
             move_m(d + x * nd, pa + x * na, M);

@@ -23,19 +23,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "netlib/ref/elem.h"
 #include "netlib/x86/elem_x86.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-static ptrdiff_t es_of(nl_type t)
-{
-    return t == NL_S32 ? 4 : t == NL_S16 ? 2 : 1;
-}
-
-static const void *row_ptr(const nl_tensor *t, int y)
-{
-    return (const char *)t->data + (ptrdiff_t)y * t->stride * es_of(t->type);
-}
 
 /* 8 elements (mask k) of type t at element e of row p, as int64 lanes. */
 ALWAYS_INLINE __m512i load8(const void *p, ptrdiff_t e, nl_type t, __mmask8 k)
@@ -69,8 +60,8 @@ ALWAYS_INLINE void requant_rows(const nl_x86_rq_pattern *pt, int period, const n
     const ptrdiff_t n = (ptrdiff_t)src->w * src->c;
     const __m512i vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
     for (int y = y0; y < y1; y++) {
-        const void *s = row_ptr(src, y);
-        void *d = (void *)row_ptr(dst, y);
+        const void *s = nl_elem_ptr(src, y, 0);
+        void *d = nl_elem_ptr(dst, y, 0);
         int j = 0;
         for (ptrdiff_t e = 0; e < n; e += 8) {
             __mmask8 k = n - e >= 8 ? 0xFF : (__mmask8)((1u << (n - e)) - 1);
@@ -91,26 +82,19 @@ static void nl_requant_avx512(const nl_requant *rq, const nl_tensor *src, nl_ten
                               int y0, int y1)
 {
     const int c = src->c, period = nl_x86_elem_period(c, 8);
-    if (!period || (src->data == dst->data && !nl_x86_same_rows(src, dst))) {
-        /* dst over src with another layout (outside the contract; in
-         * place with the same rows is safe: each group of 8 is read
-         * before it is written) or a very long pattern: the reference. */
+    if (!nl_x86_rq_vector_ok(period, src, dst)) {
         nl_requant_ref(rq, src, dst, y0, y1);
         return;
     }
     nl_x86_rq_pattern pt;
     nl_x86_rq_pattern_fill(&pt, rq, c, period);
     const nl_type ti = src->type, to = dst->type;
-    /* One specialised loop per type pair that occurs; the rest generic. */
 #define RQ_CASE(a, b)                                                                  \
     if (ti == a && to == b) {                                                          \
         requant_rows(&pt, period, src, dst, rq->lo, rq->hi, y0, y1, a, b);             \
         return;                                                                        \
     }
-    RQ_CASE(NL_U8, NL_S16)
-    RQ_CASE(NL_S16, NL_S16)
-    RQ_CASE(NL_S32, NL_S16)
-    RQ_CASE(NL_S16, NL_U8)
+    NL_X86_RQ_PAIRS(RQ_CASE)
 #undef RQ_CASE
     requant_rows(&pt, period, src, dst, rq->lo, rq->hi, y0, y1, ti, to);
 }
@@ -124,8 +108,8 @@ ALWAYS_INLINE void add_rows(const nl_x86_add_pattern *pt, int period, const nl_t
     const ptrdiff_t n = (ptrdiff_t)a->w * a->c;
     const __m512i vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
     for (int y = y0; y < y1; y++) {
-        const void *pa = row_ptr(a, y), *pb = row_ptr(b, y);
-        void *d = (void *)row_ptr(dst, y);
+        const void *pa = nl_elem_ptr(a, y, 0), *pb = nl_elem_ptr(b, y, 0);
+        void *d = nl_elem_ptr(dst, y, 0);
         int j = 0;
         for (ptrdiff_t e = 0; e < n; e += 8) {
             __mmask8 k = n - e >= 8 ? 0xFF : (__mmask8)((1u << (n - e)) - 1);
@@ -147,11 +131,7 @@ static void nl_add_avx512(const nl_add_desc *ad, const nl_tensor *a, const nl_te
                           nl_tensor *dst, int y0, int y1)
 {
     const int c = a->c, period = nl_x86_elem_period(c, 8);
-    /* dst may be a or b itself (same rows, same type): each group of 8 is
-     * read before it is written, so that is safe here too.  Any other
-     * overlap is outside the contract. */
-    if (!period || ((dst->data == a->data && !nl_x86_same_rows(dst, a)) ||
-                    (dst->data == b->data && !nl_x86_same_rows(dst, b)))) {
+    if (!nl_x86_add_vector_ok(period, a, b, dst)) {
         nl_add_ref(ad, a, b, dst, y0, y1);
         return;
     }
@@ -163,9 +143,7 @@ static void nl_add_avx512(const nl_add_desc *ad, const nl_tensor *a, const nl_te
         add_rows(&pt, period, a, b, dst, ad->lo, ad->hi, y0, y1, x, x, o);             \
         return;                                                                        \
     }
-    ADD_CASE(NL_S16, NL_S16)
-    ADD_CASE(NL_S16, NL_S32)
-    ADD_CASE(NL_S16, NL_U8)
+    NL_X86_ADD_PAIRS(ADD_CASE)
 #undef ADD_CASE
     add_rows(&pt, period, a, b, dst, ad->lo, ad->hi, y0, y1, ta, tb, to);
 }
@@ -174,9 +152,9 @@ static void nl_add_avx512(const nl_add_desc *ad, const nl_tensor *a, const nl_te
 
 static void nl_clamp_avx512(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1)
 {
-    const ptrdiff_t es = es_of(t->type), nb = (ptrdiff_t)t->w * t->c * es;
+    const ptrdiff_t es = nl_elem_size(t->type), nb = (ptrdiff_t)t->w * t->c * es;
     for (int y = y0; y < y1; y++) {
-        uint8_t *p = (uint8_t *)row_ptr(t, y);
+        uint8_t *p = nl_elem_ptr(t, y, 0);
         for (ptrdiff_t o = 0; o < nb; o += 64) {
             __mmask64 k = nb - o >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (nb - o)) - 1);
             __m512i v = _mm512_maskz_loadu_epi8(k, p + o);

@@ -57,6 +57,29 @@ static inline int nl_x86_same_rows(const nl_tensor *p, const nl_tensor *q)
     return p->data == q->data && p->stride == q->stride && p->type == q->type;
 }
 
+/* requant may run the vector rows: the pattern fits (period > 0) and dst
+ * is not over src with other rows (outside the contract; in place over the
+ * same rows is safe: each group of lanes is read before it is written).
+ * Otherwise the reference runs. */
+static inline int nl_x86_rq_vector_ok(int period, const nl_tensor *src, const nl_tensor *dst)
+{
+    return period && (src->data != dst->data || nl_x86_same_rows(src, dst));
+}
+
+/* The same for add, dst over a or b. */
+static inline int nl_x86_add_vector_ok(int period, const nl_tensor *a, const nl_tensor *b,
+                                       const nl_tensor *dst)
+{
+    return period && (dst->data != a->data || nl_x86_same_rows(dst, a)) &&
+           (dst->data != b->data || nl_x86_same_rows(dst, b));
+}
+
+/* The type pairs the model's requant (in, out) and add (both inputs, out)
+ * use, each given its own specialised loop as X(in, out); other pairs
+ * share one generic loop. */
+#define NL_X86_RQ_PAIRS(X) X(NL_U8, NL_S16) X(NL_S16, NL_S16) X(NL_S32, NL_S16) X(NL_S16, NL_U8)
+#define NL_X86_ADD_PAIRS(X) X(NL_S16, NL_S16) X(NL_S16, NL_S32) X(NL_S16, NL_U8)
+
 /* Plain C data-movement kernels (shuffle_x86.c; no ISA flags), used from
  * the AVX2 level up: s2d / d2s through a per-call table of element
  * offsets, concat with whole-pixel copies. */

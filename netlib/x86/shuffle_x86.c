@@ -8,14 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "netlib/ref/elem.h"
 #include "netlib/x86/elem_x86.h"
 
 #define OFF_MAX 4096
-
-static ptrdiff_t es_of(nl_type t)
-{
-    return t == NL_S32 ? 4 : t == NL_S16 ? 2 : 1;
-}
 
 #define GATHER(T)                                                                      \
     do {                                                                               \
@@ -42,7 +38,7 @@ void nl_s2d_c_fast(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
         nl_s2d_ref(src, dst, r, y0, y1);
         return;
     }
-    const ptrdiff_t es = es_of(src->type);
+    const ptrdiff_t es = nl_elem_size(src->type);
     ptrdiff_t off[OFF_MAX];
     /* dst element c * r * r + i * r + j of pixel x is src element c of
      * pixel x * r + j in row y * r + i. */
@@ -65,7 +61,7 @@ void nl_d2s_c_fast(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
         nl_d2s_ref(src, dst, r, y0, y1);
         return;
     }
-    const ptrdiff_t es = es_of(src->type);
+    const ptrdiff_t es = nl_elem_size(src->type);
     ptrdiff_t off[OFF_MAX];
     int have_i = -1;
     for (int yo = y0; yo < y1; yo++) {
