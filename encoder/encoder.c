@@ -13,7 +13,8 @@
  * Intra refresh (s.intra_refresh): no periodic I frames; P frame d after
  * the last I frame refreshes band (d - 1) % max(keyint, nbands) when that
  * is below nbands (encoder/refresh.h), so cycles of nbands frames follow
- * each other every max(keyint, nbands) frames.
+ * each other every max(keyint, nbands) frames; neuvc_enc_request_refresh()
+ * makes the next P frame d = 1 again (a new cycle from band 0).
  *
  * qp: the settings' qp, or with a bitrate or a VBV the rate control's
  * choice per frame (encoder/ratecontrol.h): the frame is analysed once and
@@ -90,12 +91,14 @@ struct NeuvcEncoder {
     int64_t recon_pts;
     NeuvcFrameType recon_type;
     int force_key;
+    int refresh_req;             /* neuvc_enc_request_refresh() came: the next P frame is band 0 */
     int rc_on;                   /* bitrate or VBV: qp chosen per frame by rc */
     nv_rc rc_state;
     nv_refresh refresh;          /* when s.intra_refresh */
     int guard;                   /* refresh_guard of every refresh frame */
     nv_refresh_strip strip;      /* coded by the coders after the frame's */
-    int64_t last_key;            /* frame number of the last I frame */
+    int64_t last_key;            /* frame number of the last I frame (or of the frame before a
+                                    requested refresh cycle) */
     char errmsg[NV_ERRMSG_SIZE];
 };
 
@@ -307,7 +310,9 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
                     pic->force_keyframe || periodic;
     /* Until this frame is out, the reference is in doubt: a failure below
      * leaves the next frame an I frame. */
+    const int restart = enc->refresh_req;
     enc->force_key = 0;
+    enc->refresh_req = 0;
     enc->recon_valid = 0;
     enc->ref_valid = 0;
     /* Intra refresh: band (d - 1) % period of frame d after the I frame. */
@@ -316,6 +321,8 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
         enc->last_key = n;
     } else if (enc->s.intra_refresh) {
         const int nb = enc->intra.nbands;
+        if (restart)
+            enc->last_key = n - 1;
         const int64_t period = keyint > nb ? keyint : nb;
         const int64_t pos = (n - enc->last_key - 1) % period;
         if (pos < nb) {
@@ -435,6 +442,17 @@ int neuvc_enc_force_keyframe(NeuvcEncoder *enc)
     if (!enc)
         return NEUVC_ERR(EINVAL);
     enc->force_key = 1;
+    return 0;
+}
+
+int neuvc_enc_request_refresh(NeuvcEncoder *enc)
+{
+    if (!enc)
+        return NEUVC_ERR(EINVAL);
+    if (!enc->s.intra_refresh)
+        return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(EINVAL),
+                       "request_refresh: the encoder was opened without intra refresh");
+    enc->refresh_req = 1;
     return 0;
 }
 
