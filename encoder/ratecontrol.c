@@ -25,6 +25,7 @@ static const double rc_ratio_init[NV_RC_KINDS] = { 2.5, 1.0, 2.0 };
 #define RC_FLAT 16.0             /* qp per halving above which raising qp is not worth it */
 #define RC_PROBE 8               /* the first frame also tries this much lower a qp */
 #define RC_VBV_PLAN 0.5
+#define RC_SPIKE 2.0            /* out of trials, none larger than this x the frame budget is kept by choice */
 #define RC_STEP_MAX 8           /* largest qp move of a trial before both sides are measured */          /* P frames aim to keep the buffer below this fraction */
 
 static double clampd(double v, double lo, double hi)
@@ -162,6 +163,12 @@ int nv_rc_start(nv_rc *rc, int kind)
         const int last = rc->prev_qp;
         qp = qp > last + NV_RC_QP_STEP ? last + NV_RC_QP_STEP : qp;
         qp = qp < last - NV_RC_QP_STEP ? last - NV_RC_QP_STEP : qp;
+        /* A refresh frame is part of a keyframe spread over the cycle: coded
+         * no better than the frame before it (the strip at the qp of its
+         * neighbours, the P frames paying back the ABR error), so that its
+         * size stays a P frame plus a strip's share of a keyframe. */
+        if (rc->type == NV_RC_REFRESH && qp < last)
+            qp = last;
     }
     return clampq(qp);
 }
@@ -193,21 +200,28 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
     }
     const double e = log2(bits / rc->target);
     /* The best trial so far (closest to the target; all fit the VBV). */
-    /* The best trial so far: the one that leaves the smallest error of
-     * the bits spent against the budget (bits are what ABR counts: near
-     * a P frame's size cliff, a frame far below its target now and then
-     * pays for those above it). */
+    /* The best trial so far: of those not above the accepted window, the
+     * one that leaves the smallest error of the bits spent against the
+     * budget (bits are what ABR counts: near a P frame's size cliff, a
+     * frame far below its target now and then pays for those above it);
+     * a credit is spent by the targets of the next frames, never by one
+     * frame above its window (a spike on the link); none such: the
+     * smallest. */
     const double debt = rc->spent - rc->budget + bits - rc->share;
-    if (rc->best_qp < 0 || fabs(debt) < fabs(rc->best_debt)) {
+    const int over = bits > RC_SPIKE * (rc->target > rc->share ? rc->target : rc->share);
+    if (rc->best_qp < 0 || (!over && (rc->best_over || fabs(debt) < fabs(rc->best_debt))) ||
+        (over && rc->best_over && bits < rc->best_bits)) {
         rc->best_qp = qp;
         rc->best_debt = debt;
+        rc->best_over = over;
+        rc->best_bits = bits;
     }
     /* Accepted: within the tolerance below the target, and as far above
      * it in bits (not in log2: ABR counts bits, so a log-symmetric window
      * would tilt the kept sizes upwards). */
     const double tol = NV_RC_TOLERANCE;
     if ((e >= -tol && exp2(e) <= 2 - exp2(-tol)) ||
-        (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 0)) {
+        (rc->type != NV_RC_P && rc->have[NV_RC_P] && e < 0)) {
         /* The stream's first frame has no history to tell a size floor:
          * probe RC_PROBE qp lower once (within the VBV room). */
         if (rc->type == NV_RC_I && !rc->have[NV_RC_I] && !rc->have[NV_RC_P] && qp >= RC_PROBE &&

@@ -27,10 +27,13 @@
  * measured on both sides of the target; with one side only they follow
  * the model's slope by at most RC_STEP_MAX qp (just above its reference's
  * qp a P frame's size falls off a cliff: the next trial should bracket
- * the target, not jump past it).  Out of trials, the best one is the one
- * that leaves the smallest ABR error (bits spent minus budget after the
- * frame, the frame's budget counted before the payback): near the cliff a
- * frame far below its target now and then pays for those above it.  When
+ * the target, not jump past it).  Out of trials, the best one is, of
+ * those not above the window, the one that leaves the smallest ABR error
+ * (bits spent minus budget after the frame, the frame's budget counted
+ * before the payback): near the cliff a frame far below its target now
+ * and then pays for those above it, while a credit is spent by the next
+ * frames' targets, not by one frame above its window; if all are above,
+ * the smallest.  When
  * two trials are too large and the size barely moved between them (less
  * than half per 16 qp: the floor of a frame's size), the lower qp is
  * kept; the stream's first frame, with no history to tell such a floor,
@@ -94,6 +97,8 @@ typedef struct nv_rc {
     double share;                /* bits: the frame's budget before paying back the ABR error */
     int best_qp;                 /* trial leaving the smallest ABR error so far (-1: none) */
     double best_debt;            /* that error: bits spent - budget after it */
+    int best_over;               /* it is above the accepted window */
+    double best_bits;            /* its bits */
     int lo_qp, hi_qp;            /* bracket: qp known too big (bits > target) / small enough */
     double lo_lb, hi_lb;         /* log2 of their bits */
 } nv_rc;
