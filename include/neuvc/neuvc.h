@@ -127,7 +127,7 @@ typedef struct NeuvcEncSettings {
     int vbv_bufsize_kbit;         /*  bufsize alone takes maxrate = bitrate */
     int intra_refresh;            /* 0 = periodic keyframes (default); 1 = intra refresh:
                                    * cycles of ceil(height / 64) refreshing P frames, one
-                                   * starting every max(keyint, that) frames */
+                                   * ending every max(keyint, that) frames after the I frame */
     int max_width, max_height;    /* limits; default 8192 x 8192 */
     int log_level;                /* 0 quiet, 1 errors (default), 2 info */
     int deadzone_intra;           /* 0..16: latents within 1/2 + d/32 of the predicted */
