@@ -140,9 +140,14 @@ int nv_rc_start(nv_rc *rc, int kind)
      * that reaches NV_RC_WINDOW_S: a short call stays near its target. */
     double window = NV_RC_WINDOW_S * rc->fps;
     window = clampd((double)rc->frames, RC_WINDOW_MIN, window > RC_WINDOW_MIN ? window : RC_WINDOW_MIN);
-    rc->share = p * rc->ratio[rc->type];
-    p *= clampd(1.0 - (rc->spent - rc->budget) / (window * per), 0.25, 4.0);
-    double target = p * rc->ratio[rc->type];
+    /* An I frame outside the period's budget (intra refresh: the first
+     * and forced ones) is worth its ratio of a plain frame interval, not
+     * of the P share that the refresh frames have reduced. */
+    const double base = rc->type == NV_RC_I && rc->period_i == 0 ? per : p;
+    const double pay = clampd(1.0 - (rc->spent - rc->budget) / (window * per), 0.25, 4.0);
+    rc->share = base * rc->ratio[rc->type];
+    p *= pay;
+    double target = base * pay * rc->ratio[rc->type];
     if (rc->bufsize > 0) {
         /* Keep room: P frames aim below RC_VBV_PLAN of the buffer after
          * their drain, any frame within 90% of the room left. */
