@@ -14,9 +14,12 @@ buffer fullness (simulated from the packet sizes: each frame adds its
 bits, maxrate / fps drains per frame; overflow = above bufsize), the
 largest frame, PSNR-YUV (6Y+U+V)/8 of the rate-controlled run and of the
 fixed-qp curve interpolated (linearly in log-rate) at the same achieved
-bitrate, i.e. the quality cost of rate control at equal size.
+bitrate, i.e. the quality cost of rate control at equal size.  With
+--refresh every rate-controlled run is coded again with the same
+settings and --intra-refresh, and both modes' largest frames after the
+first (an I frame in both) are printed, with their rates and costs.
 
-    tools/rc_eval.py [--frames 96] [--clips-dir DIR | FILE ...] [--json OUT]
+    tools/rc_eval.py [--frames 96] [--fps F] [--refresh] [FILE ...] [--json OUT]
 
 Tune nothing on the evaluation clips: use FILE arguments from the train
 clips for that.
