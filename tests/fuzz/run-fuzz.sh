@@ -37,7 +37,7 @@ for t in "$@"; do
     mkdir -p "$BUILD/corpus/$name"
     # shellcheck disable=SC2086
     if "$bin" $opts -max_total_time="$FUZZ_TIME" -max_len=4096 -print_final_stats=1 \
-        -artifact_prefix="$BUILD/artifacts/$name-" "$BUILD/corpus/$name" "$DIR/corpus/$name" $(ls -d "$SEEDS/$name" 2>/dev/null) \
+        -artifact_prefix="$BUILD/artifacts/$name-" "$BUILD/corpus/$name" $(ls -d "$DIR/corpus/$name" "$SEEDS/$name" 2>/dev/null) \
         >"$log" 2>&1; then
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         cov=$(grep -E '^#[0-9]+.*cov:' "$log" | tail -n 1 | sed -E 's/.*cov: ([0-9]+).*/\1/')
