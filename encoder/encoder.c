@@ -10,10 +10,13 @@
  * does not move the periodic ones.  With a model that has no inter part
  * every frame is an I frame.
  *
- * Intra refresh (s.intra_refresh): no periodic I frames; P frame d after
- * the last I frame refreshes band (d - 1) % max(keyint, nbands) when that
- * is below nbands (encoder/refresh.h), so cycles of nbands frames follow
- * each other every max(keyint, nbands) frames.
+ * Intra refresh (s.intra_refresh): no periodic I frames; with period =
+ * max(keyint, nbands), P frame d after the last I frame refreshes band
+ * (d - 1) % period - (period - nbands) when that is >= 0 (encoder/refresh.h):
+ * cycles of nbands frames, each ending at a multiple of period after the
+ * I frame, where a periodic I frame would be; neuvc_enc_request_refresh()
+ * makes the next P frame band 0 (a new cycle at once, the schedule
+ * shifted with it).
  *
  * qp: the settings' qp, or with a bitrate or a VBV the rate control's
  * choice per frame (encoder/ratecontrol.h): the frame is analysed once and
@@ -90,12 +93,14 @@ struct NeuvcEncoder {
     int64_t recon_pts;
     NeuvcFrameType recon_type;
     int force_key;
+    int refresh_req;             /* neuvc_enc_request_refresh() came: the next P frame is band 0 */
     int rc_on;                   /* bitrate or VBV: qp chosen per frame by rc */
     nv_rc rc_state;
     nv_refresh refresh;          /* when s.intra_refresh */
     int guard;                   /* refresh_guard of every refresh frame */
     nv_refresh_strip strip;      /* coded by the coders after the frame's */
-    int64_t last_key;            /* frame number of the last I frame */
+    int64_t last_key;            /* frame number of the last I frame (or of the frame before a
+                                    requested refresh cycle) */
     char errmsg[NV_ERRMSG_SIZE];
 };
 
@@ -307,18 +312,25 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
                     pic->force_keyframe || periodic;
     /* Until this frame is out, the reference is in doubt: a failure below
      * leaves the next frame an I frame. */
+    const int restart = enc->refresh_req;
     enc->force_key = 0;
+    enc->refresh_req = 0;
     enc->recon_valid = 0;
     enc->ref_valid = 0;
-    /* Intra refresh: band (d - 1) % period of frame d after the I frame. */
+    /* Intra refresh: frame d after the I frame refreshes band
+     * (d - 1) % period - (period - nb) when that is >= 0: the cycle ends
+     * where a periodic I frame would be (the one after an I frame would
+     * repeat it); a request starts one at once. */
     int band = -1, y0 = 0, y1 = 0, strip_h;
     if (key) {
         enc->last_key = n;
     } else if (enc->s.intra_refresh) {
         const int nb = enc->intra.nbands;
         const int64_t period = keyint > nb ? keyint : nb;
-        const int64_t pos = (n - enc->last_key - 1) % period;
-        if (pos < nb) {
+        if (restart)
+            enc->last_key = n - 1 - (period - nb);
+        const int64_t pos = (n - enc->last_key - 1) % period - (period - nb);
+        if (pos >= 0) {
             band = (int)pos;
             nv_refresh_rows(band, enc->guard, enc->intra.hp, &y0, &y1, &strip_h);
         }
@@ -435,6 +447,17 @@ int neuvc_enc_force_keyframe(NeuvcEncoder *enc)
     if (!enc)
         return NEUVC_ERR(EINVAL);
     enc->force_key = 1;
+    return 0;
+}
+
+int neuvc_enc_request_refresh(NeuvcEncoder *enc)
+{
+    if (!enc)
+        return NEUVC_ERR(EINVAL);
+    if (!enc->s.intra_refresh)
+        return enc_log(enc->s.log_level, enc->errmsg, NEUVC_ERR(EINVAL),
+                       "request_refresh: the encoder was opened without intra refresh");
+    enc->refresh_req = 1;
     return 0;
 }
 

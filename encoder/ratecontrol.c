@@ -24,7 +24,9 @@ static const double rc_ratio_init[NV_RC_KINDS] = { 2.5, 1.0, 2.0 };
 #define RC_WINDOW_MIN 4.0        /* frames */
 #define RC_FLAT 16.0             /* qp per halving above which raising qp is not worth it */
 #define RC_PROBE 8               /* the first frame also tries this much lower a qp */
-#define RC_VBV_PLAN 0.5          /* P frames aim to keep the buffer below this fraction */
+#define RC_VBV_PLAN 0.5
+#define RC_SPIKE 2.0            /* out of trials, none larger than this x the frame budget is kept by choice */
+#define RC_STEP_MAX 8           /* largest qp move of a trial before both sides are measured */          /* P frames aim to keep the buffer below this fraction */
 
 static double clampd(double v, double lo, double hi)
 {
@@ -116,7 +118,7 @@ int nv_rc_start(nv_rc *rc, int kind)
     rc->final = 0;
     rc->probe_qp = -1;
     rc->best_qp = -1;
-    rc->best_e = 0;
+    rc->best_debt = 0;
     rc->lo_qp = -1;
     rc->hi_qp = 64;
     rc->lo_lb = rc->hi_lb = 0;
@@ -138,8 +140,14 @@ int nv_rc_start(nv_rc *rc, int kind)
      * that reaches NV_RC_WINDOW_S: a short call stays near its target. */
     double window = NV_RC_WINDOW_S * rc->fps;
     window = clampd((double)rc->frames, RC_WINDOW_MIN, window > RC_WINDOW_MIN ? window : RC_WINDOW_MIN);
-    p *= clampd(1.0 - (rc->spent - rc->budget) / (window * per), 0.25, 4.0);
-    double target = p * rc->ratio[rc->type];
+    /* An I frame outside the period's budget (intra refresh: the first
+     * and forced ones) is worth its ratio of a plain frame interval, not
+     * of the P share that the refresh frames have reduced. */
+    const double base = rc->type == NV_RC_I && rc->period_i == 0 ? per : p;
+    const double pay = clampd(1.0 - (rc->spent - rc->budget) / (window * per), 0.25, 4.0);
+    rc->share = base * rc->ratio[rc->type];
+    p *= pay;
+    double target = base * pay * rc->ratio[rc->type];
     if (rc->bufsize > 0) {
         /* Keep room: P frames aim below RC_VBV_PLAN of the buffer after
          * their drain, any frame within 90% of the room left. */
@@ -160,6 +168,12 @@ int nv_rc_start(nv_rc *rc, int kind)
         const int last = rc->prev_qp;
         qp = qp > last + NV_RC_QP_STEP ? last + NV_RC_QP_STEP : qp;
         qp = qp < last - NV_RC_QP_STEP ? last - NV_RC_QP_STEP : qp;
+        /* A refresh frame is part of a keyframe spread over the cycle: coded
+         * no better than the frame before it (the strip at the qp of its
+         * neighbours, the P frames paying back the ABR error), so that its
+         * size stays a P frame plus a strip's share of a keyframe. */
+        if (rc->type == NV_RC_REFRESH && qp < last)
+            qp = last;
     }
     return clampq(qp);
 }
@@ -186,19 +200,33 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
          * grew by less than the flat slope allows, else code the first
          * qp again. */
         rc->final = 1;
-        return lb - rc->probe_lb <= (rc->probe_qp - qp) / RC_FLAT ? -1 : rc->probe_qp;
+        return lb - rc->probe_lb <= (rc->probe_qp - qp) / RC_FLAT &&
+                       bits <= rc->target * exp2(NV_RC_TOLERANCE) ? -1 : rc->probe_qp;
     }
     const double e = log2(bits / rc->target);
     /* The best trial so far (closest to the target; all fit the VBV). */
-    if (rc->best_qp < 0 || fabs(e) < fabs(rc->best_e)) {
+    /* The best trial so far: of those not above the accepted window, the
+     * one that leaves the smallest error of the bits spent against the
+     * budget (bits are what ABR counts: near a P frame's size cliff, a
+     * frame far below its target now and then pays for those above it);
+     * a credit is spent by the targets of the next frames, never by one
+     * frame above its window (a spike on the link); none such: the
+     * smallest. */
+    const double debt = rc->spent - rc->budget + bits - rc->share;
+    const int over = bits > RC_SPIKE * (rc->target > rc->share ? rc->target : rc->share);
+    if (rc->best_qp < 0 || (!over && (rc->best_over || fabs(debt) < fabs(rc->best_debt))) ||
+        (over && rc->best_over && bits < rc->best_bits)) {
         rc->best_qp = qp;
-        rc->best_e = e;
+        rc->best_debt = debt;
+        rc->best_over = over;
+        rc->best_bits = bits;
     }
-    /* P frames: only a gross miss is worth another trial (a P frame's size
-     * rises steeply below its reference's qp, so trials that chase the
-     * target there tilt the kept sizes to one side). */
-    const double tol = rc->type == NV_RC_I ? NV_RC_TOLERANCE : 2 * NV_RC_TOLERANCE;
-    if (fabs(e) <= tol || (rc->type == NV_RC_I && rc->have[NV_RC_P] && e < 0)) {
+    /* Accepted: within the tolerance below the target, and as far above
+     * it in bits (not in log2: ABR counts bits, so a log-symmetric window
+     * would tilt the kept sizes upwards). */
+    const double tol = NV_RC_TOLERANCE;
+    if ((e >= -tol && exp2(e) <= 2 - exp2(-tol)) ||
+        (rc->type != NV_RC_P && rc->have[NV_RC_P] && e < 0)) {
         /* The stream's first frame has no history to tell a size floor:
          * probe RC_PROBE qp lower once (within the VBV room). */
         if (rc->type == NV_RC_I && !rc->have[NV_RC_I] && !rc->have[NV_RC_P] && qp >= RC_PROBE &&
@@ -239,7 +267,11 @@ int nv_rc_next(nv_rc *rc, int qp, size_t bytes)
         next = clampq(lround(rc->lo_qp + (rc->hi_qp - rc->lo_qp) * (rc->lo_lb - lt) /
                                              (rc->lo_lb - rc->hi_lb)));
     } else {
-        next = clampq(lround(qp + rc_slope[rc->type] * e));
+        /* One side only: the model's slope, at most RC_STEP_MAX qp (near
+         * the reference's qp a P frame's size falls off a cliff: the
+         * next trial should bracket it, not overshoot past it). */
+        const long step = lround(rc_slope[rc->type] * e);
+        next = clampq(qp + (step > RC_STEP_MAX ? RC_STEP_MAX : step < -RC_STEP_MAX ? -RC_STEP_MAX : step));
     }
     /* Stay strictly inside the bracket of qp tried. */
     if (next <= rc->lo_qp)

@@ -20,16 +20,27 @@
  * to the analysis and synthesis): nv_rc_start gives the first qp, each
  * coded size goes to nv_rc_next, which returns the qp to try next or -1
  * to keep the last one coded (after NV_RC_TRIALS it asks once more for
- * the best of them when that was not the last).  Trials interpolate
- * between the sizes measured on both sides of the target; when two
- * trials are too large and the size barely moved between them (less than
- * half per 16 qp: the floor of a frame's size), the lower qp is kept; the
- * stream's first frame, with no history to tell such a floor, also tries
- * 8 qp lower and keeps that when its size grows less than that slope.  Trials move
- * the size towards the frame's target when it misses it by more than a
- * factor 2^NV_RC_TOLERANCE (I frames; after P frames only when too
- * large) or 2^(2 NV_RC_TOLERANCE) (P and refresh frames); the VBV bound (the frame must fit in what is left of the
- * buffer) is enforced by further trials up to qp 63 whatever the count.
+ * the best of them when that was not the last).  A trial is kept when its
+ * bits are within [2^-T, 2 - 2^-T] x the frame's target (T =
+ * NV_RC_TOLERANCE; symmetric in bits, which ABR counts) or, for an I frame
+ * after P frames, below it.  Trials interpolate between the sizes
+ * measured on both sides of the target; with one side only they follow
+ * the model's slope by at most RC_STEP_MAX qp (just above its reference's
+ * qp a P frame's size falls off a cliff: the next trial should bracket
+ * the target, not jump past it).  Out of trials, the best one is, of
+ * those not above the window, the one that leaves the smallest ABR error
+ * (bits spent minus budget after the frame, the frame's budget counted
+ * before the payback): near the cliff a frame far below its target now
+ * and then pays for those above it, while a credit is spent by the next
+ * frames' targets, not by one frame above its window; if all are above,
+ * the smallest.  When
+ * two trials are too large and the size barely moved between them (less
+ * than half per 16 qp: the floor of a frame's size), the lower qp is
+ * kept; the stream's first frame, with no history to tell such a floor,
+ * also tries 8 qp lower and keeps that when its size grows less than that
+ * slope and stays within the tolerance above its target.  The VBV bound
+ * (the frame must fit in what is left of the buffer) is enforced by
+ * further trials up to qp 63 whatever the count.
  *
  * ABR.  The target of a frame is its share of the bitrate corrected by
  * the bits spent above or below the target so far, spread over as many
@@ -83,8 +94,11 @@ typedef struct nv_rc {
     int final;                   /* the trial given last is the one kept */
     int probe_qp;                /* first frame: the qp accepted before the probe below it */
     double probe_lb;             /* log2 of its bits */
-    int best_qp;                 /* trial closest to the target so far (-1: none) */
-    double best_e;               /* its log2(bits / target) */
+    double share;                /* bits: the frame's budget before paying back the ABR error */
+    int best_qp;                 /* trial leaving the smallest ABR error so far (-1: none) */
+    double best_debt;            /* that error: bits spent - budget after it */
+    int best_over;               /* it is above the accepted window */
+    double best_bits;            /* its bits */
     int lo_qp, hi_qp;            /* bracket: qp known too big (bits > target) / small enough */
     double lo_lb, hi_lb;         /* log2 of their bits */
 } nv_rc;

@@ -5,11 +5,13 @@
  *     build/examples/video_call [frames]
  *
  * A sender codes a synthetic moving picture with a bitrate target, a VBV
- * and intra refresh; the "network" loses one packet; the bandwidth
- * estimate drops half-way, and the receiver asks for a keyframe after the
- * drop.  The receiver conceals what it cannot decode by showing its last
- * good picture, and checks that once it has recovered its pictures are
- * exactly the sender's reconstruction.  One line per frame, then a
+ * and intra refresh; the "network" loses one packet, the receiver reports
+ * the loss and the sender answers with a new refresh cycle
+ * (neuvc_enc_request_refresh: no keyframe); the bandwidth estimate drops
+ * half-way, and the receiver asks for a keyframe after the drop.  The
+ * receiver conceals what it cannot decode by showing its last good
+ * picture, and checks that once it has recovered its pictures are exactly
+ * the sender's reconstruction.  One line per frame, then a
  * summary; exit status 0 when every check held.
  */
 #include <stdint.h>
@@ -116,7 +118,7 @@ int main(int argc, char **argv)
         neuvc_dec_close(&dec);
         return 1;
     }
-    int recovering = 0;
+    int recovering = 0, loss_report = 0;
     for (int k = 0; k < frames; k++) {
         NeuvcPicture pic, rec, out;
         NeuvcPacket pkt;
@@ -124,6 +126,12 @@ int main(int argc, char **argv)
             neuvc_enc_set_bitrate(enc, 300);         /* the new bandwidth estimate */
         if (k == KEYFRAME_REQUEST)
             neuvc_enc_force_keyframe(enc);           /* the receiver's request */
+        if (loss_report) {
+            /* the receiver's loss report (e.g. RTCP PLI) arrived: refresh,
+             * exact again within one cycle, without a keyframe */
+            neuvc_enc_request_refresh(enc);
+            loss_report = 0;
+        }
         make_picture(k, &pic);
         /* one picture in, one packet out, at once */
         if ((ret = neuvc_enc_send_picture(enc, &pic)) < 0 ||
@@ -150,7 +158,10 @@ int main(int argc, char **argv)
             shown++;
         } else {
             /* lost reference: show the last good picture again */
-            printf("  -> concealed (%s)\n", neuvc_strerror(ret));
+            printf("  -> concealed (%s)%s\n", neuvc_strerror(ret),
+                   recovering == 1 ? ", loss reported" : "");
+            loss_report = recovering == 1;
+            recovering += recovering > 0;
             concealed++;
             bad |= !recovering;      /* only frames after the loss may fail */
         }

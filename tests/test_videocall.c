@@ -2,8 +2,9 @@
  * control (accuracy, VBV, a bitrate change mid-stream), one packet per
  * picture and one picture per packet, loss recovery at the next keyframe
  * and by intra refresh (byte-identical to the loss-free decode after the
- * recovery point, nothing output before it), and intra refresh from an
- * unrelated reference.
+ * recovery point, nothing output before it), intra refresh from an
+ * unrelated reference, and a refresh cycle restarted on request after a
+ * loss.
  *
  * Real content: frames of the evaluation clip vmaf_park_joy_480x270_10f
  * ($NEUVC_CLIPS/eval, else ../shared/clips/eval), played forwards and
@@ -30,6 +31,7 @@ typedef struct frame {
 } frame;
 
 static frame g_clip[CLIP_FRAMES];
+static int g_refresh_at = -1;    /* stream_code: neuvc_enc_request_refresh() before this frame */
 
 static void clip_load(void)
 {
@@ -131,6 +133,8 @@ static void stream_code(stream *st, const char *const *params, int n, int first,
             ck_assert_int_eq(neuvc_enc_set_bitrate(enc, new_kbps), 0);
         if (k == force_at)
             ck_assert_int_eq(neuvc_enc_force_keyframe(enc), 0);
+        if (k == g_refresh_at)
+            ck_assert_int_eq(neuvc_enc_request_refresh(enc), 0);
         ck_assert_int_eq(neuvc_enc_send_picture(enc, &pic), 0);
         /* latency: the packet is there at once, and only one */
         ck_assert_int_eq(neuvc_enc_receive_packet(enc, &p), 0);
@@ -378,6 +382,45 @@ START_TEST(refresh_from_unrelated_reference)
 }
 END_TEST
 
+/* A receiver's loss report answered by a refresh request (PLI without a
+ * keyframe): packet 10 (band 1 of the cycle 9-16) lost; the receiver
+ * sees the gap at 11 and the request reaches the encoder before 12, which
+ * starts a new cycle (12-19).  Its band 6 (frame 18) completes the
+ * recovery: within one cycle of the request, 5 frames before the
+ * recovery at 23 that waiting for the next regular cycle (17-24) gives.
+ * All frames after the first are P frames. */
+START_TEST(loss_refresh_request)
+{
+    clip_load();
+    stream st;
+    static const char *const prm[] = { "qp", "36", "intra-refresh", "1", "keyint", "0", NULL };
+    g_refresh_at = 12;
+    stream_code(&st, prm, 28, 0, -1, 0, -1);
+    g_refresh_at = -1;
+    for (int k = 0; k < st.n; k++)
+        ck_assert_int_eq(st.type[k], k ? NEUVC_FRAME_P : NEUVC_FRAME_I);
+    int keep[MAXF], out[MAXF];
+    for (int k = 0; k < st.n; k++)
+        keep[k] = k != 10;
+    stream_decode(&st, keep, NULL, out, NULL);
+    int first = -1;
+    for (int k = 0; k < st.n; k++) {
+        const int dark = k >= 10 && k < 18;
+        ck_assert_msg(out[k] == !dark, "frame %d: %s", k, out[k] ? "output" : "no output");
+        if (k > 10 && out[k] && first < 0)
+            first = k;
+    }
+    ck_assert_int_lt(first - 12, H / 64);       /* within one cycle of the request */
+    stream_free(&st);
+    /* Without intra refresh there is no cycle to restart. */
+    static const char *const key[] = { "qp", "36", NULL };
+    NeuvcEncoder *enc = enc_open(key);
+    ck_assert_int_eq(neuvc_enc_request_refresh(enc), NEUVC_ERR(EINVAL));
+    ck_assert_int_eq(neuvc_enc_request_refresh(NULL), NEUVC_ERR(EINVAL));
+    neuvc_enc_close(&enc);
+}
+END_TEST
+
 static Suite *videocall_suite(void)
 {
     Suite *s = suite_create("videocall");
@@ -389,6 +432,7 @@ static Suite *videocall_suite(void)
     tcase_add_test(tc, loss_keyframe_recovery);
     tcase_add_test(tc, loss_refresh_recovery);
     tcase_add_test(tc, refresh_from_unrelated_reference);
+    tcase_add_test(tc, loss_refresh_request);
     suite_add_tcase(s, tc);
     return s;
 }

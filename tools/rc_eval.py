@@ -14,9 +14,12 @@ buffer fullness (simulated from the packet sizes: each frame adds its
 bits, maxrate / fps drains per frame; overflow = above bufsize), the
 largest frame, PSNR-YUV (6Y+U+V)/8 of the rate-controlled run and of the
 fixed-qp curve interpolated (linearly in log-rate) at the same achieved
-bitrate, i.e. the quality cost of rate control at equal size.
+bitrate, i.e. the quality cost of rate control at equal size.  With
+--refresh every rate-controlled run is coded again with the same
+settings and --intra-refresh, and both modes' largest frames after the
+first (an I frame in both) are printed, with their rates and costs.
 
-    tools/rc_eval.py [--frames 96] [--clips-dir DIR | FILE ...] [--json OUT]
+    tools/rc_eval.py [--frames 96] [--fps F] [--refresh] [FILE ...] [--json OUT]
 
 Tune nothing on the evaluation clips: use FILE arguments from the train
 clips for that.
@@ -92,15 +95,16 @@ def main(argv=None):
     ap.add_argument('--target-qps', default='32,38', help='targets: the curve rates at these qp')
     ap.add_argument('--bufsize-s', type=float, default=1.0, help='VBV buffer, seconds of maxrate')
     ap.add_argument('--keyint', type=int, default=32)
+    ap.add_argument('--fps', type=float, default=0,
+                    help='code at this frame rate instead of the clip\'s (tuning short calls '
+                         'on train clips at several rates)')
     ap.add_argument('--out', default=os.path.join(REPO, 'build', 'rc_eval'))
     ap.add_argument('--json', help='write every run here')
     ap.add_argument('--enc', default=os.path.join(REPO, 'build', 'neuvc-enc'),
                     help='the encoder to measure')
-    ap.add_argument('--no-rc', action='store_true',
-                    help='skip the rate-control runs (with --refresh: only the peak comparison)')
     ap.add_argument('--refresh', action='store_true',
-                    help='also code each clip at the --target-qps with --intra-refresh and '
-                         'print the peak frame sizes against periodic keyframes')
+                    help='also code each rate-controlled run again with --intra-refresh and '
+                         'print the peak frame sizes (after the first frame) of both modes')
     a = ap.parse_args(argv)
     enc = a.enc
     if a.files:
@@ -113,25 +117,28 @@ def main(argv=None):
     os.makedirs(a.out, exist_ok=True)
     rows = []
     fixed_runs = {}                               # (clip, qp) -> (psnr, packets)
+    curves = {}                                   # clip -> [(kbps, psnr)] at --qps
     print('%-28s %9s %9s %7s %8s %9s %7s %7s %7s' % ('clip', 'target', 'achieved', 'error',
           'max_vbv', 'max_frame', 'psnr', 'fixed', 'cost'))
     for src, name in todo:
         info = clips.prepare_clip(src, name, a.frames, os.path.join(a.out, 'clips'))
-        fps, n = info['fps'], min(a.frames, info['frames'])
+        fps, n = a.fps or info['fps'], min(a.frames, info['frames'])
+        fpsopt = ['--fps', '%d/1000' % round(a.fps * 1000)] if a.fps else []
         curve, at = [], {}
-        for q in sorted(set(tqps if a.no_rc else qps + tqps)):
+        for q in sorted(set(qps + tqps)):
             ps, pk = encode(enc, info['y4m'], os.path.join(a.out, '%s_q%d.nvc' % (name, q)), n,
-                            ['--qp', str(q), '--keyint', str(a.keyint)])
+                            ['--qp', str(q), '--keyint', str(a.keyint)] + fpsopt)
             fixed_runs[(name, q)] = (ps, pk)
             at[q] = kbps(pk, fps)
             if q in qps:
                 curve.append((at[q], ps))
-        for q in ([] if a.no_rc else tqps):
+        curves[name] = curve
+        for q in tqps:
             t = max(1, int(round(at[q])))
             buf = max(1, int(round(t * a.bufsize_s)))
             ps, pk = encode(enc, info['y4m'], os.path.join(a.out, '%s_rc%d.nvc' % (name, t)), n,
                             ['--bitrate', str(t), '--vbv-maxrate', str(t), '--vbv-bufsize',
-                             str(buf), '--keyint', str(a.keyint)])
+                             str(buf), '--keyint', str(a.keyint)] + fpsopt)
             got = kbps(pk, fps)
             fill = vbv_max_fill(pk, fps, t, buf)
             fixed = interp_psnr(curve, got)
@@ -140,33 +147,55 @@ def main(argv=None):
                    'error': got / t - 1, 'max_vbv_fill': fill,
                    'max_frame_bytes': max(s for _, _, s in pk), 'psnr_yuv': ps,
                    'fixed_qp_psnr_at_rate': fixed,
-                   'qps': [q for _, q, _ in pk]}
+                   'qps': [q for _, q, _ in pk], 'types': [ty for ty, _, _ in pk],
+                   'sizes': [s_ for _, _, s_ in pk]}
             rows.append(row)
             print('%-28s %9d %9.1f %+6.1f%% %7.0f%% %9d %7.2f %7s %7s' % (
                 name[:28], t, got, 100 * row['error'], 100 * fill, row['max_frame_bytes'], ps,
                 '-' if fixed is None else '%.2f' % fixed,
                 '-' if fixed is None else '%+.2f' % (ps - fixed)), flush=True)
     if a.refresh:
+        # The call setting: the same --bitrate / VBV as the runs above,
+        # periodic keyframes (keyint) against --intra-refresh; peaks after
+        # the first frame (an I frame in both modes).
         print()
-        print('%-28s %4s %10s %10s %9s %9s %7s %7s' % ('clip', 'qp', 'kbps_key', 'kbps_ir',
-              'peak_key', 'peak_ir', 'psnr_k', 'psnr_ir'))
-        for src, name in todo:
+        print('%-28s %7s %8s %8s %8s %8s %6s %7s %7s %7s %7s' % (
+              'clip', 'target', 'kbps_key', 'kbps_ir', 'peak_key', 'peak_ir', 'ratio', 'psnr_k',
+              'psnr_ir', 'cost_k', 'cost_ir'))
+        for r in [r for r in rows if r.get('kind') != 'refresh']:
+            name, t = r['clip'], r['target_kbps']
+            src = [s_ for s_, n_ in todo if n_ == name][0]
             info = clips.prepare_clip(src, name, a.frames, os.path.join(a.out, 'clips'))
-            fps, n = info['fps'], min(a.frames, info['frames'])
-            for q in tqps:
-                pk_ps, pk = fixed_runs[(name, q)]
-                ir_ps, ir = encode(enc, info['y4m'], os.path.join(a.out, '%s_ir%d.nvc' % (name, q)),
-                                   n, ['--qp', str(q), '--keyint', str(a.keyint), '--intra-refresh'])
-                # peaks after the first frame (an I frame in both)
-                row = {'clip': name, 'qp': q, 'kbps_keyframes': kbps(pk, fps),
-                       'kbps_refresh': kbps(ir, fps),
-                       'peak_keyframes': max(s for _, _, s in pk[1:]),
-                       'peak_refresh': max(s for _, _, s in ir[1:]),
-                       'psnr_keyframes': pk_ps, 'psnr_refresh': ir_ps}
-                rows.append(dict(row, kind='refresh'))
-                print('%-28s %4d %10.1f %10.1f %9d %9d %7.2f %7.2f' % (
-                    name[:28], q, row['kbps_keyframes'], row['kbps_refresh'],
-                    row['peak_keyframes'], row['peak_refresh'], pk_ps, ir_ps), flush=True)
+            fps, n = a.fps or info['fps'], min(a.frames, info['frames'])
+            fpsopt = ['--fps', '%d/1000' % round(a.fps * 1000)] if a.fps else []
+            buf = max(1, int(round(t * a.bufsize_s)))
+            ir_ps, ir = encode(enc, info['y4m'], os.path.join(a.out, '%s_ir%d.nvc' % (name, t)), n,
+                               ['--bitrate', str(t), '--vbv-maxrate', str(t), '--vbv-bufsize',
+                                str(buf), '--keyint', str(a.keyint), '--intra-refresh'] + fpsopt)
+            pk = list(zip(r['types'], r['qps'], r['sizes']))
+            curve = curves[name]
+            got_ir = kbps(ir, fps)
+            fixed_ir = interp_psnr(curve, got_ir)
+            row = {'clip': name, 'frames': n, 'target_kbps': t,
+                   'kbps_keyframes': r['achieved_kbps'], 'kbps_refresh': got_ir,
+                   'error_refresh': got_ir / t - 1,
+                   'max_vbv_fill_refresh': vbv_max_fill(ir, fps, t, buf),
+                   'peak_keyframes': max(s_ for _, _, s_ in pk[1:]) if n > 1 else 0,
+                   'peak_refresh': max(s_ for _, _, s_ in ir[1:]) if n > 1 else 0,
+                   'keyframes_after_first': sum(1 for ty, _, _ in pk[1:] if ty == 0),
+                   'psnr_keyframes': r['psnr_yuv'], 'psnr_refresh': ir_ps,
+                   'cost_keyframes': None if r['fixed_qp_psnr_at_rate'] is None
+                   else r['psnr_yuv'] - r['fixed_qp_psnr_at_rate'],
+                   'cost_refresh': None if fixed_ir is None else ir_ps - fixed_ir,
+                   'qps_refresh': [q for _, q, _ in ir], 'sizes_refresh': [s_ for _, _, s_ in ir],
+                   'sizes_keyframes': [s_ for _, _, s_ in pk]}
+            rows.append(dict(row, kind='refresh'))
+            f2 = lambda v: '-' if v is None else '%+.2f' % v
+            print('%-28s %7d %8.1f %8.1f %8d %8d %6.2f %7.2f %7.2f %7s %7s' % (
+                name[:28], t, row['kbps_keyframes'], got_ir, row['peak_keyframes'],
+                row['peak_refresh'], row['peak_refresh'] / max(1, row['peak_keyframes']),
+                row['psnr_keyframes'], ir_ps, f2(row['cost_keyframes']),
+                f2(row['cost_refresh'])), flush=True)
     rows_rc = [r for r in rows if r.get('kind') != 'refresh']
     if rows_rc:
         errs = [abs(r['error']) for r in rows_rc]

@@ -127,7 +127,7 @@ typedef struct NeuvcEncSettings {
     int vbv_bufsize_kbit;         /*  bufsize alone takes maxrate = bitrate */
     int intra_refresh;            /* 0 = periodic keyframes (default); 1 = intra refresh:
                                    * cycles of ceil(height / 64) refreshing P frames, one
-                                   * starting every max(keyint, that) frames */
+                                   * ending every max(keyint, that) frames after the I frame */
     int max_width, max_height;    /* limits; default 8192 x 8192 */
     int log_level;                /* 0 quiet, 1 errors (default), 2 info */
     int deadzone_intra;           /* 0..16: latents within 1/2 + d/32 of the predicted */
@@ -160,6 +160,12 @@ NEUVC_API int neuvc_enc_receive_packet(NeuvcEncoder *enc, NeuvcPacket *pkt);
 NEUVC_API int neuvc_enc_get_recon(NeuvcEncoder *enc, NeuvcPicture *pic);
 /* The next picture sent is coded as an intra frame. */
 NEUVC_API int neuvc_enc_force_keyframe(NeuvcEncoder *enc);
+/* Intra refresh only: the next picture sent starts a new refresh cycle
+ * (band 0), abandoning the one under way, so a receiver that lost packets
+ * before the call decodes exactly again by the end of that cycle,
+ * ceil(height / 64) frames on, if it receives them (docs/video-call.md).
+ * NEUVC_ERR(EINVAL) for an encoder opened without intra refresh. */
+NEUVC_API int neuvc_enc_request_refresh(NeuvcEncoder *enc);
 /* Network complexity of this encoder at its coded size (width and height
  * rounded up to multiples of 64): multiply-accumulates of one frame's
  * networks, for the encoder (its reconstruction pass included) and for a
