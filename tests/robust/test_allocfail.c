@@ -195,6 +195,7 @@ static int scenario(run_state *st)
     es.vbv_maxrate_kbps = 300;
     es.vbv_bufsize_kbit = 300;
     es.intra_refresh = 1;
+    es.keyint = 2;                /* <= the 2 bands: frames 1 and 2 carry refresh strips */
     es.threads = 2;
     if ((ret = codec_run(st, &es, 2, pk, pk_size, hdr)) < 0)
         return ret;
