@@ -24,9 +24,9 @@ static const double rc_ratio_init[NV_RC_KINDS] = { 2.5, 1.0, 2.0 };
 #define RC_WINDOW_MIN 4.0        /* frames */
 #define RC_FLAT 16.0             /* qp per halving above which raising qp is not worth it */
 #define RC_PROBE 8               /* the first frame also tries this much lower a qp */
-#define RC_VBV_PLAN 0.5
-#define RC_SPIKE 2.0            /* out of trials, none larger than this x the frame budget is kept by choice */
-#define RC_STEP_MAX 8           /* largest qp move of a trial before both sides are measured */          /* P frames aim to keep the buffer below this fraction */
+#define RC_VBV_PLAN 0.5          /* P frames aim to keep the buffer below this fraction */
+#define RC_SPIKE 2.0             /* out of trials, none larger than this x the frame budget is kept by choice */
+#define RC_STEP_MAX 8            /* largest qp move of a trial before both sides are measured */
 
 static double clampd(double v, double lo, double hi)
 {
