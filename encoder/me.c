@@ -151,9 +151,6 @@ static void pattern_search(me_block *b, const int8_t (*pat)[2], int npts, int st
 
 static void search_block(me_block *b, const nv_mv *cands, int ncands, const nv_me_params *p)
 {
-    nv_mv tried[MAX_CANDS];
-    int ntried = 0;
-
     b->best_cost = UINT64_MAX;
     b->best_sad = UINT32_MAX;
     b->best = (nv_mv){ 0, 0 };
@@ -161,15 +158,9 @@ static void search_block(me_block *b, const nv_mv *cands, int ncands, const nv_m
         memset(b->seen_stamp, 0, sizeof(b->seen_stamp));
         b->stamp = 1;
     }
-    /* 1. candidates at integer positions, each once */
+    /* 1. candidates at integer positions (a repeat is skipped by try_mv) */
     for (int k = 0; k < ncands; k++) {
         nv_mv v = to_int(cands[k]);
-        int seen = 0;
-        for (int t = 0; t < ntried; t++)
-            seen |= tried[t].x == v.x && tried[t].y == v.y;
-        if (seen)
-            continue;
-        tried[ntried++] = v;
         try_mv(b, v.x, v.y);
     }
     /* 2. hexagon moves, then the square at distance 1 */
