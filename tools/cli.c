@@ -427,7 +427,19 @@ double cli_plane_psnr(const uint8_t *a, ptrdiff_t sa, const uint8_t *b, ptrdiff_
     for (int y = 0; y < h; y++) {
         const uint8_t *ra = a + (ptrdiff_t)y * sa, *rb = b + (ptrdiff_t)y * sb;
         uint32_t row = 0;
-        for (int x = 0; x < w; x++) {
+        int x = 0;
+        /* Runs of a constant length, which the compiler vectorises at -O2
+         * (a 1080p picture's PSNR took 2.3 ms scalar, on the encoder's
+         * critical path). */
+        for (; x + 64 <= w; x += 64) {
+            uint32_t run = 0;
+            for (int i = 0; i < 64; i++) {
+                int d = (int)ra[x + i] - (int)rb[x + i];
+                run += (uint32_t)(d * d);
+            }
+            row += run;
+        }
+        for (; x < w; x++) {
             int d = (int)ra[x] - (int)rb[x];
             row += (uint32_t)(d * d);
         }
