@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "common/mcdsp.h"
+#include "common/picture.h"
 
 /* The spec's ">>" floors; gcc and clang shift negative ints arithmetically
  * (implementation-defined in C11, documented by both). */
@@ -225,7 +226,7 @@ static uint32_t sad16_c(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdif
 
 static const nv_mcdsp mcdsp_c = {
     0, { put_h8_c, put_h16_c }, { put_v8_c, put_v16_c }, { put_hv8_c, put_hv16_c }, sad16_c,
-    "nv_mc_c",
+    "nv_mc_c", nv_x6_pack_row_c, nv_x6_unpack_row_c,
 };
 
 void nv_mcdsp_init_c(nv_mcdsp *d)

@@ -14,6 +14,7 @@ void nv_mcdsp_init(nv_mcdsp *d, unsigned allowed)
 #if defined(__x86_64__) || defined(__i386__)
     if (flags & NL_CPU_FLAG_AVX2) {
         nv_mcdsp_init_x86_avx2(d);
+        nv_mcdsp_init_x86_x6_avx2(d);
         d->flags = NL_CPU_FLAG_AVX2;
     }
 #else

@@ -14,6 +14,10 @@
  *   put_hv: both; horizontal sums h (int16) of rows -1 .. bh + 1, then
  *           (sum tv * h + 2048) >> 12, clipped (mc.c has the ranges).
  * sad16: sum of |a - b| over a 16 x 16 block.
+ * x6_pack_row / x6_unpack_row: one row of the networks' x6 tensor from two
+ * luma rows and a chroma row each, and back (common/picture.h); not motion
+ * compensation, but per-picture byte kernels chosen with the same cpu
+ * setting.
  */
 #ifndef NEUVC_COMMON_MCDSP_H
 #define NEUVC_COMMON_MCDSP_H
@@ -28,6 +32,11 @@ typedef void (*nv_mc_put2_fn)(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, pt
 typedef uint32_t (*nv_mc_sad_fn)(const uint8_t *a, ptrdiff_t as, const uint8_t *b,
                                  ptrdiff_t bs);
 
+typedef void (*nv_x6_pack_row_fn)(const uint8_t *y0, const uint8_t *y1, const uint8_t *u,
+                                  const uint8_t *v, uint8_t *o, int w);
+typedef void (*nv_x6_unpack_row_fn)(const uint8_t *s, uint8_t *y0, uint8_t *y1, uint8_t *u,
+                                    uint8_t *v, int w);
+
 typedef struct nv_mcdsp {
     unsigned flags;              /* the nl_cpu_flags() bits it was allowed to use */
     nv_mc_put1_fn put_h[2];      /* [0]: bw 8, [1]: bw 16 */
@@ -35,6 +44,8 @@ typedef struct nv_mcdsp {
     nv_mc_put2_fn put_hv[2];
     nv_mc_sad_fn sad16;
     const char *name;            /* e.g. "nv_mc_avx2": the highest level used */
+    nv_x6_pack_row_fn x6_pack_row;
+    nv_x6_unpack_row_fn x6_unpack_row;
 } nv_mcdsp;
 
 /* Fills d with the C kernels, then every level in allowed & nl_cpu_flags()
@@ -48,5 +59,7 @@ const nv_mcdsp *nv_mcdsp_get(unsigned allowed);
 void nv_mcdsp_init_c(nv_mcdsp *d);
 /* x86 (netlib/x86/mc_avx2.c); only when nl_cpu_flags() has AVX2. */
 void nv_mcdsp_init_x86_avx2(nv_mcdsp *d);
+/* The x6 row kernels in AVX2 (netlib/x86/x6_avx2.c), same condition. */
+void nv_mcdsp_init_x86_x6_avx2(nv_mcdsp *d);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mcdsp.h"
 #include "common/threadpool.h"
 
 int nv_picture_alloc(nv_picture *p, int wp, int hp)
@@ -99,42 +100,62 @@ void nv_picture_crop(const nv_picture *p, int w, int h, NeuvcPicture *out)
     out->height = h;
 }
 
-void nv_x6_pack_rows(const nv_picture *p, nl_tensor *x6, int ya, int yb)
+void nv_x6_pack_row_c(const uint8_t *y0, const uint8_t *y1, const uint8_t *u, const uint8_t *v,
+                      uint8_t *o, int w)
+{
+    for (int x = 0; x < w; x++, o += NV_X6_CHANNELS) {
+        o[0] = y0[2 * x];
+        o[1] = y0[2 * x + 1];
+        o[2] = y1[2 * x];
+        o[3] = y1[2 * x + 1];
+        o[4] = u[x];
+        o[5] = v[x];
+    }
+}
+
+void nv_x6_unpack_row_c(const uint8_t *s, uint8_t *y0, uint8_t *y1, uint8_t *u, uint8_t *v,
+                        int w)
+{
+    for (int x = 0; x < w; x++, s += NV_X6_CHANNELS) {
+        y0[2 * x] = s[0];
+        y0[2 * x + 1] = s[1];
+        y1[2 * x] = s[2];
+        y1[2 * x + 1] = s[3];
+        u[x] = s[4];
+        v[x] = s[5];
+    }
+}
+
+typedef void (*x6_pack_fn)(const uint8_t *, const uint8_t *, const uint8_t *, const uint8_t *,
+                           uint8_t *, int);
+typedef void (*x6_unpack_fn)(const uint8_t *, uint8_t *, uint8_t *, uint8_t *, uint8_t *, int);
+
+static void pack_rows(x6_pack_fn f, const nv_picture *p, nl_tensor *x6, int ya, int yb)
 {
     for (int y = ya; y < yb; y++) {
         const uint8_t *y0 = p->data[0] + (2 * y) * p->stride[0];
-        const uint8_t *y1 = y0 + p->stride[0];
-        const uint8_t *u = p->data[1] + y * p->stride[1];
-        const uint8_t *v = p->data[2] + y * p->stride[2];
-        uint8_t *o = (uint8_t *)x6->data + y * x6->stride;
-        for (int x = 0; x < x6->w; x++, o += NV_X6_CHANNELS) {
-            o[0] = y0[2 * x];
-            o[1] = y0[2 * x + 1];
-            o[2] = y1[2 * x];
-            o[3] = y1[2 * x + 1];
-            o[4] = u[x];
-            o[5] = v[x];
-        }
+        f(y0, y0 + p->stride[0], p->data[1] + y * p->stride[1], p->data[2] + y * p->stride[2],
+          (uint8_t *)x6->data + y * x6->stride, x6->w);
     }
+}
+
+static void unpack_rows(x6_unpack_fn f, const nl_tensor *x6, nv_picture *p, int ya, int yb)
+{
+    for (int y = ya; y < yb; y++) {
+        uint8_t *y0 = p->data[0] + (2 * y) * p->stride[0];
+        f((const uint8_t *)x6->data + y * x6->stride, y0, y0 + p->stride[0],
+          p->data[1] + y * p->stride[1], p->data[2] + y * p->stride[2], x6->w);
+    }
+}
+
+void nv_x6_pack_rows(const nv_picture *p, nl_tensor *x6, int ya, int yb)
+{
+    pack_rows(nv_x6_pack_row_c, p, x6, ya, yb);
 }
 
 void nv_x6_unpack_rows(const nl_tensor *x6, nv_picture *p, int ya, int yb)
 {
-    for (int y = ya; y < yb; y++) {
-        uint8_t *y0 = p->data[0] + (2 * y) * p->stride[0];
-        uint8_t *y1 = y0 + p->stride[0];
-        uint8_t *u = p->data[1] + y * p->stride[1];
-        uint8_t *v = p->data[2] + y * p->stride[2];
-        const uint8_t *s = (const uint8_t *)x6->data + y * x6->stride;
-        for (int x = 0; x < x6->w; x++, s += NV_X6_CHANNELS) {
-            y0[2 * x] = s[0];
-            y0[2 * x + 1] = s[1];
-            y1[2 * x] = s[2];
-            y1[2 * x + 1] = s[3];
-            u[x] = s[4];
-            v[x] = s[5];
-        }
-    }
+    unpack_rows(nv_x6_unpack_row_c, x6, p, ya, yb);
 }
 
 void nv_x6_pack(const nv_picture *p, nl_tensor *x6)
@@ -153,7 +174,8 @@ void nv_x6_unpack(const nl_tensor *x6, nv_picture *p)
 typedef struct x6_job {
     nv_picture *pic;
     nl_tensor *x6;
-    int unpack;
+    x6_pack_fn pack;             /* NULL: unpack */
+    x6_unpack_fn unpack;
 } x6_job;
 
 static void x6_band(void *arg, int j, int thread)
@@ -161,20 +183,20 @@ static void x6_band(void *arg, int j, int thread)
     const x6_job *b = arg;
     const int h = b->x6->h, y0 = j * h / X6_BANDS, y1 = (j + 1) * h / X6_BANDS;
     (void)thread;
-    if (b->unpack)
-        nv_x6_unpack_rows(b->x6, b->pic, y0, y1);
+    if (b->pack)
+        pack_rows(b->pack, b->pic, b->x6, y0, y1);
     else
-        nv_x6_pack_rows(b->pic, b->x6, y0, y1);
+        unpack_rows(b->unpack, b->x6, b->pic, y0, y1);
 }
 
-void nv_x6_pack_pool(nv_pool *pool, const nv_picture *p, nl_tensor *x6)
+void nv_x6_pack_pool(nv_pool *pool, const nv_mcdsp *mc, const nv_picture *p, nl_tensor *x6)
 {
-    x6_job b = { (nv_picture *)p, x6, 0 }; /* only read */
+    x6_job b = { (nv_picture *)p, x6, mc ? mc->x6_pack_row : nv_x6_pack_row_c, NULL }; /* only read */
     nv_pool_run(pool, x6_band, &b, X6_BANDS);
 }
 
-void nv_x6_unpack_pool(nv_pool *pool, const nl_tensor *x6, nv_picture *p)
+void nv_x6_unpack_pool(nv_pool *pool, const nv_mcdsp *mc, const nl_tensor *x6, nv_picture *p)
 {
-    x6_job b = { p, (nl_tensor *)x6, 1 };  /* only read */
+    x6_job b = { p, (nl_tensor *)x6, NULL, mc ? mc->x6_unpack_row : nv_x6_unpack_row_c }; /* only read */
     nv_pool_run(pool, x6_band, &b, X6_BANDS);
 }

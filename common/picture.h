@@ -72,10 +72,21 @@ void nv_x6_unpack(const nl_tensor *x6, nv_picture *p);
  * threads); any split gives the same bytes. */
 void nv_x6_pack_rows(const nv_picture *p, nl_tensor *x6, int y0, int y1);
 void nv_x6_unpack_rows(const nl_tensor *x6, nv_picture *p, int y0, int y1);
+/* One x6 row of w pixels: o[6 x + 0..5] = y0[2 x], y0[2 x + 1], y1[2 x],
+ * y1[2 x + 1], u[x], v[x] (y0, y1: the two luma rows of the x6 row); the
+ * C kernels of common/mcdsp.h's x6_pack_row and x6_unpack_row. */
+void nv_x6_pack_row_c(const uint8_t *y0, const uint8_t *y1, const uint8_t *u, const uint8_t *v,
+                      uint8_t *o, int w);
+void nv_x6_unpack_row_c(const uint8_t *s, uint8_t *y0, uint8_t *y1, uint8_t *u, uint8_t *v,
+                        int w);
 /* nv_x6_pack / nv_x6_unpack in bands of rows on the pool's threads (NULL:
- * the caller alone); the same bytes. */
+ * the caller alone) with mc's row kernels (NULL: the C ones); the same
+ * bytes. */
 struct nv_pool;
-void nv_x6_pack_pool(struct nv_pool *pool, const nv_picture *p, nl_tensor *x6);
-void nv_x6_unpack_pool(struct nv_pool *pool, const nl_tensor *x6, nv_picture *p);
+struct nv_mcdsp;
+void nv_x6_pack_pool(struct nv_pool *pool, const struct nv_mcdsp *mc, const nv_picture *p,
+                     nl_tensor *x6);
+void nv_x6_unpack_pool(struct nv_pool *pool, const struct nv_mcdsp *mc, const nl_tensor *x6,
+                       nv_picture *p);
 
 #endif

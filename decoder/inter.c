@@ -115,7 +115,7 @@ int nv_inter_predict(nv_inter *p)
                            st->data[pl] + (ptrdiff_t)(y - (p->const_y0 >> sh)) * st->stride[pl], w);
             }
         }
-        nv_x6_pack_pool(p->c->pool, &p->pred, &p->p6);
+        nv_x6_pack_pool(p->c->pool, nv_mcdsp_get(p->c->dsp.flags), &p->pred, &p->p6);
     }
     ret = nl_graph_run(p->c->nets.pred, &p->p6, out, NULL);
     if (ret < 0)
@@ -148,7 +148,7 @@ int nv_inter_reconstruct(nv_inter *p, int qp)
     int ret = nl_graph_run(c->nets.inter_synthesis, in, &x6, NULL);
     if (ret < 0)
         return ret;
-    nv_x6_unpack_pool(c->pool, &x6, &c->recon);
+    nv_x6_unpack_pool(c->pool, nv_mcdsp_get(c->dsp.flags), &x6, &c->recon);
     return 0;
 }
 

@@ -3,6 +3,7 @@
  */
 #include "decoder/intra.h"
 #include "common/errmsg.h"
+#include "common/mcdsp.h"
 #include "common/params.h"
 #include "netlib/dsp.h"
 #include "netlib/opencl/opencl.h"
@@ -172,7 +173,7 @@ int nv_intra_reconstruct(nv_intra *c, int qp)
     int ret = nl_graph_run(c->nets.synthesis, &c->yq, &x6, NULL);
     if (ret < 0)
         return ret;
-    nv_x6_unpack_pool(c->pool, &x6, &c->recon);
+    nv_x6_unpack_pool(c->pool, nv_mcdsp_get(c->dsp.flags), &x6, &c->recon);
     return 0;
 }
 

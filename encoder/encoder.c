@@ -56,6 +56,7 @@
 
 #include "common/bitstream.h"
 #include "common/model.h"
+#include "common/mcdsp.h"
 #include "common/picture.h"
 #include "decoder/inter.h"
 #include "decoder/intra.h"
@@ -302,7 +303,7 @@ int neuvc_enc_send_picture(NeuvcEncoder *enc, const NeuvcPicture *pic)
                        "picture %dx%d does not match the configured %dx%d (or lacks planes)",
                        pic->width, pic->height, enc->s.width, enc->s.height);
     nv_picture_import(&enc->src, pic, enc->s.width, enc->s.height);
-    nv_x6_pack_pool(enc->intra.pool, &enc->src, &enc->x6);
+    nv_x6_pack_pool(enc->intra.pool, nv_mcdsp_get(enc->intra.dsp.flags), &enc->src, &enc->x6);
     const int keyint = enc->s.keyint;
     /* frame_num >= 0, keyint > 0: the remainder is defined.  With intra
      * refresh, keyint only spaces the refresh cycles. */
