@@ -11,7 +11,7 @@ int64_t rc_esc_max_abs(int k)
     return (int64_t)k + ((int64_t)1 << (RC_ESC_PREFIX_MAX + 1)) - 1;
 }
 
-int rc_enc_value(rc_enc *e, const uint16_t *cdf, int k, int32_t v)
+int rc_enc_value_escape(rc_enc *e, const uint16_t *cdf, int k, int32_t v)
 {
     int64_t a = v < 0 ? -(int64_t)v : (int64_t)v;
     uint32_t x;
@@ -21,7 +21,7 @@ int rc_enc_value(rc_enc *e, const uint16_t *cdf, int k, int32_t v)
         e->err = NEUVC_ERR(EINVAL);
         return e->err;
     }
-    if (a <= k) {
+    if (a <= k) {                /* rc_enc_value codes these inline */
         rc_enc_symbol(e, cdf, rc_esc_nsyms(k), v + k);
         return 0;
     }
@@ -55,19 +55,16 @@ uint32_t rc_esc_cost_q8(const uint16_t *cdf, int k, int32_t v)
     return rc_cdf_cost_q8(cdf, 2 * k + 1) + 256u * (uint32_t)(2 + 2 * len);
 }
 
-int rc_dec_value(rc_dec *d, const uint16_t *cdf, int k, int32_t *v)
+/* After the escape symbol (or for a bad k): the sign and the Exp-Golomb
+ * code of |v| - k - 1. */
+int rc_dec_value_escape(rc_dec *d, int k, int32_t *v)
 {
-    int s, neg, len;
+    int neg, len;
     uint32_t x;
 
     *v = 0;
     if (k < 0 || k > RC_ESC_K_MAX)
         return NEUVC_ERR(EINVAL);
-    s = rc_dec_symbol_from(d, cdf, rc_esc_nsyms(k), k);
-    if (s <= 2 * k) {
-        *v = s - k;
-        return 0;
-    }
     neg = (int)rc_dec_bits(d, 1);
     len = 0;
     while (!rc_dec_bits(d, 1)) {

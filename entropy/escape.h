@@ -38,7 +38,7 @@ int64_t rc_esc_max_abs(int k);
  * k outside [0, RC_ESC_K_MAX]; NEUVC_ERR(ERANGE) for |v| >
  * rc_esc_max_abs(k).  On failure nothing is coded and the error is also
  * made sticky in e (rc_enc_finish returns it). */
-int rc_enc_value(rc_enc *e, const uint16_t *cdf, int k, int32_t v);
+static inline int rc_enc_value(rc_enc *e, const uint16_t *cdf, int k, int32_t v);
 
 /* What rc_enc_value spends on v, in 1/256 bit (rc_cost_q8 of the symbol,
  * plus 256 per bypass bit); for rate estimates.  k in [0, RC_ESC_K_MAX],
@@ -50,6 +50,32 @@ uint32_t rc_esc_cost_q8(const uint16_t *cdf, int k, int32_t v);
  * the decoder marked corrupt) for an Exp-Golomb prefix longer than
  * RC_ESC_PREFIX_MAX; NEUVC_ERR(EINVAL) for a bad k.  Overreads are not
  * checked here: call rc_dec_error() at the end of the sub-stream. */
-int rc_dec_value(rc_dec *d, const uint16_t *cdf, int k, int32_t *v);
+static inline int rc_dec_value(rc_dec *d, const uint16_t *cdf, int k, int32_t *v);
+
+/* Inline: the table's symbol (the common case of every latent); the
+ * escape, and a bad k, out of line (entropy/escape.c). */
+int rc_enc_value_escape(rc_enc *e, const uint16_t *cdf, int k, int32_t v);
+int rc_dec_value_escape(rc_dec *d, int k, int32_t *v);
+
+static inline int rc_enc_value(rc_enc *e, const uint16_t *cdf, int k, int32_t v)
+{
+    if ((unsigned)k <= RC_ESC_K_MAX && v >= -k && v <= k) {
+        rc_enc_symbol(e, cdf, rc_esc_nsyms(k), v + k);
+        return 0;
+    }
+    return rc_enc_value_escape(e, cdf, k, v);
+}
+
+static inline int rc_dec_value(rc_dec *d, const uint16_t *cdf, int k, int32_t *v)
+{
+    if ((unsigned)k > RC_ESC_K_MAX)
+        return rc_dec_value_escape(d, k, v);
+    const int s = rc_dec_symbol_from(d, cdf, rc_esc_nsyms(k), k);
+    if (s <= 2 * k) {
+        *v = s - k;
+        return 0;
+    }
+    return rc_dec_value_escape(d, k, v);
+}
 
 #endif

@@ -12,13 +12,6 @@
 #define RC_LOW_MASK 0xFFFFFFFFu   /* L's bits below the carry bit */
 #define RC_INIT_CAP 256           /* first allocation when no hint was given */
 
-/* b(k) = floor(R * cdf[k] / 2^15); R < 2^32 and cdf[k] <= 2^15, so the
- * product fits in 47 bits and the result is <= R. */
-static inline uint32_t rc_bound(uint32_t range, uint32_t cdf_k)
-{
-    return (uint32_t)(((uint64_t)range * cdf_k) >> RC_PROB_BITS);
-}
-
 /* ------------------------------------------------------------- encoder */
 
 int rc_enc_init(rc_enc *e, size_t cap_hint)
@@ -102,7 +95,7 @@ static inline void rc_enc_shift(rc_enc *e)
 }
 
 /* Restores R >= 2^24; R >= 2^8 on entry, so at most 2 shifts. */
-static inline void rc_enc_normalize(rc_enc *e)
+void rc_enc_renorm(rc_enc *e)
 {
     while (e->range < RC_RANGE_MIN) {
         rc_enc_shift(e);
@@ -111,19 +104,15 @@ static inline void rc_enc_normalize(rc_enc *e)
     }
 }
 
-void rc_enc_symbol(rc_enc *e, const uint16_t *cdf, int n, int s)
+static inline void rc_enc_normalize(rc_enc *e)
 {
-    uint32_t lo, hi;
+    if (e->range < RC_RANGE_MIN)
+        rc_enc_renorm(e);
+}
 
-    if ((unsigned)s >= (unsigned)n || e->finished) {
-        e->err = NEUVC_ERR(EINVAL);
-        return;
-    }
-    lo = rc_bound(e->range, cdf[s]);
-    hi = rc_bound(e->range, cdf[s + 1]);
-    e->low += lo;
-    e->range = hi - lo;
-    rc_enc_normalize(e);
+void rc_enc_fail_symbol(rc_enc *e)
+{
+    e->err = NEUVC_ERR(EINVAL);
 }
 
 void rc_enc_bool(rc_enc *e, int bit, uint32_t p0)
@@ -199,23 +188,6 @@ uint64_t rc_enc_tell_bits(const rc_enc *e)
 
 /* ------------------------------------------------------------- decoder */
 
-static inline uint32_t rc_dec_byte(rc_dec *d)
-{
-    if (d->pos < d->len)
-        return d->buf[d->pos++];
-    d->virt++;
-    return 0;
-}
-
-/* Restores R >= 2^24 (at most 2 shifts, as in the encoder).  C < R is
- * kept: C <= R - 1 gives C * 256 + 255 <= R * 256 - 1. */
-static inline void rc_dec_normalize(rc_dec *d)
-{
-    while (d->range < RC_RANGE_MIN) {
-        d->code = (d->code << 8) | rc_dec_byte(d);
-        d->range <<= 8;
-    }
-}
 
 void rc_dec_init(rc_dec *d, const uint8_t *buf, size_t len)
 {
@@ -237,14 +209,6 @@ void rc_dec_init(rc_dec *d, const uint8_t *buf, size_t len)
     d->code = c;
 }
 
-/* Takes the sub-interval [lo, hi) that contains C. */
-static inline void rc_dec_take(rc_dec *d, uint32_t lo, uint32_t hi)
-{
-    d->code -= lo;
-    d->range = hi - lo;
-    rc_dec_normalize(d);
-}
-
 int rc_dec_symbol(rc_dec *d, const uint16_t *cdf, int n)
 {
     uint32_t r = d->range, c = d->code;
@@ -260,32 +224,6 @@ int rc_dec_symbol(rc_dec *d, const uint16_t *cdf, int n)
     }
     rc_dec_take(d, rc_bound(r, cdf[lo]), rc_bound(r, cdf[lo + 1]));
     return lo;
-}
-
-int rc_dec_symbol_from(rc_dec *d, const uint16_t *cdf, int n, int start)
-{
-    uint32_t r = d->range, c = d->code;
-    int s = start;
-    uint32_t lo, hi;
-
-    if ((unsigned)s >= (unsigned)n)
-        s = 0;
-    lo = rc_bound(r, cdf[s]);
-    hi = rc_bound(r, cdf[s + 1]);
-    /* Down: stops at 0 at the latest, where b(0) = 0 <= C. */
-    while (c < lo && s > 0) {
-        s--;
-        hi = lo;
-        lo = rc_bound(r, cdf[s]);
-    }
-    /* Up: stops at n - 1 at the latest, where b(n) = R > C. */
-    while (c >= hi && s + 1 < n) {
-        s++;
-        lo = hi;
-        hi = rc_bound(r, cdf[s + 1]);
-    }
-    rc_dec_take(d, lo, hi);
-    return s;
 }
 
 int rc_dec_bool(rc_dec *d, uint32_t p0)

@@ -122,8 +122,9 @@ void rc_enc_reset(rc_enc *e);
 void rc_enc_free(rc_enc *e);
 
 /* Codes symbol s (0 <= s < n) of the table cdf[n + 1].  An s outside the
- * alphabet codes nothing and makes the stream fail with NEUVC_ERR(EINVAL). */
-void rc_enc_symbol(rc_enc *e, const uint16_t *cdf, int n, int s);
+ * alphabet codes nothing and makes the stream fail with NEUVC_ERR(EINVAL).
+ * Inline (below): it is the per-latent step of every frame. */
+static inline void rc_enc_symbol(rc_enc *e, const uint16_t *cdf, int n, int s);
 /* Codes the low nbits (0..RC_BITS_MAX) of v, equiprobable. */
 void rc_enc_bits(rc_enc *e, uint32_t v, int nbits);
 /* The same for 0..32 bits: the top nbits - 16 bits first, then the low 16
@@ -152,8 +153,9 @@ int rc_dec_symbol(rc_dec *d, const uint16_t *cdf, int n);
 /* The same, searching from symbol start (0 <= start < n; others mean 0)
  * up or down: one
  * step per symbol between start and the result, so for tables whose mass
- * sits at start (the centre of a latent table) usually 1 or 2 steps. */
-int rc_dec_symbol_from(rc_dec *d, const uint16_t *cdf, int n, int start);
+ * sits at start (the centre of a latent table) usually 1 or 2 steps.
+ * Inline (below), as rc_enc_symbol. */
+static inline int rc_dec_symbol_from(rc_dec *d, const uint16_t *cdf, int n, int start);
 /* nbits (0..RC_BITS_MAX) raw bits, as rc_enc_bits wrote them. */
 uint32_t rc_dec_bits(rc_dec *d, int nbits);
 /* 0..32 raw bits, as rc_enc_bits32 wrote them. */
@@ -175,5 +177,79 @@ int rc_dec_error(const rc_dec *d);
 int rc_dec_finish(const rc_dec *d);
 /* Zero bytes supplied past the end so far. */
 size_t rc_dec_overread(const rc_dec *d);
+
+/* ------------------------------------------------- inline coding steps */
+
+/* b(k) = floor(R * cdf[k] / 2^15); R < 2^32 and cdf[k] <= 2^15, so the
+ * product fits in 47 bits and the result is <= R. */
+static inline uint32_t rc_bound(uint32_t range, uint32_t cdf_k)
+{
+    return (uint32_t)(((uint64_t)range * cdf_k) >> RC_PROB_BITS);
+}
+
+/* Out of line (entropy/rangecoder.c): shifts bytes out until R >= 2^24
+ * (R >= 2^8 on entry: at most 2); sets the sticky EINVAL. */
+void rc_enc_renorm(rc_enc *e);
+void rc_enc_fail_symbol(rc_enc *e);
+
+static inline void rc_enc_symbol(rc_enc *e, const uint16_t *cdf, int n, int s)
+{
+    if ((unsigned)s >= (unsigned)n || e->finished) {
+        rc_enc_fail_symbol(e);
+        return;
+    }
+    const uint32_t lo = rc_bound(e->range, cdf[s]), hi = rc_bound(e->range, cdf[s + 1]);
+    e->low += lo;
+    e->range = hi - lo;
+    if (e->range < RC_RANGE_MIN)
+        rc_enc_renorm(e);
+}
+
+static inline uint32_t rc_dec_byte(rc_dec *d)
+{
+    if (d->pos < d->len)
+        return d->buf[d->pos++];
+    d->virt++;
+    return 0;
+}
+
+/* Restores R >= 2^24 (at most 2 shifts, as in the encoder).  C < R is
+ * kept: C <= R - 1 gives C * 256 + 255 <= R * 256 - 1. */
+static inline void rc_dec_normalize(rc_dec *d)
+{
+    while (d->range < RC_RANGE_MIN) {
+        d->code = (d->code << 8) | rc_dec_byte(d);
+        d->range <<= 8;
+    }
+}
+
+/* Takes the sub-interval [lo, hi) that contains C. */
+static inline void rc_dec_take(rc_dec *d, uint32_t lo, uint32_t hi)
+{
+    d->code -= lo;
+    d->range = hi - lo;
+    rc_dec_normalize(d);
+}
+
+static inline int rc_dec_symbol_from(rc_dec *d, const uint16_t *cdf, int n, int start)
+{
+    const uint32_t r = d->range, c = d->code;
+    int s = (unsigned)start < (unsigned)n ? start : 0;
+    uint32_t lo = rc_bound(r, cdf[s]), hi = rc_bound(r, cdf[s + 1]);
+    /* Down: stops at 0 at the latest, where b(0) = 0 <= C. */
+    while (c < lo && s > 0) {
+        s--;
+        hi = lo;
+        lo = rc_bound(r, cdf[s]);
+    }
+    /* Up: stops at n - 1 at the latest, where b(n) = R > C. */
+    while (c >= hi && s + 1 < n) {
+        s++;
+        lo = hi;
+        hi = rc_bound(r, cdf[s + 1]);
+    }
+    rc_dec_take(d, lo, hi);
+    return s;
+}
 
 #endif
