@@ -21,6 +21,7 @@
 #include "common/bitstream.h"
 #include "common/y4m.h"
 #include "tools/cli.h"
+#include "tools/readahead.h"
 
 enum {
     OPT_OUTPUT = 1, OPT_INPUT, OPT_FRAMES, OPT_RECON, OPT_PARAMS, OPT_QUIET,
@@ -80,6 +81,7 @@ typedef struct enc_ctx {
 
     FILE *in, *out, *recon;
     y4m_reader yr;
+    y4m_readahead ra;             /* yr's frames, read one ahead */
     y4m_writer yw;
     nvc_writer nw;
     NeuvcEncoder *enc;
@@ -427,7 +429,7 @@ static int encode_all(enc_ctx *c)
             return -1;
         }
         NeuvcPicture pic;
-        int ret = y4m_read_picture(&c->yr, &pic);
+        int ret = y4m_readahead_next(&c->ra, &pic);
         if (ret == 0)
             break;
         if (ret < 0) {
@@ -489,6 +491,7 @@ int main(int argc, char **argv)
     c.want_recon = c.recon != NULL || !c.quiet;
     c.total = expected_frames(&c);
     cli_progress_init(&c.prog, c.quiet ? 0 : c.progress);
+    y4m_readahead_start(&c.ra, &c.yr, c.in);
     if (encode_all(&c) < 0)
         goto fail;
     cli_progress_clear(&c.prog);
@@ -505,6 +508,7 @@ fail:
     if (rc == CLI_EXIT_OK && c.stats && c.enc)
         print_complexity(&c);
     neuvc_enc_close(&c.enc);
+    y4m_readahead_stop(&c.ra);
     y4m_reader_close(&c.yr);
     if (c.in && c.in != stdin)
         fclose(c.in);
