@@ -897,6 +897,33 @@ static int check_mc_put(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, 
                 }
         free(pl);
     }
+    /* Tight sources: exactly rows -1 .. bh + 1 and columns -1 .. bw + 1 in
+     * their own allocation, so that a read past the contract's last
+     * sample leaves it (caught under ASan, check-san); worst-case fills. */
+    for (int k = 0; k < 64; k++) {
+        const int i = k & 1, bw = 8 << i, bh = k < 32 ? 16 : 1 + (int)(rng_next(r) % 32);
+        const int px = (int)(rng_next(r) % NV_MC_PHASES), py = 1 + (int)(rng_next(r) % 7);
+        const ptrdiff_t ss = bw + 3;
+        uint8_t *pl = mc_plane(r, bw + 3, bh + 3, ss, k % 5);
+        const uint8_t *src = pl + ss + 1;
+        uint8_t want[32 * 16], got[32 * 16];
+        memset(want, CANARY, sizeof(want));
+        memset(got, CANARY, sizeof(got));
+        if (k % 3 == 0) { /* horizontal only */
+            c->put_h[i](want, bw, src, ss, bh, nv_mc_taps[py]);
+            d->put_h[i](got, bw, src, ss, bh, nv_mc_taps[py]);
+        } else if (!px) {
+            c->put_v[i](want, bw, src, ss, bh, nv_mc_taps[py]);
+            d->put_v[i](got, bw, src, ss, bh, nv_mc_taps[py]);
+        } else {
+            c->put_hv[i](want, bw, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+            d->put_hv[i](got, bw, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+        }
+        free(pl);
+        ck_assert_msg(!memcmp(want, got, sizeof(want)),
+                      "%s: tight bw %d bh %d phases (%d, %d) differ", what, bw, bh, px, py);
+        n++;
+    }
     return n;
 }
 
