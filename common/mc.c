@@ -223,9 +223,14 @@ static uint32_t sad16_c(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdif
     return s;
 }
 
+static void obmc8_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                    const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps);
+static void obmc16_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                     const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps);
+
 static const nv_mcdsp mcdsp_c = {
     0, { put_h8_c, put_h16_c }, { put_v8_c, put_v16_c }, { put_hv8_c, put_hv16_c }, sad16_c,
-    "nv_mc_c",
+    { obmc8_c, obmc16_c }, "nv_mc_c",
 };
 
 void nv_mcdsp_init_c(nv_mcdsp *d)
@@ -308,7 +313,7 @@ static inline int mv_eq(nv_mv a, nv_mv b)
  * with the top-left, top-right, bottom-left and bottom-right vectors (bw x
  * bh, stride ps), u0, v0 the offset of the clipped area in the cell. */
 MC_INLINE void obmc_combine(uint8_t *restrict o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
-                            const uint8_t *p2, const uint8_t *p3, int ps, int bw, int bh,
+                            const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps, int bw, int bh,
                             int u0, int v0, int n, int shift)
 {
     const int round = 1 << (shift - 1);
@@ -328,6 +333,20 @@ MC_INLINE void obmc_combine(uint8_t *restrict o, ptrdiff_t os, const uint8_t *p0
             out[i] = (uint8_t)((wt * top + wb * bot + round) >> shift);
         }
     }
+}
+
+/* The table's whole-cell kernels (common/mcdsp.h): shift = log2(4 n^2),
+ * 8 for chroma, 10 for luma; constant sizes. */
+static void obmc8_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                    const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps)
+{
+    obmc_combine(o, os, p0, p1, p2, p3, ps, 8, 8, 0, 0, 8, 8);
+}
+
+static void obmc16_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                     const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps)
+{
+    obmc_combine(o, os, p0, p1, p2, p3, ps, 16, 16, 0, 0, 16, 10);
 }
 
 void nv_mc_obmc_rows(uint8_t *dst, ptrdiff_t dst_stride,
@@ -403,11 +422,9 @@ void nv_mc_obmc_rows_dsp(const nv_mcdsp *d, uint8_t *dst, ptrdiff_t dst_stride,
                 p3 = pbuf[3];
             }
             /* shift = log2(4 n^2): 8 for chroma, 10 for luma.  Whole
-             * cells (all but the plane's edges) with constant sizes. */
-            if (bw == n && bh == n && chroma)
-                obmc_combine(o, dst_stride, p0, p1, p2, p3, 8, 8, 8, 0, 0, 8, 8);
-            else if (bw == n && bh == n)
-                obmc_combine(o, dst_stride, p0, p1, p2, p3, 16, 16, 16, 0, 0, 16, 10);
+             * cells (all but the plane's edges) by the table's kernels. */
+            if (bw == n && bh == n)
+                d->obmc[!chroma](o, dst_stride, p0, p1, p2, p3, n);
             else
                 obmc_combine(o, dst_stride, p0, p1, p2, p3, n, bw, bh, xs - cx, ys - cy, n, chroma ? 8 : 10);
         }

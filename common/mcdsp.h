@@ -14,6 +14,13 @@
  *   put_hv: both; horizontal sums h (int16) of rows -1 .. bh + 1, then
  *           (sum tv * h + 2048) >> 12, clipped (mc.c has the ranges).
  * sad16: sum of |a - b| over a 16 x 16 block.
+ * obmc[i]: the OBMC weighted sum of one whole dual cell of n x n samples
+ *   (n = 8 << i: [0] chroma, [1] luma; common/mc.c) from the four
+ *   predictions p0..p3 (top-left, top-right, bottom-left, bottom-right
+ *   vectors; n x n at stride ps, any of them may be the same buffer):
+ *   o[j][i] = (wt * (wl * p0 + wr * p1) + wb * (wl * p2 + wr * p3) + 2n^2)
+ *   >> log2(4n^2) with wl = 2n - 1 - 2i, wr = 2i + 1, wt = 2n - 1 - 2j,
+ *   wb = 2j + 1.
  */
 #ifndef NEUVC_COMMON_MCDSP_H
 #define NEUVC_COMMON_MCDSP_H
@@ -25,6 +32,8 @@ typedef void (*nv_mc_put1_fn)(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, pt
                               int bh, const int8_t *t);
 typedef void (*nv_mc_put2_fn)(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
                               int bh, const int8_t *th, const int8_t *tv);
+typedef void (*nv_mc_obmc_fn)(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                              const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps);
 typedef uint32_t (*nv_mc_sad_fn)(const uint8_t *a, ptrdiff_t as, const uint8_t *b,
                                  ptrdiff_t bs);
 
@@ -34,6 +43,7 @@ typedef struct nv_mcdsp {
     nv_mc_put1_fn put_v[2];
     nv_mc_put2_fn put_hv[2];
     nv_mc_sad_fn sad16;
+    nv_mc_obmc_fn obmc[2];       /* [0]: 8 x 8 (chroma), [1]: 16 x 16 (luma) */
     const char *name;            /* e.g. "nv_mc_avx2": the highest level used */
 } nv_mcdsp;
 

@@ -990,6 +990,26 @@ static int check_mc_pred(const nv_mcdsp *d, const nv_mcdsp *c, const char *what,
         }
         free(pl);
     }
+    /* The OBMC cell kernels alone: random predictions, then each of the
+     * four at 0 or 255 (the extremes of every partial sum), strides
+     * apart and the same buffer more than once. */
+    for (int t = 0; t < 200; t++) {
+        uint8_t p[4][20 * 16], want[16 * 24], got[16 * 24];
+        const ptrdiff_t ps = 16 + (ptrdiff_t)(t % 5), os = 16 + (ptrdiff_t)(t % 7);
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < 20 * 16; i++)
+                p[k][i] = t < 100 ? (uint8_t)rng_next(r) : (t >> k) & 1 ? 255 : 0;
+        const uint8_t *q3 = t % 9 == 0 ? p[0] : p[3];
+        for (int i = 0; i < 2; i++) {
+            memset(want, CANARY, sizeof(want));
+            memset(got, CANARY, sizeof(got));
+            c->obmc[i](want, os, p[0], p[1], p[2], q3, ps);
+            d->obmc[i](got, os, p[0], p[1], p[2], q3, ps);
+            ck_assert_msg(!memcmp(want, got, sizeof(want)), "%s: OBMC cell %d, case %d", what,
+                          8 << i, t);
+            n++;
+        }
+    }
     /* The largest SAD: all 0 against all 255. */
     uint8_t zero[16 * 16], full[16 * 16];
     memset(zero, 0, sizeof(zero));
@@ -1088,7 +1108,7 @@ START_TEST(mc_bit_exact)
     snprintf(what, sizeof(what), "%s %s", lv->name, d.name);
     int n = check_mc_put(&d, &c, what, &r);
     n += check_mc_pred(&d, &c, what, &r);
-    printf("checkasm: ok  %-56s %3d cases (put h/v/hv x 8/16, blocks, OBMC, sad16)\n", what, n);
+    printf("checkasm: ok  %-56s %3d cases (put h/v/hv x 8/16, blocks, OBMC, cells, sad16)\n", what, n);
 }
 END_TEST
 

@@ -248,6 +248,58 @@ static uint32_t nv_mc_sad16x16_avx2(const uint8_t *a, ptrdiff_t as, const uint8_
     return (uint32_t)_mm_cvtsi128_si32(s);
 }
 
+/* OBMC of a whole cell (mcdsp.h).  Per row, top = wl * p0 + wr * p1 and
+ * bot = wl * p2 + wr * p3 by vpmaddubsw on the byte pairs (p0[i], p1[i])
+ * with the weight pairs (wl[i], wr[i]) (signed bytes, <= 31: each sum is
+ * at most 2n * 255 = 8160, no saturation), then wt * top + wb * bot by
+ * vpmaddwd on the word pairs (top[i], bot[i]) (<= 4n^2 * 255 = 261120,
+ * int32), + 2n^2, shifted by log2(4n^2): at most 255, so vpackssdw and
+ * vpackuswb keep the values. */
+static const int8_t obmc_w16[32] = { 31, 1, 29, 3, 27, 5, 25, 7, 23, 9, 21, 11, 19, 13, 17, 15,
+                                     15, 17, 13, 19, 11, 21, 9, 23, 7, 25, 5, 27, 3, 29, 1, 31 };
+static const int8_t obmc_w8[16] = { 15, 1, 13, 3, 11, 5, 9, 7, 7, 9, 5, 11, 3, 13, 1, 15 };
+
+static void nv_mc_obmc16_avx2(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                              const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps)
+{
+    const __m256i w = _mm256_loadu_si256((const __m256i *)obmc_w16);
+    const __m256i rnd = _mm256_set1_epi32(512);
+    for (int j = 0; j < 16; j++) {
+        const ptrdiff_t k = j * ps;
+        __m256i top = _mm256_maddubs_epi16(_mm256_unpacklo_epi8(vrow16(p0 + k), vrow16(p1 + k)), w);
+        __m256i bot = _mm256_maddubs_epi16(_mm256_unpacklo_epi8(vrow16(p2 + k), vrow16(p3 + k)), w);
+        const __m256i wtb = _mm256_set1_epi32(tap_pair(31 - 2 * j, 2 * j + 1));
+        __m256i lo = _mm256_madd_epi16(_mm256_unpacklo_epi16(top, bot), wtb);
+        __m256i hi = _mm256_madd_epi16(_mm256_unpackhi_epi16(top, bot), wtb);
+        lo = _mm256_srai_epi32(_mm256_add_epi32(lo, rnd), 10);
+        hi = _mm256_srai_epi32(_mm256_add_epi32(hi, rnd), 10);
+        __m256i v = _mm256_packs_epi32(lo, hi);
+        _mm_storeu_si128((__m128i *)(o + j * os),
+                         _mm_packus_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+    }
+}
+
+static void nv_mc_obmc8_avx2(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                             const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps)
+{
+    const __m128i w = _mm_loadu_si128((const __m128i *)obmc_w8);
+    const __m128i rnd = _mm_set1_epi32(128);
+    for (int j = 0; j < 8; j++) {
+        const ptrdiff_t k = j * ps;
+        __m128i top = _mm_maddubs_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(p0 + k)),
+                                                          _mm_loadl_epi64((const __m128i *)(p1 + k))), w);
+        __m128i bot = _mm_maddubs_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(p2 + k)),
+                                                          _mm_loadl_epi64((const __m128i *)(p3 + k))), w);
+        const __m128i wtb = _mm_set1_epi32(tap_pair(15 - 2 * j, 2 * j + 1));
+        __m128i lo = _mm_madd_epi16(_mm_unpacklo_epi16(top, bot), wtb);
+        __m128i hi = _mm_madd_epi16(_mm_unpackhi_epi16(top, bot), wtb);
+        lo = _mm_srai_epi32(_mm_add_epi32(lo, rnd), 8);
+        hi = _mm_srai_epi32(_mm_add_epi32(hi, rnd), 8);
+        __m128i v = _mm_packs_epi32(lo, hi);
+        _mm_storel_epi64((__m128i *)(o + j * os), _mm_packus_epi16(v, v));
+    }
+}
+
 void nv_mcdsp_init_x86_avx2(nv_mcdsp *d)
 {
     d->put_h[0] = nv_mc_put_h8_avx2;
@@ -257,5 +309,7 @@ void nv_mcdsp_init_x86_avx2(nv_mcdsp *d)
     d->put_hv[0] = nv_mc_put_hv8_avx2;
     d->put_hv[1] = nv_mc_put_hv16_avx2;
     d->sad16 = nv_mc_sad16x16_avx2;
+    d->obmc[0] = nv_mc_obmc8_avx2;
+    d->obmc[1] = nv_mc_obmc16_avx2;
     d->name = "nv_mc_avx2";
 }
