@@ -223,6 +223,33 @@ static uint32_t sad16_c(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdif
     return s;
 }
 
+/* The prediction into a block on the stack, then its SAD. */
+static uint32_t sadp_h16_c(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src, ptrdiff_t ss,
+                           const int8_t *th, const int8_t *tv)
+{
+    uint8_t p[16 * 16];
+    (void)tv;
+    put_h(p, 16, src, ss, 16, 16, th);
+    return sad16_c(cur, cs, p, 16);
+}
+
+static uint32_t sadp_v16_c(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src, ptrdiff_t ss,
+                           const int8_t *th, const int8_t *tv)
+{
+    uint8_t p[16 * 16];
+    (void)th;
+    put_v(p, 16, src, ss, 16, 16, tv);
+    return sad16_c(cur, cs, p, 16);
+}
+
+static uint32_t sadp_hv16_c(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src, ptrdiff_t ss,
+                            const int8_t *th, const int8_t *tv)
+{
+    uint8_t p[16 * 16];
+    put_hv(p, 16, src, ss, 16, 16, th, tv);
+    return sad16_c(cur, cs, p, 16);
+}
+
 static void obmc8_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
                     const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps);
 static void obmc16_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
@@ -230,7 +257,7 @@ static void obmc16_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t 
 
 static const nv_mcdsp mcdsp_c = {
     0, { put_h8_c, put_h16_c }, { put_v8_c, put_v16_c }, { put_hv8_c, put_hv16_c }, sad16_c,
-    { obmc8_c, obmc16_c }, "nv_mc_c",
+    { sadp_h16_c, sadp_v16_c, sadp_hv16_c }, { obmc8_c, obmc16_c }, "nv_mc_c",
 };
 
 void nv_mcdsp_init_c(nv_mcdsp *d)
@@ -288,6 +315,33 @@ void nv_mc_pred_block_dsp(const nv_mcdsp *d, uint8_t *dst, ptrdiff_t dst_stride,
     } else {
         put_any(dst, dst_stride, src, ss, bw, bh, px, py);
     }
+}
+
+uint32_t nv_mc_sad16_pred_dsp(const nv_mcdsp *d, const uint8_t *cur, ptrdiff_t cur_stride,
+                              const uint8_t *ref, ptrdiff_t ref_stride, int w, int h, int x,
+                              int y, int mvx, int mvy)
+{
+    /* nv_mc_pred_block_dsp's positions and source, for bw = bh = 16. */
+    const int px = (mvx & 3) << 1, py = (mvy & 3) << 1;
+    const int ix = x + (mvx >> 2), iy = y + (mvy >> 2);
+    uint8_t edge[EDGE_SIZE * EDGE_SIZE];
+    const uint8_t *src;
+    ptrdiff_t ss;
+
+    if (!px && !py && ix >= 0 && iy >= 0 && ix + 16 <= w && iy + 16 <= h)
+        return d->sad16(cur, cur_stride, ref + (ptrdiff_t)iy * ref_stride + ix, ref_stride);
+    if (ix >= 1 && iy >= 1 && ix + 16 + 2 <= w && iy + 16 + 2 <= h) {
+        src = ref + (ptrdiff_t)iy * ref_stride + ix;
+        ss = ref_stride;
+    } else {
+        edge_fetch(edge, ref, ref_stride, w, h, ix - 1, iy - 1, 16 + 3, 16 + 3);
+        src = edge + EDGE_SIZE + 1;
+        ss = EDGE_SIZE;
+    }
+    if (!px && !py)
+        return d->sad16(cur, cur_stride, src, ss);
+    return d->sadp[!py ? 0 : !px ? 1 : 2](cur, cur_stride, src, ss, nv_mc_taps[px],
+                                          nv_mc_taps[py]);
 }
 
 void nv_mc_pred_plane_blocks(uint8_t *dst, ptrdiff_t dst_stride,

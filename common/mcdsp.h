@@ -14,6 +14,9 @@
  *   put_hv: both; horizontal sums h (int16) of rows -1 .. bh + 1, then
  *           (sum tv * h + 2048) >> 12, clipped (mc.c has the ranges).
  * sad16: sum of |a - b| over a 16 x 16 block.
+ * sadp[k]: the SAD of a 16 x 16 block cur (rows cs apart) against the
+ *   prediction put_h[1] (k = 0, taps th), put_v[1] (k = 1, taps tv) or
+ *   put_hv[1] (k = 2) would give for bh = 16 from src; the same reads.
  * obmc[i]: the OBMC weighted sum of one whole dual cell of n x n samples
  *   (n = 8 << i: [0] chroma, [1] luma; common/mc.c) from the four
  *   predictions p0..p3 (top-left, top-right, bottom-left, bottom-right
@@ -32,6 +35,8 @@ typedef void (*nv_mc_put1_fn)(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, pt
                               int bh, const int8_t *t);
 typedef void (*nv_mc_put2_fn)(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
                               int bh, const int8_t *th, const int8_t *tv);
+typedef uint32_t (*nv_mc_sadp_fn)(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src,
+                                  ptrdiff_t ss, const int8_t *th, const int8_t *tv);
 typedef void (*nv_mc_obmc_fn)(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
                               const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps);
 typedef uint32_t (*nv_mc_sad_fn)(const uint8_t *a, ptrdiff_t as, const uint8_t *b,
@@ -43,6 +48,7 @@ typedef struct nv_mcdsp {
     nv_mc_put1_fn put_v[2];
     nv_mc_put2_fn put_hv[2];
     nv_mc_sad_fn sad16;
+    nv_mc_sadp_fn sadp[3];       /* [0]: h, [1]: v, [2]: hv; 16 x 16 */
     nv_mc_obmc_fn obmc[2];       /* [0]: 8 x 8 (chroma), [1]: 16 x 16 (luma) */
     const char *name;            /* e.g. "nv_mc_avx2": the highest level used */
 } nv_mcdsp;

@@ -990,6 +990,51 @@ static int check_mc_pred(const nv_mcdsp *d, const nv_mcdsp *c, const char *what,
         }
         free(pl);
     }
+    /* The search's SAD against a prediction (sadp, through
+     * nv_mc_sad16_pred_dsp): the table's against the SAD of the C
+     * prediction, any vector, blocks in and outside the plane; worst-case
+     * fills (cur opposite the plane's extremes). */
+    for (int mode = 0; mode < 5; mode++) {
+        const int pw = 64, ph = 48;
+        const ptrdiff_t ss = pw + mode;
+        uint8_t *pl = mc_plane(r, pw, ph, ss, mode);
+        uint8_t cur[16 * 24], pred[16 * 16];
+        for (int t = 0; t < 200; t++) {
+            const ptrdiff_t cs = 16 + (ptrdiff_t)(t % 8);
+            for (int i = 0; i < 16 * 24; i++)
+                cur[i] = mode == 1 ? 255 : mode == 2 ? 0 : (uint8_t)rng_next(r);
+            const int x = (int)(rng_next(r) % 90) - 20, y = (int)(rng_next(r) % 70) - 16;
+            const int mvx = t % 4 == 0 ? mvs_ext[rng_next(r) % NELEM(mvs_ext)]
+                                       : (int)(rng_next(r) % 81) - 40;
+            const int mvy = t % 4 == 1 ? mvs_ext[rng_next(r) % NELEM(mvs_ext)]
+                                       : (int)(rng_next(r) % 81) - 40;
+            nv_mc_pred_block_dsp(c, pred, 16, pl, ss, pw, ph, x, y, 16, 16, mvx, mvy, 0);
+            const uint32_t want = c->sad16(cur, cs, pred, 16);
+            ck_assert_msg(nv_mc_sad16_pred_dsp(d, cur, cs, pl, ss, pw, ph, x, y, mvx, mvy) == want &&
+                          nv_mc_sad16_pred_dsp(c, cur, cs, pl, ss, pw, ph, x, y, mvx, mvy) == want,
+                          "%s: SAD of the prediction at (%d, %d) mv (%d, %d) fill %d", what, x, y,
+                          mvx, mvy, mode);
+            n++;
+        }
+        free(pl);
+    }
+    /* sadp on tight sources (rows -1 .. 17, columns -1 .. 17 alone). */
+    for (int k = 0; k < 48; k++) {
+        const ptrdiff_t ss = 19;
+        uint8_t *pl = mc_plane(r, 19, 19, ss, k % 5);
+        uint8_t cur[16 * 16];
+        for (int i = 0; i < 16 * 16; i++)
+            cur[i] = (uint8_t)rng_next(r);
+        const int px = 1 + (int)(rng_next(r) % 7), py = 1 + (int)(rng_next(r) % 7);
+        const int kind = k % 3;
+        const int8_t *th = nv_mc_taps[kind == 1 ? 0 : px], *tv = nv_mc_taps[kind == 0 ? 0 : py];
+        const uint32_t want = c->sadp[kind](cur, 16, pl + ss + 1, ss, th, tv);
+        const uint32_t got = d->sadp[kind](cur, 16, pl + ss + 1, ss, th, tv);
+        free(pl);
+        ck_assert_msg(want == got, "%s: tight sadp[%d] phases (%d, %d): %u, want %u", what, kind,
+                      px, py, got, want);
+        n++;
+    }
     /* The OBMC cell kernels alone: random predictions, then each of the
      * four at 0 or 255 (the extremes of every partial sum), strides
      * apart and the same buffer more than once. */
@@ -1108,7 +1153,7 @@ START_TEST(mc_bit_exact)
     snprintf(what, sizeof(what), "%s %s", lv->name, d.name);
     int n = check_mc_put(&d, &c, what, &r);
     n += check_mc_pred(&d, &c, what, &r);
-    printf("checkasm: ok  %-56s %3d cases (put h/v/hv x 8/16, blocks, OBMC, cells, sad16)\n", what, n);
+    printf("checkasm: ok  %-56s %3d cases (put x 8/16, blocks, OBMC, cells, sad16, sadp)\n", what, n);
 }
 END_TEST
 

@@ -73,12 +73,27 @@ ALWAYS_INLINE __m128i hsum8(const uint8_t *s, __m128i t01, __m128i t23, __m128i 
                          _mm_maddubs_epi16(_mm_shuffle_epi8(x, m23), t23));
 }
 
-/* (v + 32) >> 6, clipped to u8: 16 samples stored. */
-ALWAYS_INLINE void store_round16(uint8_t *o, __m256i v)
+/* (v + 32) >> 6, clipped to u8: 16 samples. */
+ALWAYS_INLINE __m128i round16(__m256i v)
 {
     v = _mm256_srai_epi16(_mm256_add_epi16(v, _mm256_set1_epi16(32)), 6);
-    _mm_storeu_si128((__m128i *)o,
-                     _mm_packus_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+    return _mm_packus_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+}
+
+/* One output row of 16 samples: stored at o (cur == NULL, a constant in
+ * every caller) or its SAD against cur added to acc. */
+ALWAYS_INLINE __m128i out16(uint8_t *o, const uint8_t *cur, __m128i v, __m128i acc)
+{
+    if (!cur) {
+        _mm_storeu_si128((__m128i *)o, v);
+        return acc;
+    }
+    return _mm_add_epi64(acc, _mm_sad_epu8(v, _mm_loadu_si128((const __m128i *)cur)));
+}
+
+ALWAYS_INLINE uint32_t sad_total(__m128i acc)
+{
+    return (uint32_t)_mm_cvtsi128_si32(_mm_add_epi64(acc, _mm_unpackhi_epi64(acc, acc)));
 }
 
 ALWAYS_INLINE void store_round8(uint8_t *o, __m128i v)
@@ -97,12 +112,23 @@ ALWAYS_INLINE void store_round8(uint8_t *o, __m128i v)
     const __m128i m01 = _mm_loadu_si128((const __m128i *)hpair01_8);                      \
     const __m128i m23 = _mm_loadu_si128((const __m128i *)hpair23_8)
 
+/* The 16-wide kernels: dst rows (cur == NULL) or the SAD against the
+ * rows of cur (cs apart; dst unused). */
+ALWAYS_INLINE __m128i h16(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                          const int8_t *t, const uint8_t *cur, ptrdiff_t cs)
+{
+    HTAPS16(t);
+    __m128i acc = _mm_setzero_si128();
+    for (int j = 0; j < bh; j++)
+        acc = out16(dst + j * ds, cur ? cur + j * cs : NULL,
+                    round16(hsum16(src + j * ss, t01, t23, m01, m23)), acc);
+    return acc;
+}
+
 static void nv_mc_put_h16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
                                int bh, const int8_t *t)
 {
-    HTAPS16(t);
-    for (int j = 0; j < bh; j++)
-        store_round16(dst + j * ds, hsum16(src + j * ss, t01, t23, m01, m23));
+    h16(dst, ds, src, ss, bh, t, NULL, 0);
 }
 
 static void nv_mc_put_h8_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
@@ -124,21 +150,30 @@ ALWAYS_INLINE __m256i vrow16(const uint8_t *s)
 
 /* Vertical: output row j is t01 . (row j - 1, row j) + t23 . (row j + 1,
  * row j + 2); the pairs of rows (k, k + 1) serve rows k + 1 and k - 1. */
-static void nv_mc_put_v16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
-                               int bh, const int8_t *t)
+ALWAYS_INLINE __m128i v16(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                          const int8_t *t, const uint8_t *cur, ptrdiff_t cs)
 {
     const __m256i t01 = tap_bytes(t[0], t[1]), t23 = tap_bytes(t[2], t[3]);
     __m256i r0 = vrow16(src - ss), r1 = vrow16(src), r2 = vrow16(src + ss);
     __m256i p0 = _mm256_unpacklo_epi8(r0, r1), p1 = _mm256_unpacklo_epi8(r1, r2);
+    __m128i acc = _mm_setzero_si128();
     for (int j = 0; j < bh; j++) {
         __m256i r3 = vrow16(src + (j + 2) * ss);
         __m256i p2 = _mm256_unpacklo_epi8(r2, r3);
-        store_round16(dst + j * ds, _mm256_add_epi16(_mm256_maddubs_epi16(p0, t01),
-                                                     _mm256_maddubs_epi16(p2, t23)));
+        acc = out16(dst + j * ds, cur ? cur + j * cs : NULL,
+                    round16(_mm256_add_epi16(_mm256_maddubs_epi16(p0, t01),
+                                             _mm256_maddubs_epi16(p2, t23))), acc);
         p0 = p1;
         p1 = p2;
         r2 = r3;
     }
+    return acc;
+}
+
+static void nv_mc_put_v16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
+                               int bh, const int8_t *t)
+{
+    v16(dst, ds, src, ss, bh, t, NULL, 0);
 }
 
 static void nv_mc_put_v8_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
@@ -170,8 +205,8 @@ static inline int32_t tap_pair(int a, int b)
 /* The vertical pass of put_hv: output row j is v01 . (h[j - 1], h[j]) +
  * v23 . (h[j + 1], h[j + 2]) per column, in int32; the interleaved pairs
  * (h[k], h[k + 1]) serve rows k + 1 and k - 1. */
-static void nv_mc_put_hv16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
-                                int bh, const int8_t *th, const int8_t *tv)
+ALWAYS_INLINE __m128i hv16(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                           const int8_t *th, const int8_t *tv, const uint8_t *cur, ptrdiff_t cs)
 {
     HTAPS16(th);
     const __m256i v01 = _mm256_set1_epi32(tap_pair(tv[0], tv[1]));
@@ -182,6 +217,7 @@ static void nv_mc_put_hv16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, 
     __m256i h2 = hsum16(src + ss, t01, t23, m01, m23);
     __m256i lo0 = _mm256_unpacklo_epi16(h0, h1), hi0 = _mm256_unpackhi_epi16(h0, h1);
     __m256i lo1 = _mm256_unpacklo_epi16(h1, h2), hi1 = _mm256_unpackhi_epi16(h1, h2);
+    __m128i acc = _mm_setzero_si128();
     for (int j = 0; j < bh; j++) {
         __m256i h3 = hsum16(src + (j + 2) * ss, t01, t23, m01, m23);
         __m256i lo2 = _mm256_unpacklo_epi16(h2, h3), hi2 = _mm256_unpackhi_epi16(h2, h3);
@@ -190,15 +226,43 @@ static void nv_mc_put_hv16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, 
         lo = _mm256_srai_epi32(_mm256_add_epi32(lo, rnd), 12);
         hi = _mm256_srai_epi32(_mm256_add_epi32(hi, rnd), 12);
         __m256i w = _mm256_packs_epi32(lo, hi);
-        _mm_storeu_si128((__m128i *)(dst + j * ds),
-                         _mm_packus_epi16(_mm256_castsi256_si128(w),
-                                          _mm256_extracti128_si256(w, 1)));
+        acc = out16(dst + j * ds, cur ? cur + j * cs : NULL,
+                    _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)),
+                    acc);
         lo0 = lo1;
         hi0 = hi1;
         lo1 = lo2;
         hi1 = hi2;
         h2 = h3;
     }
+    return acc;
+}
+
+static void nv_mc_put_hv16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
+                                int bh, const int8_t *th, const int8_t *tv)
+{
+    hv16(dst, ds, src, ss, bh, th, tv, NULL, 0);
+}
+
+/* The SAD of a 16 x 16 cur against the prediction (mcdsp.h's sadp). */
+static uint32_t nv_mc_sadp_h16_avx2(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src,
+                                    ptrdiff_t ss, const int8_t *th, const int8_t *tv)
+{
+    (void)tv;
+    return sad_total(h16(NULL, 0, src, ss, 16, th, cur, cs));
+}
+
+static uint32_t nv_mc_sadp_v16_avx2(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src,
+                                    ptrdiff_t ss, const int8_t *th, const int8_t *tv)
+{
+    (void)th;
+    return sad_total(v16(NULL, 0, src, ss, 16, tv, cur, cs));
+}
+
+static uint32_t nv_mc_sadp_hv16_avx2(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src,
+                                     ptrdiff_t ss, const int8_t *th, const int8_t *tv)
+{
+    return sad_total(hv16(NULL, 0, src, ss, 16, th, tv, cur, cs));
 }
 
 static void nv_mc_put_hv8_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
@@ -309,6 +373,9 @@ void nv_mcdsp_init_x86_avx2(nv_mcdsp *d)
     d->put_hv[0] = nv_mc_put_hv8_avx2;
     d->put_hv[1] = nv_mc_put_hv16_avx2;
     d->sad16 = nv_mc_sad16x16_avx2;
+    d->sadp[0] = nv_mc_sadp_h16_avx2;
+    d->sadp[1] = nv_mc_sadp_v16_avx2;
+    d->sadp[2] = nv_mc_sadp_hv16_avx2;
     d->obmc[0] = nv_mc_obmc8_avx2;
     d->obmc[1] = nv_mc_obmc16_avx2;
     d->name = "nv_mc_avx2";
