@@ -62,7 +62,14 @@ const nv_mcdsp *nv_mcdsp_get(unsigned allowed);
 
 /* C kernels (common/mc.c), the tables' first fill. */
 void nv_mcdsp_init_c(nv_mcdsp *d);
-/* x86 (netlib/x86/mc_avx2.c); only when nl_cpu_flags() has AVX2. */
+/* x86 (netlib/x86/mc_avx2.c, mc_avx512.c); only when nl_cpu_flags() has
+ * the level (AVX-512 upgrades an AVX2 table). */
 void nv_mcdsp_init_x86_avx2(nv_mcdsp *d);
+void nv_mcdsp_init_x86_avx512(nv_mcdsp *d);
+/* AVX2 kernels that the AVX-512 ones use for an odd last row. */
+void nv_mc_put_h16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                        const int8_t *t);
+void nv_mc_put_hv16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
+                         const int8_t *th, const int8_t *tv);
 
 #endif

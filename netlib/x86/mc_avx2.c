@@ -125,7 +125,7 @@ ALWAYS_INLINE __m128i h16(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdif
     return acc;
 }
 
-static void nv_mc_put_h16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
+void nv_mc_put_h16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
                                int bh, const int8_t *t)
 {
     h16(dst, ds, src, ss, bh, t, NULL, 0);
@@ -238,7 +238,7 @@ ALWAYS_INLINE __m128i hv16(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdi
     return acc;
 }
 
-static void nv_mc_put_hv16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
+void nv_mc_put_hv16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss,
                                 int bh, const int8_t *th, const int8_t *tv)
 {
     hv16(dst, ds, src, ss, bh, th, tv, NULL, 0);
