@@ -224,9 +224,42 @@ static uint32_t sad16_c(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdif
     return s;
 }
 
+/* The prediction into a block on the stack, then its SAD. */
+static uint32_t sadp_h16_c(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src, ptrdiff_t ss,
+                           const int8_t *th, const int8_t *tv)
+{
+    uint8_t p[16 * 16];
+    (void)tv;
+    put_h(p, 16, src, ss, 16, 16, th);
+    return sad16_c(cur, cs, p, 16);
+}
+
+static uint32_t sadp_v16_c(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src, ptrdiff_t ss,
+                           const int8_t *th, const int8_t *tv)
+{
+    uint8_t p[16 * 16];
+    (void)th;
+    put_v(p, 16, src, ss, 16, 16, tv);
+    return sad16_c(cur, cs, p, 16);
+}
+
+static uint32_t sadp_hv16_c(const uint8_t *cur, ptrdiff_t cs, const uint8_t *src, ptrdiff_t ss,
+                            const int8_t *th, const int8_t *tv)
+{
+    uint8_t p[16 * 16];
+    put_hv(p, 16, src, ss, 16, 16, th, tv);
+    return sad16_c(cur, cs, p, 16);
+}
+
+static void obmc8_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                    const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps);
+static void obmc16_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                     const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps);
+
 static const nv_mcdsp mcdsp_c = {
     0, { put_h8_c, put_h16_c }, { put_v8_c, put_v16_c }, { put_hv8_c, put_hv16_c }, sad16_c,
-    "nv_mc_c", nv_x6_pack_row_c, nv_x6_unpack_row_c,
+    { sadp_h16_c, sadp_v16_c, sadp_hv16_c }, { obmc8_c, obmc16_c }, "nv_mc_c",
+    nv_x6_pack_row_c, nv_x6_unpack_row_c,
 };
 
 void nv_mcdsp_init_c(nv_mcdsp *d)
@@ -286,6 +319,33 @@ void nv_mc_pred_block_dsp(const nv_mcdsp *d, uint8_t *dst, ptrdiff_t dst_stride,
     }
 }
 
+uint32_t nv_mc_sad16_pred_dsp(const nv_mcdsp *d, const uint8_t *cur, ptrdiff_t cur_stride,
+                              const uint8_t *ref, ptrdiff_t ref_stride, int w, int h, int x,
+                              int y, int mvx, int mvy)
+{
+    /* nv_mc_pred_block_dsp's positions and source, for bw = bh = 16. */
+    const int px = (mvx & 3) << 1, py = (mvy & 3) << 1;
+    const int ix = x + (mvx >> 2), iy = y + (mvy >> 2);
+    uint8_t edge[EDGE_SIZE * EDGE_SIZE];
+    const uint8_t *src;
+    ptrdiff_t ss;
+
+    if (!px && !py && ix >= 0 && iy >= 0 && ix + 16 <= w && iy + 16 <= h)
+        return d->sad16(cur, cur_stride, ref + (ptrdiff_t)iy * ref_stride + ix, ref_stride);
+    if (ix >= 1 && iy >= 1 && ix + 16 + 2 <= w && iy + 16 + 2 <= h) {
+        src = ref + (ptrdiff_t)iy * ref_stride + ix;
+        ss = ref_stride;
+    } else {
+        edge_fetch(edge, ref, ref_stride, w, h, ix - 1, iy - 1, 16 + 3, 16 + 3);
+        src = edge + EDGE_SIZE + 1;
+        ss = EDGE_SIZE;
+    }
+    if (!px && !py)
+        return d->sad16(cur, cur_stride, src, ss);
+    return d->sadp[!py ? 0 : !px ? 1 : 2](cur, cur_stride, src, ss, nv_mc_taps[px],
+                                          nv_mc_taps[py]);
+}
+
 void nv_mc_pred_plane_blocks(uint8_t *dst, ptrdiff_t dst_stride,
                              const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
                              const nv_mv *mvs, ptrdiff_t mv_stride, int chroma)
@@ -309,7 +369,7 @@ static inline int mv_eq(nv_mv a, nv_mv b)
  * with the top-left, top-right, bottom-left and bottom-right vectors (bw x
  * bh, stride ps), u0, v0 the offset of the clipped area in the cell. */
 MC_INLINE void obmc_combine(uint8_t *restrict o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
-                            const uint8_t *p2, const uint8_t *p3, int ps, int bw, int bh,
+                            const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps, int bw, int bh,
                             int u0, int v0, int n, int shift)
 {
     const int round = 1 << (shift - 1);
@@ -329,6 +389,20 @@ MC_INLINE void obmc_combine(uint8_t *restrict o, ptrdiff_t os, const uint8_t *p0
             out[i] = (uint8_t)((wt * top + wb * bot + round) >> shift);
         }
     }
+}
+
+/* The table's whole-cell kernels (common/mcdsp.h): shift = log2(4 n^2),
+ * 8 for chroma, 10 for luma; constant sizes. */
+static void obmc8_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                    const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps)
+{
+    obmc_combine(o, os, p0, p1, p2, p3, ps, 8, 8, 0, 0, 8, 8);
+}
+
+static void obmc16_c(uint8_t *o, ptrdiff_t os, const uint8_t *p0, const uint8_t *p1,
+                     const uint8_t *p2, const uint8_t *p3, ptrdiff_t ps)
+{
+    obmc_combine(o, os, p0, p1, p2, p3, ps, 16, 16, 0, 0, 16, 10);
 }
 
 void nv_mc_obmc_rows(uint8_t *dst, ptrdiff_t dst_stride,
@@ -404,11 +478,9 @@ void nv_mc_obmc_rows_dsp(const nv_mcdsp *d, uint8_t *dst, ptrdiff_t dst_stride,
                 p3 = pbuf[3];
             }
             /* shift = log2(4 n^2): 8 for chroma, 10 for luma.  Whole
-             * cells (all but the plane's edges) with constant sizes. */
-            if (bw == n && bh == n && chroma)
-                obmc_combine(o, dst_stride, p0, p1, p2, p3, 8, 8, 8, 0, 0, 8, 8);
-            else if (bw == n && bh == n)
-                obmc_combine(o, dst_stride, p0, p1, p2, p3, 16, 16, 16, 0, 0, 16, 10);
+             * cells (all but the plane's edges) by the table's kernels. */
+            if (bw == n && bh == n)
+                d->obmc[!chroma](o, dst_stride, p0, p1, p2, p3, n);
             else
                 obmc_combine(o, dst_stride, p0, p1, p2, p3, n, bw, bh, xs - cx, ys - cy, n, chroma ? 8 : 10);
         }

@@ -80,6 +80,13 @@ void nv_mc_obmc_rows_dsp(const struct nv_mcdsp *d, uint8_t *dst, ptrdiff_t dst_s
                          const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
                          const nv_mv *mvs, ptrdiff_t mv_stride, int chroma, int y0, int y1);
 
+/* The SAD of the 16 x 16 block cur (rows cur_stride apart) against the
+ * luma prediction nv_mc_pred_block_dsp(d, .., x, y, 16, 16, mvx, mvy, 0)
+ * gives (same ranges), without storing it: the motion search's measure. */
+uint32_t nv_mc_sad16_pred_dsp(const struct nv_mcdsp *d, const uint8_t *cur, ptrdiff_t cur_stride,
+                              const uint8_t *ref, ptrdiff_t ref_stride, int w, int h, int x,
+                              int y, int mvx, int mvy);
+
 /* Every block of the plane predicted with its own vector, no overlap
  * (a picture with block edges; for tests and analysis).  w, h positive
  * multiples of the block size, at most 65536. */

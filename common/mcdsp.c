@@ -17,14 +17,17 @@ void nv_mcdsp_init(nv_mcdsp *d, unsigned allowed)
         nv_mcdsp_init_x86_x6_avx2(d);
         d->flags = NL_CPU_FLAG_AVX2;
     }
+    if ((flags & NL_CPU_FLAG_AVX512) && (flags & NL_CPU_FLAG_AVX2)) {
+        nv_mcdsp_init_x86_avx512(d);
+        d->flags |= NL_CPU_FLAG_AVX512;
+    }
 #else
     (void)flags;
 #endif
 }
 
-/* One table per level in use: C, AVX2 (the kernels stop there: 16-sample
- * rows fill a ymm register). */
-static nv_mcdsp tables[2];
+/* One table per level in use: C, AVX2, AVX-512 (AMX adds nothing here). */
+static nv_mcdsp tables[3];
 static unsigned cpu_flags;       /* nl_cpu_flags(), read once (it makes a syscall) */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -33,10 +36,14 @@ static void init_tables(void)
     cpu_flags = nl_cpu_flags();
     nv_mcdsp_init(&tables[0], 0);
     nv_mcdsp_init(&tables[1], NL_CPU_FLAG_AVX2);
+    nv_mcdsp_init(&tables[2], NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512);
 }
 
 const nv_mcdsp *nv_mcdsp_get(unsigned allowed)
 {
     pthread_once(&once, init_tables);
-    return (allowed & cpu_flags & NL_CPU_FLAG_AVX2) ? &tables[1] : &tables[0];
+    const unsigned f = allowed & cpu_flags;
+    return (f & NL_CPU_FLAG_AVX2) && (f & NL_CPU_FLAG_AVX512) ? &tables[2]
+           : (f & NL_CPU_FLAG_AVX2)                           ? &tables[1]
+                                                              : &tables[0];
 }

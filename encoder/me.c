@@ -37,7 +37,6 @@ typedef struct me_block {
     nv_mv best;
     uint64_t best_cost;
     uint32_t best_sad;                      /* the SAD part of best_cost */
-    uint8_t buf[BS * BS];
     /* Points this block already tried (open addressing; an entry is valid
      * when its stamp is the block's): trying one again cannot change the
      * result, since the best cost only falls and a point replaces it only
@@ -54,26 +53,17 @@ static inline int clampi(int v, int lo, int hi)
 /* mc: the kernels (common/mcdsp.h); every table gives the same SAD. */
 static uint32_t block_sad(const nv_mcdsp *mc, const uint8_t *cur, ptrdiff_t cur_stride,
                           const uint8_t *ref, ptrdiff_t ref_stride, int w, int h, int x, int y,
-                          nv_mv mv, uint8_t *buf)
+                          nv_mv mv)
 {
-    /* An integer vector whose block lies inside the plane is read in place. */
-    if (!(mv.x & 3) && !(mv.y & 3)) {
-        int ix = x + (mv.x >> 2), iy = y + (mv.y >> 2);
-        if (ix >= 0 && iy >= 0 && ix + BS <= w && iy + BS <= h)
-            return mc->sad16(cur, cur_stride, ref + (ptrdiff_t)iy * ref_stride + ix, ref_stride);
-    }
-    nv_mc_pred_block_dsp(mc, buf, BS, ref, ref_stride, w, h, x, y, BS, BS, mv.x, mv.y, 0);
-    return mc->sad16(cur, cur_stride, buf, BS);
+    return nv_mc_sad16_pred_dsp(mc, cur, cur_stride, ref, ref_stride, w, h, x, y, mv.x, mv.y);
 }
 
 uint32_t nv_me_block_sad(const uint8_t *cur, ptrdiff_t cur_stride,
                          const uint8_t *ref, ptrdiff_t ref_stride, int w, int h,
                          int x, int y, nv_mv mv)
 {
-    uint8_t buf[BS * BS];
-
     return block_sad(nv_mcdsp_get(0), cur + (ptrdiff_t)y * cur_stride + x, cur_stride, ref,
-                     ref_stride, w, h, x, y, mv, buf);
+                     ref_stride, w, h, x, y, mv);
 }
 
 /* 1 when this block tried (mvx, mvy) before, else records it and 0.  A
@@ -102,7 +92,7 @@ static void try_mv(me_block *b, int mvx, int mvy)
     if (seen_before(b, mvx, mvy))
         return;
     uint32_t sad = block_sad(b->mc, b->cur, b->cur_stride, b->ref, b->ref_stride, b->w, b->h,
-                             b->x, b->y, mv, b->buf);
+                             b->x, b->y, mv);
     uint64_t cost = ((uint64_t)sad << 16) +
                     b->lambda_q8 * nv_mv_cost_q8(b->costs, b->ctx, mvx - b->pred.x, mvy - b->pred.y);
 
@@ -189,7 +179,7 @@ static void prefer_cheap(me_block *b, uint32_t prefer_sad)
         if (v.x == b->best.x && v.y == b->best.y)
             return;
         uint32_t sad = block_sad(b->mc, b->cur, b->cur_stride, b->ref, b->ref_stride, b->w,
-                                 b->h, b->x, b->y, v, b->buf);
+                                 b->h, b->x, b->y, v);
         if (sad <= b->best_sad + prefer_sad) {
             b->best = v;
             b->best_sad = sad;

@@ -897,6 +897,33 @@ static int check_mc_put(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, 
                 }
         free(pl);
     }
+    /* Tight sources: exactly rows -1 .. bh + 1 and columns -1 .. bw + 1 in
+     * their own allocation, so that a read past the contract's last
+     * sample leaves it (caught under ASan, check-san); worst-case fills. */
+    for (int k = 0; k < 64; k++) {
+        const int i = k & 1, bw = 8 << i, bh = k < 32 ? 16 : 1 + (int)(rng_next(r) % 32);
+        const int px = (int)(rng_next(r) % NV_MC_PHASES), py = 1 + (int)(rng_next(r) % 7);
+        const ptrdiff_t ss = bw + 3;
+        uint8_t *pl = mc_plane(r, bw + 3, bh + 3, ss, k % 5);
+        const uint8_t *src = pl + ss + 1;
+        uint8_t want[32 * 16], got[32 * 16];
+        memset(want, CANARY, sizeof(want));
+        memset(got, CANARY, sizeof(got));
+        if (k % 3 == 0) { /* horizontal only */
+            c->put_h[i](want, bw, src, ss, bh, nv_mc_taps[py]);
+            d->put_h[i](got, bw, src, ss, bh, nv_mc_taps[py]);
+        } else if (!px) {
+            c->put_v[i](want, bw, src, ss, bh, nv_mc_taps[py]);
+            d->put_v[i](got, bw, src, ss, bh, nv_mc_taps[py]);
+        } else {
+            c->put_hv[i](want, bw, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+            d->put_hv[i](got, bw, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+        }
+        free(pl);
+        ck_assert_msg(!memcmp(want, got, sizeof(want)),
+                      "%s: tight bw %d bh %d phases (%d, %d) differ", what, bw, bh, px, py);
+        n++;
+    }
     return n;
 }
 
@@ -962,6 +989,71 @@ static int check_mc_pred(const nv_mcdsp *d, const nv_mcdsp *c, const char *what,
             n++;
         }
         free(pl);
+    }
+    /* The search's SAD against a prediction (sadp, through
+     * nv_mc_sad16_pred_dsp): the table's against the SAD of the C
+     * prediction, any vector, blocks in and outside the plane; worst-case
+     * fills (cur opposite the plane's extremes). */
+    for (int mode = 0; mode < 5; mode++) {
+        const int pw = 64, ph = 48;
+        const ptrdiff_t ss = pw + mode;
+        uint8_t *pl = mc_plane(r, pw, ph, ss, mode);
+        uint8_t cur[16 * 24], pred[16 * 16];
+        for (int t = 0; t < 200; t++) {
+            const ptrdiff_t cs = 16 + (ptrdiff_t)(t % 8);
+            for (int i = 0; i < 16 * 24; i++)
+                cur[i] = mode == 1 ? 255 : mode == 2 ? 0 : (uint8_t)rng_next(r);
+            const int x = (int)(rng_next(r) % 90) - 20, y = (int)(rng_next(r) % 70) - 16;
+            const int mvx = t % 4 == 0 ? mvs_ext[rng_next(r) % NELEM(mvs_ext)]
+                                       : (int)(rng_next(r) % 81) - 40;
+            const int mvy = t % 4 == 1 ? mvs_ext[rng_next(r) % NELEM(mvs_ext)]
+                                       : (int)(rng_next(r) % 81) - 40;
+            nv_mc_pred_block_dsp(c, pred, 16, pl, ss, pw, ph, x, y, 16, 16, mvx, mvy, 0);
+            const uint32_t want = c->sad16(cur, cs, pred, 16);
+            ck_assert_msg(nv_mc_sad16_pred_dsp(d, cur, cs, pl, ss, pw, ph, x, y, mvx, mvy) == want &&
+                          nv_mc_sad16_pred_dsp(c, cur, cs, pl, ss, pw, ph, x, y, mvx, mvy) == want,
+                          "%s: SAD of the prediction at (%d, %d) mv (%d, %d) fill %d", what, x, y,
+                          mvx, mvy, mode);
+            n++;
+        }
+        free(pl);
+    }
+    /* sadp on tight sources (rows -1 .. 17, columns -1 .. 17 alone). */
+    for (int k = 0; k < 48; k++) {
+        const ptrdiff_t ss = 19;
+        uint8_t *pl = mc_plane(r, 19, 19, ss, k % 5);
+        uint8_t cur[16 * 16];
+        for (int i = 0; i < 16 * 16; i++)
+            cur[i] = (uint8_t)rng_next(r);
+        const int px = 1 + (int)(rng_next(r) % 7), py = 1 + (int)(rng_next(r) % 7);
+        const int kind = k % 3;
+        const int8_t *th = nv_mc_taps[kind == 1 ? 0 : px], *tv = nv_mc_taps[kind == 0 ? 0 : py];
+        const uint32_t want = c->sadp[kind](cur, 16, pl + ss + 1, ss, th, tv);
+        const uint32_t got = d->sadp[kind](cur, 16, pl + ss + 1, ss, th, tv);
+        free(pl);
+        ck_assert_msg(want == got, "%s: tight sadp[%d] phases (%d, %d): %u, want %u", what, kind,
+                      px, py, got, want);
+        n++;
+    }
+    /* The OBMC cell kernels alone: random predictions, then each of the
+     * four at 0 or 255 (the extremes of every partial sum), strides
+     * apart and the same buffer more than once. */
+    for (int t = 0; t < 200; t++) {
+        uint8_t p[4][20 * 16], want[16 * 24], got[16 * 24];
+        const ptrdiff_t ps = 16 + (ptrdiff_t)(t % 5), os = 16 + (ptrdiff_t)(t % 7);
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < 20 * 16; i++)
+                p[k][i] = t < 100 ? (uint8_t)rng_next(r) : (t >> k) & 1 ? 255 : 0;
+        const uint8_t *q3 = t % 9 == 0 ? p[0] : p[3];
+        for (int i = 0; i < 2; i++) {
+            memset(want, CANARY, sizeof(want));
+            memset(got, CANARY, sizeof(got));
+            c->obmc[i](want, os, p[0], p[1], p[2], q3, ps);
+            d->obmc[i](got, os, p[0], p[1], p[2], q3, ps);
+            ck_assert_msg(!memcmp(want, got, sizeof(want)), "%s: OBMC cell %d, case %d", what,
+                          8 << i, t);
+            n++;
+        }
     }
     /* The largest SAD: all 0 against all 255. */
     uint8_t zero[16 * 16], full[16 * 16];
@@ -1061,7 +1153,7 @@ START_TEST(mc_bit_exact)
     snprintf(what, sizeof(what), "%s %s", lv->name, d.name);
     int n = check_mc_put(&d, &c, what, &r);
     n += check_mc_pred(&d, &c, what, &r);
-    printf("checkasm: ok  %-56s %3d cases (put h/v/hv x 8/16, blocks, OBMC, sad16)\n", what, n);
+    printf("checkasm: ok  %-56s %3d cases (put x 8/16, blocks, OBMC, cells, sad16, sadp)\n", what, n);
 }
 END_TEST
 
@@ -1117,7 +1209,7 @@ START_TEST(x6_rows_bit_exact)
             n += 2;
         }
     }
-    printf("checkasm: ok  %-56s %3d cases (x6 pack / unpack rows)\n", d.name, n);
+    printf("checkasm: ok  %-56s %3d cases (x6 pack / unpack rows)\n", lv->name, n);
 }
 END_TEST
 

@@ -23,12 +23,14 @@
 #include <time.h>
 
 #include "common/mc.h"
+#include "common/mcdsp.h"
 #include "common/threadpool.h"
 #include "common/y4m.h"
 #include "encoder/me.h"
 #include "entropy/adaptive.h"
 #include "entropy/mv.h"
 #include "entropy/rangecoder.h"
+#include "netlib/dsp.h"
 #include "neuvc/neuvc.h"
 
 #define CLIP_NAME "vmaf_park_joy_480x270_10f.y4m"
@@ -807,6 +809,61 @@ START_TEST(test_me_real_pair)
 }
 END_TEST
 
+/* The search with every kernel table this CPU has (common/mcdsp.h: C,
+ * AVX2, AVX-512) gives the C table's field exactly: frames 0 -> 1 and 1
+ * -> 2 of the clip (blocks at all four plane edges, so edge-clamped
+ * predictions too), with and without a previous field, several rate
+ * weights, integer and sub-sample, one and two threads. */
+START_TEST(test_me_kernels)
+{
+    int fw, fh;
+    uint8_t **fr = clip_luma(3, &fw, &fh);
+    const int w = 480, h = 256, wb = w / 16, hb = h / 16;
+    plane pl[3];
+    nv_mv *want = field_new(wb, hb), *got = field_new(wb, hb), *prev = field_new(wb, hb);
+    const unsigned levels[3] = { 0, NL_CPU_FLAG_AVX2, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 };
+    const uint32_t lambdas[3] = { 0, nv_me_lambda_q8(32), nv_me_lambda_q8(50) };
+    nv_pool *pool = NULL;
+    int runs = 0;
+
+    ck_assert_int_eq(nv_pool_new(&pool, 2), 0);
+    for (int k = 0; k < 3; k++)
+        pl[k] = crop(fr[k], fw, 0, 7, w, h);
+    for (int pair = 0; pair < 2; pair++)
+        for (int li = 0; li < 3; li++)
+            for (int sub = 0; sub <= 2; sub += 2) {
+                nv_me_params p;
+                nv_me_default_params(&p);
+                p.lambda_q8 = lambdas[li];
+                p.subpel = sub;
+                const nv_mv *pv = pair ? prev : NULL;
+                ck_assert_int_eq(nv_me_search(want, wb, pl[pair + 1].d, pl[pair + 1].s,
+                                              pl[pair].d, pl[pair].s, w, h, pv, wb, &p, NULL), 0);
+                for (int l = 0; l < 3; l++) {
+                    p.mc = nv_mcdsp_get(levels[l]);
+                    p.pool = l == 2 ? pool : NULL;
+                    memset(got, 0x55, sizeof(nv_mv) * (size_t)wb * hb);
+                    ck_assert_int_eq(nv_me_search(got, wb, pl[pair + 1].d, pl[pair + 1].s,
+                                                  pl[pair].d, pl[pair].s, w, h, pv, wb, &p, NULL), 0);
+                    ck_assert_msg(!memcmp(want, got, sizeof(nv_mv) * (size_t)wb * hb),
+                                  "%s: field differs from C (pair %d, lambda %u, subpel %d)",
+                                  p.mc->name, pair, p.lambda_q8, sub);
+                    runs++;
+                }
+                if (pair == 0 && li == 1 && sub == 2)
+                    memcpy(prev, want, sizeof(nv_mv) * (size_t)wb * hb);
+            }
+    ck_assert_int_eq(runs, 36);
+    nv_pool_free(&pool);
+    for (int k = 0; k < 3; k++)
+        free(pl[k].d);
+    free(want);
+    free(got);
+    free(prev);
+    clip_free(fr, 3);
+}
+END_TEST
+
 /* Step 4 of encoder/me.h (prefer_sad = m) on frames 0 -> 1 of the clip:
  * every vector is (0, 0), its predictor (from the final field), or one
  * whose SAD is lower than both of theirs by more than m; m = 65536 gives
@@ -1381,6 +1438,7 @@ static Suite *mc_suite(void)
     tcase_add_test(tc, test_me_threads);
     tcase_add_test(tc, test_me_qpel_shift);
     tcase_add_test(tc, test_me_real_pair);
+    tcase_add_test(tc, test_me_kernels);
     tcase_add_test(tc, test_me_prefer);
     tcase_add_test(tc, test_me_args);
     tcase_add_test(tc, test_mv_predict_rules);
