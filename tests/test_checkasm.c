@@ -627,6 +627,68 @@ static int check_requant(const nl_dsp *dsp, const char *what, rng *r)
     return n;
 }
 
+/* Range of an add operand of type t: nl_type_range, or for s16 with
+ * full16 the whole int16 range (nl_add_ref's contract, |a| <= 2^15, is
+ * wider than the activations' NL_S16_MAX). */
+static void add_in_range(nl_type t, int full16, int32_t *lo, int32_t *hi)
+{
+    nl_type_range(t, lo, hi);
+    if (t == NL_S16 && full16) {
+        *lo = INT16_MIN;
+        *hi = INT16_MAX;
+    }
+}
+
+/* One add case against the reference: a, b of types ta, tb filled by
+ * modes (etensor_new) a_mode, b_mode over add_in_range; output type to,
+ * clamped to a random narrower range if narrow; a random row range; and
+ * in place over a where the types allow it. */
+static void add_case(const nl_dsp *dsp, const char *what, rng *r, nl_type ta, nl_type tb,
+                     nl_type to, int c, int h, int w, const nl_add_desc *dd, int a_mode,
+                     int b_mode, int narrow, int full16, int n)
+{
+    int32_t alo, ahi, blo, bhi, lo, hi;
+    add_in_range(ta, full16, &alo, &ahi);
+    add_in_range(tb, full16, &blo, &bhi);
+    etensor a, b, dref, dtest;
+    etensor_new(&a, r, h, w, c, ta, rng_range(r, 0, 4), alo, ahi, a_mode);
+    etensor_new(&b, r, h, w, c, tb, rng_range(r, 0, 4), blo, bhi, b_mode);
+    out_clamp(r, to, narrow, &lo, &hi);
+    etensor_new(&dref, r, h, w, c, to, rng_range(r, 0, 3), lo, hi, 0);
+    etensor_clone(&dtest, &dref);
+    nl_add_desc d = *dd;
+    d.lo = lo;
+    d.hi = hi;
+    int y0, y1;
+    erows(r, h, &y0, &y1);
+    nl_add_ref(&d, &a.t, &b.t, &dref.t, y0, y1);
+    dsp->add(&d, &a.t, &b.t, &dtest.t, y0, y1);
+    ecompare(&dref, &dtest, what, n);
+    if (ta == to) { /* in place: dst is a */
+        etensor a1, a2;
+        etensor_clone(&a1, &a);
+        etensor_clone(&a2, &a);
+        nl_add_ref(&d, &a1.t, &b.t, &a1.t, y0, y1);
+        dsp->add(&d, &a2.t, &b.t, &a2.t, y0, y1);
+        ecompare(&a1, &a2, what, n);
+        etensor_free(&a1);
+        etensor_free(&a2);
+    }
+    etensor_free(&a);
+    etensor_free(&b);
+    etensor_free(&dref);
+    etensor_free(&dtest);
+}
+
+/* Multipliers at the edges of the x86 32-bit add form (elem_avx512.c:
+ * m = mh * 2^16 + ml, ml in [-2^15, 2^15), covered below 2^31 - 2^15):
+ * 0, low and high pieces at their limits (ml = -2^15 at 0x8000 + j *
+ * 2^16), the largest covered multiplier and the uncovered ones above it. */
+static const int32_t add_mult_edges[] = {
+    0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF, 0x10000, 0x18000, 0x7FFF8000 - 0x10000,
+    1 << 30, (1 << 30) + 0x8000, 0x7FFF7FFF, 0x7FFF8000, 0x7FFF8001, INT32_MAX,
+};
+
 static int check_add(const nl_dsp *dsp, const char *what, rng *r)
 {
     int n = 0;
@@ -638,40 +700,39 @@ static int check_add(const nl_dsp *dsp, const char *what, rng *r)
                 for (int k = 0; k < 5; k++, n++) {
                     int c = echan[rng_range(r, 0, NELEM(echan) - 1)];
                     int h = rng_range(r, 1, 5), w = rng_range(r, 1, c > 100 ? 5 : 33);
-                    int32_t alo, ahi, blo, bhi, lo, hi;
-                    nl_type_range((nl_type)ta, &alo, &ahi);
-                    nl_type_range((nl_type)tb, &blo, &bhi);
                     int mode = k == 3 ? 1 : k == 4 ? 2 : 0;
-                    etensor a, b, dref, dtest;
-                    etensor_new(&a, r, h, w, c, (nl_type)ta, rng_range(r, 0, 4), alo, ahi, mode);
-                    etensor_new(&b, r, h, w, c, (nl_type)tb, rng_range(r, 0, 4), blo, bhi,
-                                mode ? 3 - mode : 0);
-                    out_clamp(r, (nl_type)to, k == 2, &lo, &hi);
-                    etensor_new(&dref, r, h, w, c, (nl_type)to, rng_range(r, 0, 3), lo, hi, 0);
-                    etensor_clone(&dtest, &dref);
                     rq_fill(r, c, ma, shift, junk, k >= 1);
                     rq_fill(r, c, mb, shift, junk, k >= 1);
-                    nl_add_desc d = { ma, mb, shift, lo, hi };
-                    int y0, y1;
-                    erows(r, h, &y0, &y1);
-                    nl_add_ref(&d, &a.t, &b.t, &dref.t, y0, y1);
-                    dsp->add(&d, &a.t, &b.t, &dtest.t, y0, y1);
-                    ecompare(&dref, &dtest, what, n);
-                    if (ta == to) { /* in place: dst is a */
-                        etensor a1, a2;
-                        etensor_clone(&a1, &a);
-                        etensor_clone(&a2, &a);
-                        nl_add_ref(&d, &a1.t, &b.t, &a1.t, y0, y1);
-                        dsp->add(&d, &a2.t, &b.t, &a2.t, y0, y1);
-                        ecompare(&a1, &a2, what, n);
-                        etensor_free(&a1);
-                        etensor_free(&a2);
-                    }
-                    etensor_free(&a);
-                    etensor_free(&b);
-                    etensor_free(&dref);
-                    etensor_free(&dtest);
+                    nl_add_desc d = { ma, mb, shift, 0, 0 };
+                    add_case(dsp, what, r, (nl_type)ta, (nl_type)tb, (nl_type)to, c, h, w, &d,
+                             mode, mode ? 3 - mode : 0, k == 2, rng_range(r, 0, 1), n);
                 }
+    /* Every shift 0 .. 62 (the same on all channels, or s and s + 1 mixed
+     * as the model's), every output type, multipliers from add_mult_edges
+     * (all covered by the x86 32-bit form, or not) and random, inputs at
+     * the limits of int16 (both at -2^15: the top of a * ml + b * ml) or
+     * random. */
+    for (int s = 0; s <= NL_SHIFT_MAX; s++)
+        for (int to = NL_U8; to < NL_NTYPES; to++)
+            for (int k = 0; k < 4; k++, n++) {
+                static const int chans[] = { 1, 6, 7, 32, 96, 192 };
+                int c = chans[rng_range(r, 0, NELEM(chans) - 1)];
+                int h = rng_range(r, 1, 3), w = rng_range(r, 1, c > 32 ? 3 : 40);
+                int uncovered = k == 3;
+                int top = NELEM(add_mult_edges) - (uncovered ? 1 : 4);
+                for (int i = 0; i < c; i++) {
+                    int ea = rng_range(r, 0, top), eb = rng_range(r, 0, top);
+                    ma[i] = ea == top ? rng_range(r, 0, 0x7FFF7FFF) : add_mult_edges[ea];
+                    mb[i] = eb == top ? rng_range(r, 0, 0x7FFF7FFF) : add_mult_edges[eb];
+                    shift[i] = (uint8_t)(k == 1 && s < NL_SHIFT_MAX ? s + rng_range(r, 0, 1) : s);
+                }
+                nl_type tin = k == 2 ? NL_U8 : NL_S16;
+                int a_mode = k == 0 ? 2 : k == 1 ? 1 : rng_range(r, 0, 2);
+                int b_mode = k == 0 ? 2 : k == 1 ? 2 : rng_range(r, 0, 2);
+                nl_add_desc d = { ma, mb, shift, 0, 0 };
+                add_case(dsp, what, r, tin, tin, (nl_type)to, c, h, w, &d, a_mode, b_mode,
+                         k == 3, 1, n);
+            }
     return n;
 }
 
@@ -1425,7 +1486,9 @@ static void bench_other(int quick)
         { "requant s16->s16 960x544x6", 0, 544, 960, 6, 0, NL_S16, NL_S16 },
         { "add s16+s16->s16 240x136x96", 1, 136, 240, 96, 96, NL_S16, NL_S16 },
         { "add s16+s16->u8 960x544x6", 1, 544, 960, 6, 6, NL_S16, NL_U8 },
+        { "add s16+s16->s32 120x68x192", 1, 68, 120, 192, 192, NL_S16, NL_S32 },
         { "concat s16 6+6 960x544", 2, 544, 960, 6, 6, NL_S16, NL_S16 },
+        { "concat u8 6+6 960x544", 2, 544, 960, 6, 6, NL_U8, NL_U8 },
         { "concat s16 96+96 240x136", 2, 136, 240, 96, 96, NL_S16, NL_S16 },
     };
     rng r = { 777 };
@@ -1609,8 +1672,12 @@ static int checkasm_main(int argc, char **argv)
     }
     if (argc > 1 && !strcmp(argv[1], "--bench"))
         return checkasm_bench(argc > 2 && !strcmp(argv[2], "--quick"));
+    if (argc > 1 && !strcmp(argv[1], "--bench-elem")) { /* the element ops and MC alone */
+        bench_other(0);
+        return 0;
+    }
     if (argc > 1) {
-        fprintf(stderr, "usage: %s [--bench [--quick]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--bench [--quick] | --bench-elem]\n", argv[0]);
         return 2;
     }
     /* No OpenCL here (tests/opencl_check.c covers it): NEUVC_CPU_OPENCL
