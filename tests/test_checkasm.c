@@ -858,6 +858,17 @@ static int check_concat(const nl_dsp *dsp, const char *what, rng *r)
                 int h = rng_range(r, 1, 2), w = 2 * rng_range(r, 0, 3) + 1;
                 concat_case(dsp, what, r, (nl_type)t, shuf_chan[i], shuf_chan[j], h, w, n);
             }
+    /* Rows of many pixels (the x86 AVX-512 kernel moves groups of up to 16
+     * pixels, the last ones masked): every type, part sizes around the
+     * model's 6 and 96, widths 1 .. 80. */
+    static const int wide_chan[] = { 1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24, 30, 32, 33, 96 };
+    for (int t = NL_U8; t < NL_NTYPES; t++)
+        for (int k = 0; k < 60; k++, n++) {
+            int ca = wide_chan[rng_range(r, 0, NELEM(wide_chan) - 1)];
+            int cb = k < 20 ? ca : wide_chan[rng_range(r, 0, NELEM(wide_chan) - 1)];
+            concat_case(dsp, what, r, (nl_type)t, ca, cb, rng_range(r, 1, 3), rng_range(r, 1, 80),
+                        n);
+        }
     return n;
 }
 

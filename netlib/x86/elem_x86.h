@@ -104,6 +104,11 @@ static inline int nl_x86_add_vector_ok(int period, const nl_tensor *a, const nl_
 void nl_s2d_c_fast(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1);
 void nl_d2s_c_fast(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1);
 
+/* concat with AVX2 (elem_avx2.c): parts of up to 64 bytes with whole-
+ * vector moves, larger ones through the reference; the AVX-512 kernel
+ * runs it for the shapes it has no form for. */
+void nl_concat_avx2(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0, int y1);
+
 /* Table fillers; call only when nl_cpu_flags() has the level. */
 void nl_dsp_init_x86_elem_avx2(nl_dsp *d);
 void nl_dsp_init_x86_elem_avx512(nl_dsp *d);
