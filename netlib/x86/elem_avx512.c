@@ -114,10 +114,73 @@ ALWAYS_INLINE void requant_rows(const nl_x86_rq_pattern *pt, int period, const n
     }
 }
 
+/* requant with mult 1 and shift 0 on every channel (the model's u8 -> s16
+ * widening): clamp(x + bias, lo, hi), the reference's value with no
+ * rounding step.  x is u8, s8 or s16 (|x| <= 2^15) and |bias| < 2^30, so
+ * x + bias fits int32: 16 lanes of 32 bits, clamped by vpmaxsd / vpminsd
+ * into [lo, hi] (inside the output type), stored by vpmovd[bw] (the low
+ * bits, which are then the value) or as is. */
+ALWAYS_INLINE __m512i load16_epi32(const void *p, ptrdiff_t e, nl_type t, __mmask16 k)
+{
+    switch (t) {
+    case NL_U8: return _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(k, (const uint8_t *)p + e));
+    case NL_S8: return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(k, (const int8_t *)p + e));
+    default: return _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(k, (const int16_t *)p + e));
+    }
+}
+
+ALWAYS_INLINE void offset_rows(const int32_t *bp, int period, const nl_tensor *src,
+                               nl_tensor *dst, int32_t lo, int32_t hi, int y0, int y1,
+                               nl_type ti, nl_type to)
+{
+    const ptrdiff_t n = (ptrdiff_t)src->w * src->c;
+    const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    for (int y = y0; y < y1; y++) {
+        const void *s = nl_elem_ptr(src, y, 0);
+        void *d = nl_elem_ptr(dst, y, 0);
+        int j = 0;
+        for (ptrdiff_t e = 0; e < n; e += 16) {
+            __mmask16 k = n - e >= 16 ? 0xFFFF : (__mmask16)((1u << (n - e)) - 1);
+            __m512i v = _mm512_add_epi32(load16_epi32(s, e, ti, k), _mm512_loadu_si512(bp + j));
+            v = _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi);
+            switch (to) {
+            case NL_U8:
+            case NL_S8: _mm512_mask_cvtepi32_storeu_epi8((int8_t *)d + e, k, v); break;
+            case NL_S16: _mm512_mask_cvtepi32_storeu_epi16((int16_t *)d + e, k, v); break;
+            default: _mm512_mask_storeu_epi32((int32_t *)d + e, k, v); break;
+            }
+            j += 16;
+            if (j == period)
+                j = 0;
+        }
+    }
+}
+
+/* 1 if requant is an offset (mult 1, shift 0 on the first c channels). */
+static int rq_is_offset(const nl_requant *rq, int c)
+{
+    for (int ch = 0; ch < c; ch++)
+        if (rq->mult[ch] != 1 || rq->shift[ch] != 0)
+            return 0;
+    return 1;
+}
+
 static void nl_requant_avx512(const nl_requant *rq, const nl_tensor *src, nl_tensor *dst,
                               int y0, int y1)
 {
-    const int c = src->c, period = nl_x86_elem_period(c, 8);
+    const int c = src->c, p16 = nl_x86_elem_period(c, 16);
+    if (src->type != NL_S32 && nl_x86_rq_vector_ok(p16, src, dst) && rq_is_offset(rq, c)) {
+        int32_t bp[NL_X86_ELEM_PMAX];
+        for (int e = 0; e < p16; e++)
+            bp[e] = rq->bias ? rq->bias[e % c] : 0;
+        const nl_type ti = src->type, to = dst->type;
+        if (ti == NL_U8 && to == NL_S16)
+            offset_rows(bp, p16, src, dst, rq->lo, rq->hi, y0, y1, NL_U8, NL_S16);
+        else
+            offset_rows(bp, p16, src, dst, rq->lo, rq->hi, y0, y1, ti, to);
+        return;
+    }
+    const int period = nl_x86_elem_period(c, 8);
     if (!nl_x86_rq_vector_ok(period, src, dst)) {
         nl_requant_ref(rq, src, dst, y0, y1);
         return;
