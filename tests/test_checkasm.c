@@ -31,7 +31,8 @@
  * prefix that runs it, e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu").
  *
  * --bench: speed of every kernel against the reference on the model's
- * shapes (also built as bench_checkasm, run by make bench).
+ * shapes (also built as bench_checkasm, run by make bench); --bench-elem:
+ * the element ops' and motion compensation's part of it alone.
  */
 #include <check.h>
 #include <errno.h>
