@@ -374,15 +374,16 @@ static void nl_clamp_avx512(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1
  * T = nd_u / gcd(V, nd_u) whole vectors of dst.  Each of them is one
  * vpermt2[dw] of two loads: V units of a from abase[t] and V units of b
  * from bbase[t] (units from the group's start), with the unit each lane
- * takes in idx[t] (a's below V, b's from V); a plan exists when the a
- * units and the b units of each output vector lie within V of each other
- * (true for parts up to V units) and T <= CONCAT_TMAX.  The groups whose
+ * takes in idx[t] (a's below V, b's from V).  The a units of one output
+ * vector are consecutive units of a (the b parts between them take no a
+ * units), so they lie within V of each other, and so do the b units; for
+ * parts below 64 bytes nd_u < 2V, so T < CONCAT_TMAX.  The groups whose
  * loads stay inside the rows run unmasked; the last ones mask the loads
  * at the rows' ends and the stores at dst's.  Parts of 64 bytes and more
- * (or a plan too long) are copied pixel by pixel with whole vectors and
- * one masked vector for the rest. */
+ * are copied pixel by pixel with whole vectors and one masked vector for
+ * the rest. */
 
-#define CONCAT_TMAX 16
+#define CONCAT_TMAX 64 /* nd_u / gcd(V, nd_u) < 64 for parts below 64 bytes */
 
 typedef struct concat_plan {
     int P, T;
@@ -556,10 +557,10 @@ static void nl_concat_avx512(const nl_tensor *a, const nl_tensor *b, nl_tensor *
             concat_perm_rows(&pl, a, b, dst, y0, y1, 4);
         else
             concat_perm_rows(&pl, a, b, dst, y0, y1, 2);
-    } else if (na > 64 || nb > 64 || U > 1) {
-        concat_copy_rows(a, b, dst, y0, y1);
-    } else {
+    } else if (U == 1 && na <= 64 && nb <= 64) {
         nl_concat_avx2(a, b, dst, y0, y1);
+    } else {
+        concat_copy_rows(a, b, dst, y0, y1);
     }
 }
 
