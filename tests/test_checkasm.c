@@ -31,7 +31,8 @@
  * prefix that runs it, e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu").
  *
  * --bench: speed of every kernel against the reference on the model's
- * shapes (also built as bench_checkasm, run by make bench).
+ * shapes (also built as bench_checkasm, run by make bench); --bench-elem:
+ * the element ops' and motion compensation's part of it alone.
  */
 #include <check.h>
 #include <errno.h>
@@ -624,8 +625,119 @@ static int check_requant(const nl_dsp *dsp, const char *what, rng *r)
                 }
                 etensor_free(&src);
             }
+    /* Offsets (mult 1 and shift 0 on every channel, as the model's u8 ->
+     * s16 widening; the x86 AVX-512 kernel has a form for them), or all
+     * but one channel: every type pair, bias at its limits or random,
+     * inputs at their limits or random, in place where the types allow. */
+    for (int ti = NL_U8; ti < NL_NTYPES; ti++)
+        for (int to = NL_U8; to < NL_NTYPES; to++)
+            for (int k = 0; k < 6; k++, n++) {
+                int c = echan[rng_range(r, 0, NELEM(echan) - 2)];
+                int h = rng_range(r, 1, 4), w = rng_range(r, 1, c > 100 ? 5 : 60);
+                int32_t ilo, ihi, lo, hi;
+                nl_type_range((nl_type)ti, &ilo, &ihi);
+                etensor src, dref, dtest;
+                etensor_new(&src, r, h, w, c, (nl_type)ti, rng_range(r, 0, 5), ilo, ihi,
+                            k < 3 ? 0 : k - 2);
+                out_clamp(r, (nl_type)to, k == 1, &lo, &hi);
+                etensor_new(&dref, r, h, w, c, (nl_type)to, rng_range(r, 0, 3), lo, hi, 0);
+                etensor_clone(&dtest, &dref);
+                for (int i = 0; i < c; i++) {
+                    mult[i] = 1;
+                    shift[i] = 0;
+                    bias[i] = k == 2 ? rng_range(r, -NL_BIAS_MAX, NL_BIAS_MAX)
+                            : rng_range(r, 0, 1) ? rng_range(r, -300, 300)
+                            : rng_range(r, 0, 1) ? NL_BIAS_MAX : -NL_BIAS_MAX;
+                }
+                if (k == 5) { /* one channel not an offset */
+                    int i = rng_range(r, 0, c - 1);
+                    mult[i] = rng_range(r, 0, 3);
+                    shift[i] = (uint8_t)rng_range(r, 0, 1);
+                }
+                nl_requant rq = { k == 0 ? NULL : bias, mult, shift, lo, hi };
+                int y0, y1;
+                erows(r, h, &y0, &y1);
+                nl_requant_ref(&rq, &src.t, &dref.t, y0, y1);
+                dsp->requant(&rq, &src.t, &dtest.t, y0, y1);
+                ecompare(&dref, &dtest, what, n);
+                if (ti == to) {
+                    etensor a, b;
+                    etensor_clone(&a, &src);
+                    etensor_clone(&b, &src);
+                    nl_requant_ref(&rq, &a.t, &a.t, y0, y1);
+                    dsp->requant(&rq, &b.t, &b.t, y0, y1);
+                    ecompare(&a, &b, what, n);
+                    etensor_free(&a);
+                    etensor_free(&b);
+                }
+                etensor_free(&dtest);
+                etensor_free(&dref);
+                etensor_free(&src);
+            }
     return n;
 }
+
+/* Range of an add operand of type t: nl_type_range, or for s16 with
+ * full16 the whole int16 range (nl_add_ref's contract, |a| <= 2^15, is
+ * wider than the activations' NL_S16_MAX). */
+static void add_in_range(nl_type t, int full16, int32_t *lo, int32_t *hi)
+{
+    nl_type_range(t, lo, hi);
+    if (t == NL_S16 && full16) {
+        *lo = INT16_MIN;
+        *hi = INT16_MAX;
+    }
+}
+
+/* One add case against the reference: a, b of types ta, tb filled by
+ * modes (etensor_new) a_mode, b_mode over add_in_range; output type to,
+ * clamped to a random narrower range if narrow; a random row range; and
+ * in place over a where the types allow it. */
+static void add_case(const nl_dsp *dsp, const char *what, rng *r, nl_type ta, nl_type tb,
+                     nl_type to, int c, int h, int w, const nl_add_desc *dd, int a_mode,
+                     int b_mode, int narrow, int full16, int n)
+{
+    int32_t alo, ahi, blo, bhi, lo, hi;
+    add_in_range(ta, full16, &alo, &ahi);
+    add_in_range(tb, full16, &blo, &bhi);
+    etensor a, b, dref, dtest;
+    etensor_new(&a, r, h, w, c, ta, rng_range(r, 0, 4), alo, ahi, a_mode);
+    etensor_new(&b, r, h, w, c, tb, rng_range(r, 0, 4), blo, bhi, b_mode);
+    out_clamp(r, to, narrow, &lo, &hi);
+    etensor_new(&dref, r, h, w, c, to, rng_range(r, 0, 3), lo, hi, 0);
+    etensor_clone(&dtest, &dref);
+    nl_add_desc d = *dd;
+    d.lo = lo;
+    d.hi = hi;
+    int y0, y1;
+    erows(r, h, &y0, &y1);
+    nl_add_ref(&d, &a.t, &b.t, &dref.t, y0, y1);
+    dsp->add(&d, &a.t, &b.t, &dtest.t, y0, y1);
+    ecompare(&dref, &dtest, what, n);
+    if (ta == to) { /* in place: dst is a */
+        etensor a1, a2;
+        etensor_clone(&a1, &a);
+        etensor_clone(&a2, &a);
+        nl_add_ref(&d, &a1.t, &b.t, &a1.t, y0, y1);
+        dsp->add(&d, &a2.t, &b.t, &a2.t, y0, y1);
+        ecompare(&a1, &a2, what, n);
+        etensor_free(&a1);
+        etensor_free(&a2);
+    }
+    etensor_free(&a);
+    etensor_free(&b);
+    etensor_free(&dref);
+    etensor_free(&dtest);
+}
+
+/* Multipliers at the edges of the x86 32-bit add form (elem_avx512.c:
+ * m = mh * 2^16 + ml, ml in [-2^15, 2^15), covered below 2^31 - 2^15):
+ * 0, low and high pieces at their limits (ml = -2^15 at 0x8000 + j *
+ * 2^16), the largest covered multiplier and the uncovered ones above it. */
+static const int32_t add_mult_edges[] = {
+    0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF, 0x10000, 0x18000, 0x7FFF8000 - 0x10000,
+    1 << 30, (1 << 30) + 0x8000, 0x7FFF7FFF, 0x7FFF8000, 0x7FFF8001, INT32_MAX,
+};
 
 static int check_add(const nl_dsp *dsp, const char *what, rng *r)
 {
@@ -638,40 +750,39 @@ static int check_add(const nl_dsp *dsp, const char *what, rng *r)
                 for (int k = 0; k < 5; k++, n++) {
                     int c = echan[rng_range(r, 0, NELEM(echan) - 1)];
                     int h = rng_range(r, 1, 5), w = rng_range(r, 1, c > 100 ? 5 : 33);
-                    int32_t alo, ahi, blo, bhi, lo, hi;
-                    nl_type_range((nl_type)ta, &alo, &ahi);
-                    nl_type_range((nl_type)tb, &blo, &bhi);
                     int mode = k == 3 ? 1 : k == 4 ? 2 : 0;
-                    etensor a, b, dref, dtest;
-                    etensor_new(&a, r, h, w, c, (nl_type)ta, rng_range(r, 0, 4), alo, ahi, mode);
-                    etensor_new(&b, r, h, w, c, (nl_type)tb, rng_range(r, 0, 4), blo, bhi,
-                                mode ? 3 - mode : 0);
-                    out_clamp(r, (nl_type)to, k == 2, &lo, &hi);
-                    etensor_new(&dref, r, h, w, c, (nl_type)to, rng_range(r, 0, 3), lo, hi, 0);
-                    etensor_clone(&dtest, &dref);
                     rq_fill(r, c, ma, shift, junk, k >= 1);
                     rq_fill(r, c, mb, shift, junk, k >= 1);
-                    nl_add_desc d = { ma, mb, shift, lo, hi };
-                    int y0, y1;
-                    erows(r, h, &y0, &y1);
-                    nl_add_ref(&d, &a.t, &b.t, &dref.t, y0, y1);
-                    dsp->add(&d, &a.t, &b.t, &dtest.t, y0, y1);
-                    ecompare(&dref, &dtest, what, n);
-                    if (ta == to) { /* in place: dst is a */
-                        etensor a1, a2;
-                        etensor_clone(&a1, &a);
-                        etensor_clone(&a2, &a);
-                        nl_add_ref(&d, &a1.t, &b.t, &a1.t, y0, y1);
-                        dsp->add(&d, &a2.t, &b.t, &a2.t, y0, y1);
-                        ecompare(&a1, &a2, what, n);
-                        etensor_free(&a1);
-                        etensor_free(&a2);
-                    }
-                    etensor_free(&a);
-                    etensor_free(&b);
-                    etensor_free(&dref);
-                    etensor_free(&dtest);
+                    nl_add_desc d = { ma, mb, shift, 0, 0 };
+                    add_case(dsp, what, r, (nl_type)ta, (nl_type)tb, (nl_type)to, c, h, w, &d,
+                             mode, mode ? 3 - mode : 0, k == 2, rng_range(r, 0, 1), n);
                 }
+    /* Every shift 0 .. 62 (the same on all channels, or s and s + 1 mixed
+     * as the model's), every output type, multipliers from add_mult_edges
+     * (all covered by the x86 32-bit form, or not) and random, inputs at
+     * the limits of int16 (both at -2^15: the top of a * ml + b * ml) or
+     * random. */
+    for (int s = 0; s <= NL_SHIFT_MAX; s++)
+        for (int to = NL_U8; to < NL_NTYPES; to++)
+            for (int k = 0; k < 4; k++, n++) {
+                static const int chans[] = { 1, 6, 7, 32, 96, 192 };
+                int c = chans[rng_range(r, 0, NELEM(chans) - 1)];
+                int h = rng_range(r, 1, 3), w = rng_range(r, 1, c > 32 ? 3 : 40);
+                int uncovered = k == 3;
+                int top = NELEM(add_mult_edges) - (uncovered ? 1 : 4);
+                for (int i = 0; i < c; i++) {
+                    int ea = rng_range(r, 0, top), eb = rng_range(r, 0, top);
+                    ma[i] = ea == top ? rng_range(r, 0, 0x7FFF7FFF) : add_mult_edges[ea];
+                    mb[i] = eb == top ? rng_range(r, 0, 0x7FFF7FFF) : add_mult_edges[eb];
+                    shift[i] = (uint8_t)(k == 1 && s < NL_SHIFT_MAX ? s + rng_range(r, 0, 1) : s);
+                }
+                nl_type tin = k == 2 ? NL_U8 : NL_S16;
+                int a_mode = k == 0 ? 2 : k == 1 ? 1 : rng_range(r, 0, 2);
+                int b_mode = k == 0 ? 2 : k == 1 ? 2 : rng_range(r, 0, 2);
+                nl_add_desc d = { ma, mb, shift, 0, 0 };
+                add_case(dsp, what, r, tin, tin, (nl_type)to, c, h, w, &d, a_mode, b_mode,
+                         k == 3, 1, n);
+            }
     return n;
 }
 
@@ -797,6 +908,17 @@ static int check_concat(const nl_dsp *dsp, const char *what, rng *r)
                 int h = rng_range(r, 1, 2), w = 2 * rng_range(r, 0, 3) + 1;
                 concat_case(dsp, what, r, (nl_type)t, shuf_chan[i], shuf_chan[j], h, w, n);
             }
+    /* Rows of many pixels (the x86 AVX-512 kernel moves groups of up to 16
+     * pixels, the last ones masked): every type, part sizes around the
+     * model's 6 and 96, widths 1 .. 80. */
+    static const int wide_chan[] = { 1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24, 30, 32, 33, 96 };
+    for (int t = NL_U8; t < NL_NTYPES; t++)
+        for (int k = 0; k < 60; k++, n++) {
+            int ca = wide_chan[rng_range(r, 0, NELEM(wide_chan) - 1)];
+            int cb = k < 20 ? ca : wide_chan[rng_range(r, 0, NELEM(wide_chan) - 1)];
+            concat_case(dsp, what, r, (nl_type)t, ca, cb, rng_range(r, 1, 3), rng_range(r, 1, 80),
+                        n);
+        }
     return n;
 }
 
@@ -1571,23 +1693,27 @@ static void bench_other(int quick)
         nl_type ta, to;
     } shapes[] = {
         { "requant s16->s16 960x544x6", 0, 544, 960, 6, 0, NL_S16, NL_S16 },
+        { "requant u8->s16 960x544x6 offset (mult 1, shift 0)", 3, 544, 960, 6, 0, NL_U8, NL_S16 },
         { "add s16+s16->s16 240x136x96", 1, 136, 240, 96, 96, NL_S16, NL_S16 },
         { "add s16+s16->u8 960x544x6", 1, 544, 960, 6, 6, NL_S16, NL_U8 },
+        { "add s16+s16->s32 120x68x192", 1, 68, 120, 192, 192, NL_S16, NL_S32 },
         { "concat s16 6+6 960x544", 2, 544, 960, 6, 6, NL_S16, NL_S16 },
+        { "concat u8 6+6 960x544", 2, 544, 960, 6, 6, NL_U8, NL_U8 },
         { "concat s16 96+96 240x136", 2, 136, 240, 96, 96, NL_S16, NL_S16 },
     };
     rng r = { 777 };
-    static int32_t mult[192], ma[192], mb[192], bias[192];
-    static uint8_t shift[192];
+    static int32_t mult[192], ma[192], mb[192], bias[192], one[192];
+    static uint8_t shift[192], zero[192];
     for (int i = 0; i < 192; i++) {
         mult[i] = ma[i] = mb[i] = rng_range(&r, 1 << 20, 1 << 21);
+        one[i] = 1;
         bias[i] = rng_range(&r, -1000, 1000);
         shift[i] = 24;
     }
     for (int si = 0; si < NELEM(shapes); si++) {
         elem_bench e;
         memset(&e, 0, sizeof(e));
-        e.op = shapes[si].op;
+        e.op = shapes[si].op == 3 ? 0 : shapes[si].op;
         const int h = shapes[si].h, w = shapes[si].w, ca = shapes[si].ca, cb = shapes[si].cb;
         const int cd = e.op == 2 ? ca + cb : ca;
         e.a = (nl_tensor){ calloc((size_t)h * w * ca, 4), h, w, ca, (ptrdiff_t)w * ca, shapes[si].ta };
@@ -1600,7 +1726,8 @@ static void bench_other(int quick)
         }
         int32_t lo, hi;
         nl_type_range(shapes[si].to, &lo, &hi);
-        e.rq = (nl_requant){ bias, mult, shift, lo, hi };
+        e.rq = shapes[si].op == 3 ? (nl_requant){ bias, one, zero, lo, hi }
+                                  : (nl_requant){ bias, mult, shift, lo, hi };
         e.ad = (nl_add_desc){ ma, mb, shift, lo, hi };
         printf("\n%s\n", shapes[si].what);
         nl_dsp ref;
@@ -1758,8 +1885,12 @@ static int checkasm_main(int argc, char **argv)
     }
     if (argc > 1 && !strcmp(argv[1], "--bench"))
         return checkasm_bench(argc > 2 && !strcmp(argv[2], "--quick"));
+    if (argc > 1 && !strcmp(argv[1], "--bench-elem")) { /* the element ops and MC alone */
+        bench_other(0);
+        return 0;
+    }
     if (argc > 1) {
-        fprintf(stderr, "usage: %s [--bench [--quick]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--bench [--quick] | --bench-elem]\n", argv[0]);
         return 2;
     }
     /* No OpenCL here (tests/opencl_check.c covers it): NEUVC_CPU_OPENCL

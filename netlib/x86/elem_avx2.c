@@ -256,8 +256,8 @@ static void nl_clamp_avx2(nl_tensor *t, int32_t lo, int32_t hi, int y0, int y1)
  * M-byte load and store, in increasing addresses, so that the bytes a
  * store writes past its part are written again, correctly, by a later
  * store; only while the M bytes stay inside the rows (the last pixels:
- * memcpy).  Measured faster than masked AVX-512 moves on small parts
- * (tests/bench_checkasm), so the AVX-512 level keeps it. */
+ * memcpy).  The AVX-512 kernel runs it for u8 parts of odd size (it has
+ * no permutation form for them). */
 ALWAYS_INLINE void move_m(uint8_t *d, const uint8_t *s, const int M)
 {
     _mm256_storeu_si256((__m256i *)d, _mm256_loadu_si256((const __m256i *)s));
@@ -293,8 +293,7 @@ ALWAYS_INLINE void concat_rows(const nl_tensor *a, const nl_tensor *b, nl_tensor
     }
 }
 
-static void nl_concat_avx2(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0,
-                           int y1)
+void nl_concat_avx2(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0, int y1)
 {
     const ptrdiff_t es = nl_elem_size(dst->type);
     const ptrdiff_t nmax = (a->c > b->c ? a->c : b->c) * es;

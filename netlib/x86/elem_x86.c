@@ -25,3 +25,41 @@ void nl_x86_add_pattern_fill(nl_x86_add_pattern *pt, const nl_add_desc *ad, int 
         pt->sub[e] = (int64_t)((uint64_t)1 << (63 - s));
     }
 }
+
+int nl_x86_add16_covered(const nl_add_desc *ad, int c)
+{
+    for (int ch = 0; ch < c; ch++)
+        if (ad->shift[ch] < 17 || ad->ma[ch] >= NL_X86_ADD16_MMAX ||
+            ad->mb[ch] >= NL_X86_ADD16_MMAX)
+            return 0;
+    return 1;
+}
+
+/* m = mh * 2^16 + ml, ml in [-2^15, 2^15), mh in [0, 2^15) for 0 <= m <
+ * NL_X86_ADD16_MMAX = 2^31 - 2^15: mh * 2^16 = m - ml is a multiple of
+ * 2^16 in (m - 2^15, m + 2^15], so >= 0 (above -2^15) and < 2^31. */
+static void split16(int32_t m, int32_t *mh, int32_t *ml)
+{
+    *ml = ((m + (1 << 15)) & 0xFFFF) - (1 << 15);
+    *mh = (m - *ml) >> 16;
+}
+
+static int32_t pair16(int32_t lo, int32_t hi)
+{
+    return (int32_t)((uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16);
+}
+
+void nl_x86_add16_pattern_fill(nl_x86_add16_pattern *pt, const nl_add_desc *ad, int c,
+                               int period)
+{
+    for (int q = 0; q < period; q++) {
+        int r = q & 31, e = (q & ~31) + 8 * ((r & 15) >> 2) + (r & 3) + (r >= 16 ? 4 : 0);
+        int ch = e % c;
+        int32_t ha, la, hb, lb;
+        split16(ad->ma[ch], &ha, &la);
+        split16(ad->mb[ch], &hb, &lb);
+        pt->ml[q] = pair16(la, lb);
+        pt->mh[q] = pair16(ha, hb);
+        pt->s[q] = ad->shift[ch] - 17;
+    }
+}

@@ -50,6 +50,24 @@ typedef struct nl_x86_add_pattern {
 void nl_x86_rq_pattern_fill(nl_x86_rq_pattern *pt, const nl_requant *rq, int c, int period);
 void nl_x86_add_pattern_fill(nl_x86_add_pattern *pt, const nl_add_desc *ad, int c, int period);
 
+/* add in 32-bit lanes (elem_avx512.c states the method and its proof).
+ * Covers the descriptors whose every channel has shift >= 17 and ma, mb <
+ * NL_X86_ADD16_MMAX; each multiplier m is split as m = mh * 2^16 + ml with
+ * ml in [-2^15, 2^15), mh in [0, 2^15).  The pattern is in the order of
+ * the kernel's lanes: in each block of 32 elements (period a multiple of
+ * 32), entries 0..15 are the elements 8i + {0..3} and entries 16..31 the
+ * elements 8i + {4..7} (i = 0..3: vpunpck[lh]wd order), each holding the
+ * (a, b) pairs of s16 pieces (a in the low half) and shift - 17. */
+#define NL_X86_ADD16_MMAX (INT32_MAX - 32767) /* 2^31 - 2^15 */
+typedef struct nl_x86_add16_pattern {
+    int32_t ml[NL_X86_ELEM_PMAX], mh[NL_X86_ELEM_PMAX], s[NL_X86_ELEM_PMAX];
+} nl_x86_add16_pattern;
+
+/* 1 if the first c channels of ad are covered (as above), else 0. */
+int nl_x86_add16_covered(const nl_add_desc *ad, int c);
+void nl_x86_add16_pattern_fill(nl_x86_add16_pattern *pt, const nl_add_desc *ad, int c,
+                               int period);
+
 /* p and q are the same rows (data, stride and type): an element op may
  * run in place on them, each group of lanes read before it is written. */
 static inline int nl_x86_same_rows(const nl_tensor *p, const nl_tensor *q)
@@ -85,6 +103,11 @@ static inline int nl_x86_add_vector_ok(int period, const nl_tensor *a, const nl_
  * offsets, concat with whole-pixel copies. */
 void nl_s2d_c_fast(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1);
 void nl_d2s_c_fast(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1);
+
+/* concat with AVX2 (elem_avx2.c): parts of up to 64 bytes with whole-
+ * vector moves, larger ones through the reference; the AVX-512 kernel
+ * runs it for the shapes it has no form for. */
+void nl_concat_avx2(const nl_tensor *a, const nl_tensor *b, nl_tensor *dst, int y0, int y1);
 
 /* Table fillers; call only when nl_cpu_flags() has the level. */
 void nl_dsp_init_x86_elem_avx2(nl_dsp *d);
