@@ -247,8 +247,24 @@ static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, 
     memset(hi + (size_t)b * cin, 0, (size_t)(npx - b) * cin);
 }
 
+/* Copies the runs of output pixels 0 .. n16 - 1 (64 nck bytes each, from
+ * x * ps of the staged plane) to 64 nck x of the windowed plane. */
+static void window_row(const nl_x86_conv *c, const uint8_t *src, ptrdiff_t ps, int n16,
+                       uint8_t *dst)
+{
+    const int nck = c->nck;
+    if (nck == 1) {
+        for (int x = 0; x < n16; x++)
+            _mm512_store_si512(dst + 64 * x, _mm512_loadu_si512(src + x * ps));
+        return;
+    }
+    for (int x = 0; x < n16; x++, src += ps)
+        for (int ch = 0; ch < nck; ch++, dst += 64)
+            _mm512_store_si512(dst, _mm512_loadu_si512(src + 64 * ch));
+}
+
 /* The driver: x-chunks, a ring of k staged rows (each `planes` planes),
- * pairs of channel blocks, steps of 32 (s16: 16) pixels. */
+ * pairs of channel blocks, steps of 16 to 64 pixels. */
 static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tensor *dst,
                          int y0, int y1)
 {
@@ -267,10 +283,16 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
     const int mode = c->planes == 2 ? MODE_S16 : plan->desc.in_type == NL_S8 ? MODE_S8 : MODE_U8;
     const int k = c->k, s = c->stride, pad = k / 2;
     /* k row slots of NL_X86_ROW_BYTES(k) (k = 1: the whole stage, one slot;
-     * the others are never used and must not point past it). */
-    uint8_t *const ring[3] = { stage, k > 1 ? stage + NL_X86_ROW_BYTES(k) : stage,
-                               k > 1 ? stage + 2 * NL_X86_ROW_BYTES(k) : stage };
+     * the others are never used and must not point past it); windowed: of
+     * `planes` planes each, then the scratch planes. */
+    const size_t slot_bytes = c->window ? (size_t)c->planes * (size_t)c->plane_bytes
+                                        : (size_t)NL_X86_ROW_BYTES(k);
+    uint8_t *const ring[3] = { stage, k > 1 ? stage + slot_bytes : stage,
+                               k > 1 ? stage + 2 * slot_bytes : stage };
+    uint8_t *const scratch = stage + (size_t)k * slot_bytes;
     const ptrdiff_t ps = (ptrdiff_t)s * c->cin, opx = (ptrdiff_t)c->cout * c->oes;
+    /* Bytes from one pixel's run to the next in the rows the tiles read. */
+    const ptrdiff_t aps = c->window ? 64 * (ptrdiff_t)c->nck : ps;
     const size_t blk_bytes = (size_t)k * (size_t)c->nck * 1024;
     for (int xa = 0; xa < dst->w; xa += c->chunk) {
         const int n = dst->w - xa < c->chunk ? dst->w - xa : c->chunk;
@@ -280,10 +302,16 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
          * chunk keeps them inside it (tile loads are invisible to ASan). */
         const size_t need = (size_t)((n16 - 1) * ps) + 64 * (size_t)c->nck;
         const size_t have = (size_t)n_in * (size_t)c->cin;
-        assert(need <= (size_t)c->plane_bytes && have <= need);
-        for (int r = 0; r < k; r++)
+        if (c->window) {
+            assert(need <= (size_t)c->scratch_bytes && have <= need);
             for (int pl = 0; pl < c->planes; pl++)
-                memset(ring[r] + (size_t)pl * (size_t)c->plane_bytes + have, 0, need - have);
+                memset(scratch + (size_t)pl * (size_t)c->scratch_bytes + have, 0, need - have);
+        } else {
+            assert(need <= (size_t)c->plane_bytes && have <= need);
+            for (int r = 0; r < k; r++)
+                for (int pl = 0; pl < c->planes; pl++)
+                    memset(ring[r] + (size_t)pl * (size_t)c->plane_bytes + have, 0, need - have);
+        }
         int held[3] = { INT_MIN, INT_MIN, INT_MIN };
         for (int y = y0; y < y1; y++) {
             const uint8_t *rows[3];
@@ -291,11 +319,17 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
                 int iy = y * s - pad + ky;
                 int slot = k == 1 ? 0 : (iy + 3) % 3; /* iy >= -1; k rows: distinct slots */
                 if (held[slot] != iy) {
+                    uint8_t *to = c->window ? scratch : ring[slot];
+                    const size_t pb = c->window ? (size_t)c->scratch_bytes
+                                                : (size_t)c->plane_bytes;
                     if (mode == MODE_S16)
-                        stage_row_split(c, src, iy, xa * s - pad, n_in, ring[slot],
-                                        ring[slot] + c->plane_bytes);
+                        stage_row_split(c, src, iy, xa * s - pad, n_in, to, to + pb);
                     else
-                        nl_x86_stage_row(c, src, iy, xa * s - pad, n_in, ring[slot], NULL);
+                        nl_x86_stage_row(c, src, iy, xa * s - pad, n_in, to, NULL);
+                    if (c->window)
+                        for (int pl = 0; pl < c->planes; pl++)
+                            window_row(c, to + pl * pb, ps, n16,
+                                       ring[slot] + (size_t)pl * (size_t)c->plane_bytes);
                     held[slot] = iy;
                 }
                 rows[ky] = ring[slot];
@@ -309,9 +343,9 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
                 for (int x = 0; x < n; x += 16 * na_max) {
                     const int np = n - x < 16 * na_max ? n - x : 16 * na_max;
                     const int na = (np + 15) / 16;
-                    const uint8_t *rp[3] = { rows[0] + x * ps, rows[k > 1] + x * ps,
-                                             rows[k > 1 ? 2 : 0] + x * ps };
-                    steps[mode][nb - 1][na - 1](c, rp, ps, wt, b0, orow + x * opx, np, cbuf);
+                    const uint8_t *rp[3] = { rows[0] + x * aps, rows[k > 1] + x * aps,
+                                             rows[k > 1 ? 2 : 0] + x * aps };
+                    steps[mode][nb - 1][na - 1](c, rp, aps, wt, b0, orow + x * opx, np, cbuf);
                 }
             }
         }

@@ -349,17 +349,39 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
     head.planes = d->in_type == NL_S16 ? 2 : 1;
     head.nck = (d->k * d->cin + 63) / 64;
     head.plane_bytes = NL_X86_ROW_BYTES(d->k) / head.planes / 64 * 64;
+    /* Windowed rows (conv_x86.h) for 3x3 kernels on s16 input whose runs
+     * are one chunk starting off 64-byte lines; they measured slower with
+     * more chunks (small x-chunks), and no faster on u8 input (one plane). */
+    head.window = d->k == 3 && head.planes == 2 && head.nck == 1 &&
+                  (d->stride * d->cin) % 64 != 0;
 
     /* x-chunk: n output columns (a multiple of 16: the last A tile of a
      * chunk reads 16 pixels' runs) whose runs, (n - 1) * stride * cin +
      * 64 nck bytes, and staged input, ((n - 1) * stride + k) * cin bytes,
-     * fit a plane. */
+     * fit a plane (windowed: the scratch plane, and k rows of `planes`
+     * windowed planes of n * 64 nck bytes fit NL_X86_WINDOW_BYTES, all of
+     * them the stage). */
     const long ps = (long)d->stride * d->cin, pb = head.plane_bytes;
     long n = 0;
     for (long t = 16; t <= 4096; t += 16) {
-        if ((t - 1) * ps + 64L * head.nck > pb || ((t - 1) * d->stride + d->k) * d->cin > pb)
+        const long run_bytes = (t - 1) * ps + 64L * head.nck;
+        if (head.window) {
+            const long ring = (long)d->k * head.planes * t * 64 * head.nck;
+            const long scratch = (run_bytes + 63) / 64 * 64;
+            if (ring > NL_X86_WINDOW_BYTES || ring + head.planes * scratch > NL_X86_STAGE_BYTES)
+                break;
+        } else if (run_bytes > pb || ((t - 1) * d->stride + d->k) * d->cin > pb) {
             break;
+        }
         n = t;
+    }
+    if (head.window && n < 16) {
+        head.window = 0;         /* the rows in place, as above */
+        for (long t = 16; t <= 4096; t += 16) {
+            if ((t - 1) * ps + 64L * head.nck > pb || ((t - 1) * d->stride + d->k) * d->cin > pb)
+                break;
+            n = t;
+        }
     }
     if (n < 16)
         return NEUVC_ERR(ENOTSUP);
@@ -367,6 +389,10 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
         n -= n % 64;             /* whole steps of 64 pixels (conv_amx.c) */
     head.chunk = (int)n;
     head.pix_max = 16;
+    if (head.window) {
+        head.plane_bytes = (int)n * 64 * head.nck;
+        head.scratch_bytes = (int)(((n - 1) * ps + 64L * head.nck + 63) / 64 * 64);
+    }
 
     /* One allocation: head, weights, acc0, then mul, add, shr, sub.  Sizes:
      * nblk <= 2^12 + 1, k * nck <= 3 * (3 * 2^16 / 64 + 1): below 2^37. */

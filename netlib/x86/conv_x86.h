@@ -54,6 +54,7 @@
  * k rows of NL_X86_ROW_BYTES(k) bytes (so a 1x1 row may be 3x longer). */
 #define NL_X86_STAGE_BYTES (72 * 1024)
 #define NL_X86_ROW_BYTES(k) (NL_X86_STAGE_BYTES / (k) / 64 * 64)
+#define NL_X86_WINDOW_BYTES (48 * 1024) /* AMX windowed rows: the ring's bytes */
 #define NL_X86_MAX_NV 4          /* blocks per tile */
 #define NL_X86_MAX_PIX 24        /* pixels per tile */
 
@@ -107,6 +108,8 @@ typedef struct nl_x86_conv {
     int planes;                  /* staged byte planes: 1, or 2 for s16 (low u8, high s8) */
     int nck;                     /* 64-byte K chunks per kernel row: ceil(k * cin / 64) */
     int plane_bytes;             /* bytes of one staged plane (a ring slot holds `planes`) */
+    int window;                  /* windowed rows (below) ... */
+    int scratch_bytes;           /* ... staged first in a scratch plane of this size */
 } nl_x86_conv;
 
 /* Fills plan->priv for plan->desc: stage mode and es as given, tiling t.
@@ -155,6 +158,17 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es);
  * e = 64 c + 4 r + q of the run, tap (kx, i) = (e / cin, e % cin); 0 when
  * e >= k * cin or the channel >= cout.  acc0 = bias (no offset: nothing
  * is staged with one), mul / add / shr as for AVX-512 (lanes 16).
+ *
+ * Windowed rows (window = 1: 3x3 kernels on s16 input whose runs are
+ * one chunk, k * cin <= 64, starting off 64-byte lines, stride * cin not a
+ * multiple of 64): a tile load whose rows cross
+ * cache lines costs several tile products, so each input row, once staged
+ * as above into a scratch plane (scratch_bytes, after the ring), is
+ * copied into its ring slot as windows: output pixel x's nck chunks at
+ * 64 nck x of a plane of plane_bytes = chunk * 64 nck (bytes past the run
+ * are the next pixels' or zero slack, and meet zero weights).  A tile rows
+ * are then 64-byte aligned, 64 nck apart; B is unchanged.  Each staged row
+ * serves k output rows, so the copy is paid once per k.
  * 0; NEUVC_ERR(ENOTSUP) when 16 output pixels' staged runs cannot fit a
  * plane; NEUVC_ERR(ENOMEM). */
 int nl_x86_conv_pack_amx(nl_conv_plan *plan);
