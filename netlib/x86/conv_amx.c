@@ -138,15 +138,42 @@ ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86
             }
         }
     }
-    _tile_stored(0, cbuf[0], 64);
+    /* Rows of cout int32 with packed accumulators (npat), else 16. */
+    const int crow = NB == 1 && c->npat ? 4 * c->cout : 64;
+    _tile_stored(0, cbuf[0], crow);
     if (nacc > 1)
-        _tile_stored(1, cbuf[1], 64);
+        _tile_stored(1, cbuf[1], crow);
     if (nacc > 2)
-        _tile_stored(2, cbuf[2], 64);
+        _tile_stored(2, cbuf[2], crow);
     if (nacc > 3)
-        _tile_stored(3, cbuf[3], 64);
+        _tile_stored(3, cbuf[3], crow);
 
     const __m512i lo = _mm512_set1_epi64(c->lo), hi = _mm512_set1_epi64(c->hi);
+    if (NB == 1 && c->npat) {
+        /* Group t: pixels 16 t .. 16 t + np - 1, np * cout values in the
+         * output's order, 16 at a time; lanes past them are masked. */
+        const int oes = c->oes;
+        for (int t = 0; t < NA; t++) {
+            const int ilo = mode != MODE_S16 ? t : 2 * t, ihi = 2 * t + 1;
+            const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
+            const int ne = np * c->cout;
+            uint8_t *o = out + (ptrdiff_t)16 * t * c->cout * oes;
+            for (int e = 0, j = 0; e < ne; e += 16) {
+                const __mmask16 k = ne - e >= 16 ? (__mmask16)0xFFFF
+                                                 : (__mmask16)((1u << (ne - e)) - 1);
+                const rq16 q = rq16_load(c, j);
+                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + e),
+                                             _mm512_load_si512(c->acc0 + 16 * j));
+                if (mode == MODE_S16)
+                    x = _mm512_add_epi32(x, _mm512_slli_epi32(
+                                                _mm512_load_si512(cbuf[ihi] + e), 8));
+                store16(o + (ptrdiff_t)e * oes, c->out_type, k, requant16(&q, x, lo, hi));
+                if (++j == c->npat)
+                    j = 0;
+            }
+        }
+        return;
+    }
     const int tail = c->cout - (c->nblk - 1) * 16; /* 1..16 channels in the last block */
     const ptrdiff_t opx = (ptrdiff_t)c->cout * c->oes;
     for (int j = 0; j < NB; j++) {
@@ -278,6 +305,10 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
         cfg.colsb[t] = 64;
         cfg.rows[t] = 16;
     }
+    if (c->npat) /* under 16 channels: accumulators and B (tmm6) cout wide */
+        for (int t = 0; t < 7; t++)
+            if (t < 4 || t == 6)
+                cfg.colsb[t] = (uint16_t)(4 * c->cout);
     _tile_loadconfig(&cfg);
 
     const int mode = c->planes == 2 ? MODE_S16 : plan->desc.in_type == NL_S8 ? MODE_S8 : MODE_U8;

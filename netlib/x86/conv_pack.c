@@ -32,17 +32,19 @@ static uint8_t *plan_alloc(nl_x86_conv *h, size_t w_bytes, size_t nch)
     return mem;
 }
 
-/* acc0, mul, add, shr, sub of every output channel (layout in conv_x86.h):
- * lanes per block, biased: the AVX2 form. */
-static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_x86_stage stage,
-                               int32_t *acc0, int64_t *mul, int64_t *add, int64_t *shr,
-                               int64_t *sub)
+/* acc0, mul, add, shr, sub of n lanes (layout in conv_x86.h), lane i
+ * holding channel i % period (period 0: channel i; n = cout); lanes per
+ * block, biased: the AVX2 form. */
+static void lane_constants(const nl_conv_desc *d, int n, int period, int lanes, int biased,
+                           nl_x86_stage stage, int32_t *acc0, int64_t *mul, int64_t *add,
+                           int64_t *shr, int64_t *sub)
 {
-    for (int o = 0; o < d->cout; o++) {
+    for (int i = 0; i < n; i++) {
+        const int o = period ? i % period : i;
         /* The S8_TO_U8 kernels see x + 128. */
-        acc0[o] = nl_conv_acc0(d, o, stage == NL_X86_STAGE_S8_TO_U8 ? 128 : 0);
+        acc0[i] = nl_conv_acc0(d, o, stage == NL_X86_STAGE_S8_TO_U8 ? 128 : 0);
         /* Position in the block's even/odd order. */
-        int blk = o / lanes, l = o % lanes;
+        int blk = i / lanes, l = i % lanes;
         size_t pos = (size_t)blk * lanes + (size_t)(l % 2) * (lanes / 2) + (size_t)(l / 2);
         int s = d->rq.shift[o];
         int64_t rnd = s > 0 ? (int64_t)1 << (s - 1) : 0;
@@ -56,6 +58,14 @@ static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_
             sub[pos] = 0;
         }
     }
+}
+
+/* acc0, mul, add, shr, sub of every output channel (layout in conv_x86.h). */
+static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_x86_stage stage,
+                               int32_t *acc0, int64_t *mul, int64_t *add, int64_t *shr,
+                               int64_t *sub)
+{
+    lane_constants(d, d->cout, 0, lanes, biased, stage, acc0, mul, add, shr, sub);
 }
 
 /* The head fields every packed form sets alike; each form adds its own. */
@@ -394,9 +404,21 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
         head.scratch_bytes = (int)(((n - 1) * ps + 64L * head.nck + 63) / 64 * 64);
     }
 
+    /* Packed accumulators for fewer than 16 channels (conv_x86.h): the
+     * lane patterns repeat every cout / gcd(16, cout) vectors. */
+    if (d->cout < 16) {
+        int g = 16, b = d->cout;
+        while (b) {
+            int t = g % b;
+            g = b;
+            b = t;
+        }
+        head.npat = d->cout / g;
+    }
+
     /* One allocation: head, weights, acc0, then mul, add, shr, sub.  Sizes:
      * nblk <= 2^12 + 1, k * nck <= 3 * (3 * 2^16 / 64 + 1): below 2^37. */
-    const size_t nch = (size_t)head.nblk * 16;
+    const size_t nch = (size_t)(head.npat ? head.npat : head.nblk) * 16;
     const size_t blk_bytes = (size_t)d->k * (size_t)head.nck * 1024;
     const size_t w_bytes = (size_t)head.nblk * blk_bytes;
     uint8_t *mem = plan_alloc(&head, w_bytes, nch);
@@ -422,7 +444,11 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
                                     d, (b0 + j) * 16 + l, ky, 64 * c + 4 * r + q);
                 }
     }
-    epilogue_constants(d, 16, 0, NL_X86_STAGE_COPY, acc0, mul, add, shr, sub);
+    if (head.npat)
+        lane_constants(d, head.npat * 16, d->cout, 16, 0, NL_X86_STAGE_COPY, acc0, mul, add, shr,
+                       sub);
+    else
+        epilogue_constants(d, 16, 0, NL_X86_STAGE_COPY, acc0, mul, add, shr, sub);
 
     memcpy(mem, &head, sizeof(head));
     plan->priv = mem;

@@ -108,6 +108,7 @@ typedef struct nl_x86_conv {
     int planes;                  /* staged byte planes: 1, or 2 for s16 (low u8, high s8) */
     int nck;                     /* 64-byte K chunks per kernel row: ceil(k * cin / 64) */
     int plane_bytes;             /* bytes of one staged plane (a ring slot holds `planes`) */
+    int npat;                    /* cout < 16: packed accumulators (below), else 0 */
     int window;                  /* windowed rows (below) ... */
     int scratch_bytes;           /* ... staged first in a scratch plane of this size */
 } nl_x86_conv;
@@ -158,6 +159,14 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es);
  * e = 64 c + 4 r + q of the run, tap (kx, i) = (e / cin, e % cin); 0 when
  * e >= k * cin or the channel >= cout.  acc0 = bias (no offset: nothing
  * is staged with one), mul / add / shr as for AVX-512 (lanes 16).
+ *
+ * Fewer than 16 output channels (npat > 0): the accumulator and B tiles
+ * are configured cout channels wide (4 cout bytes a row), so a stored
+ * accumulator tile is 16 pixels x cout int32, packed, in the output's
+ * order, and the epilogue requantizes 16 of those at a time instead of one
+ * pixel's 16 lanes.  Lane l of vector v of a tile is channel (16 v + l) %
+ * cout: npat = cout / gcd(16, cout) patterns, pattern j as block j of
+ * acc0 / mul / add / shr (its lane l: channel (16 j + l) % cout).
  *
  * Windowed rows (window = 1: 3x3 kernels on s16 input whose runs are
  * one chunk, k * cin <= 64, starting off 64-byte lines, stride * cin not a
