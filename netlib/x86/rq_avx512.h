@@ -25,17 +25,21 @@ static inline __attribute__((always_inline)) rq16 rq16_load(const nl_x86_conv *c
     return q;
 }
 
-/* 16 accumulators (acc + bias, |x| < 2^31) -> 16 int32 in [lo, hi]. */
+/* 16 accumulators (acc + bias, |x| < 2^31) -> 16 int32 in [lo, hi].  The
+ * odd lanes move by vpshufd (odd dwords to the even slots that vpmuldq
+ * reads; the results back), not by 64-bit shifts and a blend: fewer
+ * operations on the port that 512-bit shifts, multiplies and 64-bit min /
+ * max share. */
 static inline __attribute__((always_inline)) __m512i requant16(const rq16 *q, __m512i x,
                                                                __m512i lo, __m512i hi)
 {
     __m512i pe = _mm512_mul_epi32(x, q->me);
-    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), q->mo);
+    __m512i po = _mm512_mul_epi32(_mm512_shuffle_epi32(x, (_MM_PERM_ENUM)0xF5), q->mo);
     pe = _mm512_srav_epi64(_mm512_add_epi64(pe, q->ae), q->se);
     po = _mm512_srav_epi64(_mm512_add_epi64(po, q->ao), q->so);
     pe = _mm512_min_epi64(_mm512_max_epi64(pe, lo), hi);
     po = _mm512_min_epi64(_mm512_max_epi64(po, lo), hi);
-    return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+    return _mm512_mask_shuffle_epi32(pe, 0xAAAA, po, (_MM_PERM_ENUM)0xA0);
 }
 
 /* Stores the lanes of k, narrowed to t (the values lie in [lo, hi], inside
