@@ -18,8 +18,12 @@
  * nl_conv_check: at most 255 x 128 per product); 256 acc_hi + acc_lo +
  * bias is formed modulo 2^32 (vpslld, vpaddd) and its exact value, the
  * reference's acc + bias, lies in (-2^31, 2^31), so the wrapped result is
- * that value.  Requantization and stores: rq_avx512.h (as conv_avx512.c),
- * per pixel after the accumulators go through a 4 KiB buffer on the stack.
+ * that value.  The kernel-row split (ksplit, conv_x86.h) stores partial
+ * accumulators and loads them back before the next kernel row's products:
+ * the same 32-bit values the tiles held, so the sums are unchanged.
+ * Requantization and stores: rq_avx512.h (as conv_avx512.c), per pixel
+ * (under 16 channels: per 16 values of packed accumulators, conv_x86.h)
+ * after the accumulators go through a 4 KiB buffer on the stack.
  *
  * The tile state is configured at the start of each call and released at
  * its end (the caller's thread keeps no AMX state).  The process must have
@@ -68,25 +72,39 @@ typedef struct tilecfg {
  *   NB = 2, s16:    low C[j] = tmm(j), high tmm(2 + j), one group;
  *   NB = 1, s16:    group a: low tmm(2a), high tmm(2a + 1), a < 2 (A low /
  *                   high: tmm4 / 5, then tmm7 / 4).
- * rows[ky]: the first pixel's run in the staged row (plane) of kernel row
- * ky (rows[ky] + x * ps); w: the pair's B tiles; out: output pixel x,
- * channel 0; npix: pixels of the step that exist (> 16 (NA - 1)). */
+ * rows[r], r < krows: the first pixel's run in the staged row (plane) of
+ * the r-th kernel row the step sums (rows[r] + x * ps); w: the pair's B
+ * tiles of the first of them; out: output pixel x, channel 0; npix:
+ * pixels of the step that exist (> 16 (NA - 1)).  The accumulators start
+ * at 0, or (accin) at the partial sums of earlier kernel rows, and go to
+ * accout (partial: returns) or to the epilogue (accout NULL). */
 ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86_conv *c,
-                        const uint8_t *const *rows, ptrdiff_t ps, const uint8_t *w, int b0,
-                        uint8_t *out, int npix, int32_t (*cbuf)[256])
+                        const uint8_t *const *rows, int krows, ptrdiff_t ps, const uint8_t *w,
+                        int b0, uint8_t *out, int npix, int32_t (*cbuf)[256],
+                        const int32_t (*accin)[256], int32_t (*accout)[256])
 {
     const int nacc = mode == MODE_S16 ? 2 * NA * NB : NA * NB;
     const int sg = mode == MODE_S8;
-    _tile_zero(0);
-    if (nacc > 1)
-        _tile_zero(1);
-    if (nacc > 2)
-        _tile_zero(2);
-    if (nacc > 3)
-        _tile_zero(3);
+    if (accin) {
+        _tile_loadd(0, accin[0], 64);
+        if (nacc > 1)
+            _tile_loadd(1, accin[1], 64);
+        if (nacc > 2)
+            _tile_loadd(2, accin[2], 64);
+        if (nacc > 3)
+            _tile_loadd(3, accin[3], 64);
+    } else {
+        _tile_zero(0);
+        if (nacc > 1)
+            _tile_zero(1);
+        if (nacc > 2)
+            _tile_zero(2);
+        if (nacc > 3)
+            _tile_zero(3);
+    }
     const int nck = c->nck;
     const ptrdiff_t hb = c->plane_bytes, g16 = 16 * ps;
-    for (int ky = 0; ky < c->k; ky++) {
+    for (int ky = 0; ky < krows; ky++) {
         const uint8_t *a = rows[ky];
         const uint8_t *b = w + (size_t)ky * (size_t)nck * (size_t)NB * 1024;
         for (int ch = 0; ch < nck; ch++, a += 64, b += NB * 1024) {
@@ -139,6 +157,16 @@ ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86
         }
     }
     /* Rows of cout int32 with packed accumulators (npat), else 16. */
+    if (accout) {
+        _tile_stored(0, accout[0], 64);
+        if (nacc > 1)
+            _tile_stored(1, accout[1], 64);
+        if (nacc > 2)
+            _tile_stored(2, accout[2], 64);
+        if (nacc > 3)
+            _tile_stored(3, accout[3], 64);
+        return;
+    }
     const int crow = NB == 1 && c->npat ? 4 * c->cout : 64;
     _tile_stored(0, cbuf[0], crow);
     if (nacc > 1)
@@ -199,16 +227,18 @@ ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86
     }
 }
 
-typedef void (*step_fn)(const nl_x86_conv *c, const uint8_t *const *rows, ptrdiff_t ps,
-                        const uint8_t *w, int b0, uint8_t *out, int npix,
-                        int32_t (*cbuf)[256]);
+typedef void (*step_fn)(const nl_x86_conv *c, const uint8_t *const *rows, int krows,
+                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out, int npix,
+                        int32_t (*cbuf)[256], const int32_t (*accin)[256],
+                        int32_t (*accout)[256]);
 
 /* The step shapes, pixels x channels.  Names: type, op, tile, ISA. */
-#define STEP_FN(name, NA, NB, mode)                                                           \
-    static void name(const nl_x86_conv *c, const uint8_t *const *rows, ptrdiff_t ps,         \
-                     const uint8_t *w, int b0, uint8_t *out, int npix, int32_t (*cbuf)[256]) \
-    {                                                                                         \
-        step(NA, NB, mode, c, rows, ps, w, b0, out, npix, cbuf);                              \
+#define STEP_FN(name, NA, NB, mode)                                                            \
+    static void name(const nl_x86_conv *c, const uint8_t *const *rows, int krows, ptrdiff_t ps, \
+                     const uint8_t *w, int b0, uint8_t *out, int npix, int32_t (*cbuf)[256],   \
+                     const int32_t (*accin)[256], int32_t (*accout)[256])                      \
+    {                                                                                          \
+        step(NA, NB, mode, c, rows, krows, ps, w, b0, out, npix, cbuf, accin, accout);         \
     }
 STEP_FN(nl_conv_tile_u8s8_16x32_amx, 1, 2, MODE_U8)
 STEP_FN(nl_conv_tile_u8s8_32x32_amx, 2, 2, MODE_U8)
@@ -312,6 +342,10 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
     const nl_x86_conv *c = plan->priv;
     _Alignas(64) uint8_t stage[NL_X86_STAGE_BYTES];
     _Alignas(64) int32_t cbuf[4][256];
+    /* Partial sums of the kernel-row split (ksplit): in the stage, after
+     * the ring. */
+    int32_t(*const acc)[4][256] =
+        (int32_t(*)[4][256])(stage + NL_X86_STAGE_BYTES - NL_X86_KSPLIT_BYTES);
     tilecfg cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.palette = 1;
@@ -330,8 +364,7 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
     /* k row slots of NL_X86_ROW_BYTES(k) (k = 1: the whole stage, one slot;
      * the others are never used and must not point past it); windowed: of
      * `planes` planes each, then the scratch planes. */
-    const size_t slot_bytes = c->window ? (size_t)c->planes * (size_t)c->plane_bytes
-                                        : (size_t)NL_X86_ROW_BYTES(k);
+    const size_t slot_bytes = (size_t)c->planes * (size_t)c->plane_bytes;
     uint8_t *const ring[3] = { stage, k > 1 ? stage + slot_bytes : stage,
                                k > 1 ? stage + 2 * slot_bytes : stage };
     uint8_t *const scratch = stage + (size_t)k * slot_bytes;
@@ -403,19 +436,45 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
             for (int b0 = 0; b0 < c->nblk; b0 += 2) {
                 const int nb = c->nblk - b0 < 2 ? 1 : 2;
                 const uint8_t *wt = c->w + (size_t)b0 * blk_bytes;
-                const int na_max = (mode == MODE_S16 ? 2 : 4) / nb;
-                for (int x = 0; x < n; x += 16 * na_max) {
-                    const int np = n - x < 16 * na_max ? n - x : 16 * na_max;
-                    const int na = (np + 15) / 16;
-                    if (b0 == 0)
-                        for (int r = 0; r < npf; r++)
-                            prefetch_span(pf[r], pf0 + x * pxb,
-                                          x + np < n ? pf0 + (x + np) * pxb
-                                                     : pf0 + (ptrdiff_t)n_in * c->cin * ies,
-                                          rowb);
-                    const uint8_t *rp[3] = { rows[0] + x * aps, rows[k > 1] + x * aps,
-                                             rows[k > 1 ? 2 : 0] + x * aps };
-                    steps[mode][nb - 1][na - 1](c, rp, aps, wt, b0, orow + x * opx, np, cbuf);
+                const int na_max = (mode == MODE_S16 ? 2 : 4) / nb, sp = 16 * na_max;
+                if (!c->ksplit) {
+                    for (int x = 0; x < n; x += sp) {
+                        const int np = n - x < sp ? n - x : sp;
+                        const int na = (np + 15) / 16;
+                        if (b0 == 0)
+                            for (int r = 0; r < npf; r++)
+                                prefetch_span(pf[r], pf0 + x * pxb,
+                                              x + np < n ? pf0 + (x + np) * pxb
+                                                         : pf0 + (ptrdiff_t)n_in * c->cin * ies,
+                                              rowb);
+                        const uint8_t *rp[3] = { rows[0] + x * aps, rows[k > 1] + x * aps,
+                                                 rows[k > 1 ? 2 : 0] + x * aps };
+                        steps[mode][nb - 1][na - 1](c, rp, k, aps, wt, b0, orow + x * opx, np,
+                                                    cbuf, NULL, NULL);
+                    }
+                    continue;
+                }
+                /* Kernel row by kernel row over the chunk (at most
+                 * NL_X86_KSPLIT_STEPS steps: the pack's chunk), the partial
+                 * sums in acc: a kernel row's B tiles then serve every step
+                 * from L1 instead of coming from L2 for each. */
+                for (int ky = 0; ky < k; ky++) {
+                    const uint8_t *wk = wt + (size_t)ky * (size_t)c->nck * (size_t)nb * 1024;
+                    for (int x = 0, i = 0; x < n; x += sp, i++) {
+                        const int np = n - x < sp ? n - x : sp;
+                        const int na = (np + 15) / 16;
+                        if (ky == 0 && b0 == 0)
+                            for (int r = 0; r < npf; r++)
+                                prefetch_span(pf[r], pf0 + x * pxb,
+                                              x + np < n ? pf0 + (x + np) * pxb
+                                                         : pf0 + (ptrdiff_t)n_in * c->cin * ies,
+                                              rowb);
+                        const uint8_t *rp[1] = { rows[ky] + x * aps };
+                        steps[mode][nb - 1][na - 1](c, rp, 1, aps, wk, b0, orow + x * opx, np,
+                                                    cbuf,
+                                                    ky ? (const int32_t(*)[256])acc[i] : NULL,
+                                                    ky < k - 1 ? acc[i] : NULL);
+                    }
                 }
             }
         }

@@ -358,7 +358,10 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
     head.amx = 1;
     head.planes = d->in_type == NL_S16 ? 2 : 1;
     head.nck = (d->k * d->cin + 63) / 64;
-    head.plane_bytes = NL_X86_ROW_BYTES(d->k) / head.planes / 64 * 64;
+    head.ksplit = d->k == 3 && (long)d->k * head.nck * 2048 >= NL_X86_KSPLIT_MIN;
+    head.plane_bytes = (head.ksplit ? (NL_X86_STAGE_BYTES - NL_X86_KSPLIT_BYTES) / d->k / 64 * 64
+                                    : NL_X86_ROW_BYTES(d->k)) /
+                       head.planes / 64 * 64;
     /* Windowed rows (conv_x86.h) for 3x3 kernels on s16 input whose runs
      * are one chunk starting off 64-byte lines; they measured slower with
      * more chunks (small x-chunks), and no faster on u8 input (one plane). */
@@ -397,6 +400,8 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
         return NEUVC_ERR(ENOTSUP);
     if (n >= 64)
         n -= n % 64;             /* whole steps of 64 pixels (conv_amx.c) */
+    if (head.ksplit && n > 16 * NL_X86_KSPLIT_STEPS)
+        n = 16 * NL_X86_KSPLIT_STEPS; /* a chunk's partial sums fit */
     head.chunk = (int)n;
     head.pix_max = 16;
     if (head.window) {

@@ -54,7 +54,12 @@
  * k rows of NL_X86_ROW_BYTES(k) bytes (so a 1x1 row may be 3x longer). */
 #define NL_X86_STAGE_BYTES (72 * 1024)
 #define NL_X86_ROW_BYTES(k) (NL_X86_STAGE_BYTES / (k) / 64 * 64)
-#define NL_X86_WINDOW_BYTES (48 * 1024) /* AMX windowed rows: the ring's bytes */
+#define NL_X86_WINDOW_BYTES (32 * 1024) /* AMX windowed rows: the ring's bytes */
+/* AMX kernel-row split: steps of a chunk (at most), and their partial
+ * sums' bytes (4 accumulator tiles a step) at the end of the stage. */
+#define NL_X86_KSPLIT_STEPS 4
+#define NL_X86_KSPLIT_BYTES (NL_X86_KSPLIT_STEPS * 4 * 1024)
+#define NL_X86_KSPLIT_MIN (48 * 1024) /* B bytes of a pair from which to split */
 #define NL_X86_MAX_NV 4          /* blocks per tile */
 #define NL_X86_MAX_PIX 24        /* pixels per tile */
 
@@ -109,6 +114,7 @@ typedef struct nl_x86_conv {
     int nck;                     /* 64-byte K chunks per kernel row: ceil(k * cin / 64) */
     int plane_bytes;             /* bytes of one staged plane (a ring slot holds `planes`) */
     int npat;                    /* cout < 16: packed accumulators (below), else 0 */
+    int ksplit;                  /* kernel-row split (below) */
     int window;                  /* windowed rows (below) ... */
     int scratch_bytes;           /* ... staged first in a scratch plane of this size */
 } nl_x86_conv;
@@ -167,6 +173,13 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es);
  * pixel's 16 lanes.  Lane l of vector v of a tile is channel (16 v + l) %
  * cout: npat = cout / gcd(16, cout) patterns, pattern j as block j of
  * acc0 / mul / add / shr (its lane l: channel (16 j + l) % cout).
+ *
+ * Kernel-row split (ksplit = 1: 3x3 kernels whose pair of blocks has
+ * NL_X86_KSPLIT_MIN or more bytes of B tiles, more than L1 keeps beside
+ * the staged rows): the kernel sums kernel row by kernel row over the
+ * steps of an x-chunk (chunk <= 16 NL_X86_KSPLIT_STEPS), the partial sums
+ * (exact: see conv_amx.c) in the last NL_X86_KSPLIT_BYTES of the stage;
+ * the ring has the rest.
  *
  * Windowed rows (window = 1: 3x3 kernels on s16 input whose runs are
  * one chunk, k * cin <= 64, starting off 64-byte lines, stride * cin not a
