@@ -491,10 +491,16 @@ static int pack_amx(nl_conv_plan *p)
         { "nl_conv1x1_u8s8_amx", "nl_conv1x1_s8s8_amx", "nl_conv1x1_s16s8_amx" },
         { "nl_conv3x3_u8s8_amx", "nl_conv3x3_s8s8_amx", "nl_conv3x3_s16s8_amx" },
     };
-    /* s16 input with under 24 taps per kernel row (3x3 with cin < 8):
-     * mostly the epilogue and two half-empty planes; the AVX-512 kernel
-     * measured faster there (tests/bench_checkasm, 3x3 s16 6->16). */
-    const int small_s16 = p->desc.in_type == NL_S16 && p->desc.k * p->desc.cin < 24;
+    /* s16 input with few taps per kernel row: mostly the epilogue and two
+     * half-empty planes; the AVX-512 kernel measured faster on 1x1 with
+     * cin < 24 (no windowed rows there), 3x3 with cin < 6 (3x3 s16 3->16
+     * at 960x544: 3.4 against 3.9 ms), and 3x3 with cin 6-7 where its
+     * narrow form applies (6->6: 2.7 against 2.9 ms); with windowed rows
+     * AMX is the faster on 3x3 s16 6->16 (3.8 against 4.8 ms). */
+    const nl_conv_desc *d = &p->desc;
+    const int small_s16 = d->in_type == NL_S16 &&
+                          (d->k == 1 ? d->cin < 24
+                                     : d->cin < 6 || (d->cin < 8 && nl_x86_conv_narrow_ok(d, 2)));
     int ret = small_s16 ? NEUVC_ERR(ENOTSUP) : nl_x86_conv_pack_amx(p);
     if (ret != NEUVC_ERR(ENOTSUP)) {
         p->kern.name = names[p->desc.k == 3][p->desc.in_type];
