@@ -63,6 +63,91 @@ typedef struct tilecfg {
             _tile_dpbusd(c, a, b);       \
     } while (0)
 
+/* The requantization constants of one block (or pattern): requant16's,
+ * or (R32: every shift 32 or more, c->rq32) requant16_hi's. */
+typedef struct rqc {
+    rq16 q;
+    rq16h h;
+    __m512i lo, hi;
+} rqc;
+
+ALWAYS_INLINE rqc rqc_load(const int R32, const nl_x86_conv *c, int blk)
+{
+    rqc r;
+    memset(&r, 0, sizeof(r));
+    if (R32) {
+        r.h = rq16h_load(c, blk);
+        r.lo = _mm512_set1_epi32(c->lo);
+        r.hi = _mm512_set1_epi32(c->hi);
+    } else {
+        r.q = rq16_load(c, blk);
+        r.lo = _mm512_set1_epi64(c->lo);
+        r.hi = _mm512_set1_epi64(c->hi);
+    }
+    return r;
+}
+
+ALWAYS_INLINE __m512i rqc_apply(const int R32, const rqc *r, __m512i x)
+{
+    return R32 ? requant16_hi(&r->h, x, r->lo, r->hi) : requant16(&r->q, x, r->lo, r->hi);
+}
+
+/* The epilogue of a step (see step()): accumulators in cbuf -> output. */
+ALWAYS_INLINE void epilogue(const int NA, const int NB, const int mode, const int R32,
+                            const nl_x86_conv *c, int b0, uint8_t *out, int npix,
+                            int32_t (*cbuf)[256])
+{
+    if (NB == 1 && c->npat) {
+        /* Group t: pixels 16 t .. 16 t + np - 1, np * cout values in the
+         * output's order, 16 at a time; lanes past them are masked. */
+        const int oes = c->oes;
+        for (int t = 0; t < NA; t++) {
+            const int ilo = mode != MODE_S16 ? t : 2 * t, ihi = 2 * t + 1;
+            const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
+            const int ne = np * c->cout;
+            uint8_t *o = out + (ptrdiff_t)16 * t * c->cout * oes;
+            for (int e = 0, j = 0; e < ne; e += 16) {
+                const __mmask16 k = ne - e >= 16 ? (__mmask16)0xFFFF
+                                                 : (__mmask16)((1u << (ne - e)) - 1);
+                const rqc q = rqc_load(R32, c, j);
+                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + e),
+                                             _mm512_load_si512(c->acc0 + 16 * j));
+                if (mode == MODE_S16)
+                    x = _mm512_add_epi32(x, _mm512_slli_epi32(
+                                                _mm512_load_si512(cbuf[ihi] + e), 8));
+                store16(o + (ptrdiff_t)e * oes, c->out_type, k, rqc_apply(R32, &q, x));
+                if (++j == c->npat)
+                    j = 0;
+            }
+        }
+        return;
+    }
+    const int tail = c->cout - (c->nblk - 1) * 16; /* 1..16 channels in the last block */
+    const ptrdiff_t opx = (ptrdiff_t)c->cout * c->oes;
+    for (int j = 0; j < NB; j++) {
+        const int blk = b0 + j;
+        const __mmask16 k = blk == c->nblk - 1 ? (__mmask16)((1u << tail) - 1)
+                                               : (__mmask16)0xFFFF;
+        const rqc q = rqc_load(R32, c, blk);
+        const __m512i a0 = _mm512_load_si512(c->acc0 + blk * 16);
+        uint8_t *o = out + (ptrdiff_t)blk * 16 * c->oes;
+        for (int t = 0; t < NA; t++) {
+            /* The accumulators of group t, block j (see step()). */
+            const int ilo = mode != MODE_S16 ? t * NB + j : NB == 2 ? j : 2 * t;
+            const int ihi = NB == 2 ? 2 + j : 2 * t + 1;
+            const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
+            for (int p = 0; p < np; p++) {
+                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + 16 * p), a0);
+                if (mode == MODE_S16)
+                    x = _mm512_add_epi32(x, _mm512_slli_epi32(
+                                                _mm512_load_si512(cbuf[ihi] + 16 * p), 8));
+                store16(o + (16 * t + p) * opx, c->out_type, k, rqc_apply(R32, &q, x));
+            }
+        }
+    }
+}
+
+
 /* One step: NA groups of 16 pixels x NB blocks of 16 channels, in the
  * accumulator tiles tmm0-3 (so NA * NB <= 4, and <= 2 for MODE_S16 whose
  * groups take two: low and high plane).  Tiles per shape (A: tmm4, 5 and
@@ -176,55 +261,10 @@ ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86
     if (nacc > 3)
         _tile_stored(3, cbuf[3], crow);
 
-    const __m512i lo = _mm512_set1_epi64(c->lo), hi = _mm512_set1_epi64(c->hi);
-    if (NB == 1 && c->npat) {
-        /* Group t: pixels 16 t .. 16 t + np - 1, np * cout values in the
-         * output's order, 16 at a time; lanes past them are masked. */
-        const int oes = c->oes;
-        for (int t = 0; t < NA; t++) {
-            const int ilo = mode != MODE_S16 ? t : 2 * t, ihi = 2 * t + 1;
-            const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
-            const int ne = np * c->cout;
-            uint8_t *o = out + (ptrdiff_t)16 * t * c->cout * oes;
-            for (int e = 0, j = 0; e < ne; e += 16) {
-                const __mmask16 k = ne - e >= 16 ? (__mmask16)0xFFFF
-                                                 : (__mmask16)((1u << (ne - e)) - 1);
-                const rq16 q = rq16_load(c, j);
-                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + e),
-                                             _mm512_load_si512(c->acc0 + 16 * j));
-                if (mode == MODE_S16)
-                    x = _mm512_add_epi32(x, _mm512_slli_epi32(
-                                                _mm512_load_si512(cbuf[ihi] + e), 8));
-                store16(o + (ptrdiff_t)e * oes, c->out_type, k, requant16(&q, x, lo, hi));
-                if (++j == c->npat)
-                    j = 0;
-            }
-        }
-        return;
-    }
-    const int tail = c->cout - (c->nblk - 1) * 16; /* 1..16 channels in the last block */
-    const ptrdiff_t opx = (ptrdiff_t)c->cout * c->oes;
-    for (int j = 0; j < NB; j++) {
-        const int blk = b0 + j;
-        const __mmask16 k = blk == c->nblk - 1 ? (__mmask16)((1u << tail) - 1)
-                                               : (__mmask16)0xFFFF;
-        const rq16 q = rq16_load(c, blk);
-        const __m512i a0 = _mm512_load_si512(c->acc0 + blk * 16);
-        uint8_t *o = out + (ptrdiff_t)blk * 16 * c->oes;
-        for (int t = 0; t < NA; t++) {
-            /* The accumulators of group t, block j (see above). */
-            const int ilo = mode != MODE_S16 ? t * NB + j : NB == 2 ? j : 2 * t;
-            const int ihi = NB == 2 ? 2 + j : 2 * t + 1;
-            const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
-            for (int p = 0; p < np; p++) {
-                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + 16 * p), a0);
-                if (mode == MODE_S16)
-                    x = _mm512_add_epi32(x, _mm512_slli_epi32(
-                                                _mm512_load_si512(cbuf[ihi] + 16 * p), 8));
-                store16(o + (16 * t + p) * opx, c->out_type, k, requant16(&q, x, lo, hi));
-            }
-        }
-    }
+    if (c->rq32)
+        epilogue(NA, NB, mode, 1, c, b0, out, npix, cbuf);
+    else
+        epilogue(NA, NB, mode, 0, c, b0, out, npix, cbuf);
 }
 
 typedef void (*step_fn)(const nl_x86_conv *c, const uint8_t *const *rows, int krows,

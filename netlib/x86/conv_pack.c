@@ -13,14 +13,14 @@
 #include "netlib/conv_common.h"
 
 /* One zeroed allocation: the head, then (aligned) w_bytes of weights,
- * acc0 [nch], mul, add, shr, sub [nch] each, their pointers set in h. */
+ * acc0 [nch], mul, add, shr, sub [nch] each, shr32 [nch], their pointers
+ * set in h. */
 static uint8_t *plan_alloc(nl_x86_conv *h, size_t w_bytes, size_t nch)
 {
-    const size_t i64 = nch * sizeof(int64_t);
-    const size_t parts[7] = { sizeof(nl_x86_conv), w_bytes, nch * sizeof(int32_t),
-                              i64, i64, i64, i64 };
-    size_t off[7];
-    uint8_t *mem = nl_conv_arena(parts, 7, off);
+    const size_t i64 = nch * sizeof(int64_t), i32 = nch * sizeof(int32_t);
+    const size_t parts[8] = { sizeof(nl_x86_conv), w_bytes, i32, i64, i64, i64, i64, i32 };
+    size_t off[8];
+    uint8_t *mem = nl_conv_arena(parts, 8, off);
     if (!mem)
         return NULL;
     h->w = mem + off[1];
@@ -29,6 +29,7 @@ static uint8_t *plan_alloc(nl_x86_conv *h, size_t w_bytes, size_t nch)
     h->add = (int64_t *)(mem + off[4]);
     h->shr = (int64_t *)(mem + off[5]);
     h->sub = (int64_t *)(mem + off[6]);
+    h->shr32 = (int32_t *)(mem + off[7]);
     return mem;
 }
 
@@ -454,6 +455,17 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
                        sub);
     else
         epilogue_constants(d, 16, 0, NL_X86_STAGE_COPY, acc0, mul, add, shr, sub);
+    /* Shifts of 32 or more on every channel: the epilogue's 32-bit form. */
+    head.rq32 = 1;
+    for (int o = 0; o < d->cout; o++)
+        head.rq32 &= d->rq.shift[o] >= 32;
+    if (head.rq32) {
+        int32_t *s32 = (int32_t *)head.shr32;
+        for (size_t i = 0; i < nch; i++) {
+            const int o = head.npat ? (int)(i % (size_t)d->cout) : (int)i;
+            s32[i] = o < d->cout ? d->rq.shift[o] - 32 : 0;
+        }
+    }
 
     memcpy(mem, &head, sizeof(head));
     plan->priv = mem;

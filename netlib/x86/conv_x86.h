@@ -98,6 +98,10 @@ typedef struct nl_x86_conv {
     const uint8_t *w;            /* packed weights */
     const int32_t *acc0;         /* [nblk * lanes] */
     const int64_t *mul, *add, *shr, *sub; /* [nblk * lanes] each, even/odd order */
+    /* AMX, rq32 = 1 (every shift >= 32): shift - 32 per lane, in the
+     * lanes' own order ([nblk * 16], or the npat patterns); else unused. */
+    int rq32;
+    const int32_t *shr32;
     /* Narrow form (nl_x86_conv_pack_narrow), else 0 / NULL. */
     int narrow;
     int q;                       /* Q: dwords per staged pixel (cin * es / 4) */
