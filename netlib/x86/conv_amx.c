@@ -412,6 +412,7 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
     /* Bytes from one pixel's run to the next in the rows the tiles read. */
     const ptrdiff_t aps = c->window ? 64 * (ptrdiff_t)c->nck : ps;
     const size_t blk_bytes = (size_t)k * (size_t)c->nck * 1024;
+    const int xblk = c->xblk;
     /* Source bytes of a row, of an output pixel's stride. */
     const ptrdiff_t ies = (ptrdiff_t)nl_type_size(src->type);
     const ptrdiff_t rowb = (ptrdiff_t)src->w * c->cin * ies, pxb = ps * ies;
@@ -473,13 +474,16 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
                         pf[npf++] = (const uint8_t *)src->data + (ptrdiff_t)iy * src->stride * ies;
             }
             const ptrdiff_t pf0 = ((ptrdiff_t)xa * s - pad) * c->cin * ies;
-            for (int b0 = 0; b0 < c->nblk; b0 += 2) {
-                const int nb = c->nblk - b0 < 2 ? 1 : 2;
-                const uint8_t *wt = c->w + (size_t)b0 * blk_bytes;
-                const int na_max = (mode == MODE_S16 ? 2 : 4) / nb, sp = 16 * na_max;
-                if (!c->ksplit) {
-                    for (int x = 0; x < n; x += sp) {
-                        const int np = n - x < sp ? n - x : sp;
+            /* x-blocks of xblk pixels (pairs inside them: a block's staged
+             * runs stay in L1 across the pairs), or the kernel-row split. */
+            for (int xb = 0; !c->ksplit && xb < n; xb += xblk) {
+                const int xe = n - xb < xblk ? n : xb + xblk;
+                for (int b0 = 0; b0 < c->nblk; b0 += 2) {
+                    const int nb = c->nblk - b0 < 2 ? 1 : 2;
+                    const uint8_t *wt = c->w + (size_t)b0 * blk_bytes;
+                    const int sp = 16 * ((mode == MODE_S16 ? 2 : 4) / nb);
+                    for (int x = xb; x < xe; x += sp) {
+                        const int np = xe - x < sp ? xe - x : sp;
                         const int na = (np + 15) / 16;
                         if (b0 == 0)
                             for (int r = 0; r < npf; r++)
@@ -492,8 +496,12 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
                         steps[mode][nb - 1][na - 1](c, rp, k, aps, wt, b0, orow + x * opx, np,
                                                     cbuf, NULL, NULL);
                     }
-                    continue;
                 }
+            }
+            for (int b0 = 0; c->ksplit && b0 < c->nblk; b0 += 2) {
+                const int nb = c->nblk - b0 < 2 ? 1 : 2;
+                const uint8_t *wt = c->w + (size_t)b0 * blk_bytes;
+                const int sp = 16 * ((mode == MODE_S16 ? 2 : 4) / nb);
                 /* Kernel row by kernel row over the chunk (at most
                  * NL_X86_KSPLIT_STEPS steps: the pack's chunk), the partial
                  * sums in acc: a kernel row's B tiles then serve every step

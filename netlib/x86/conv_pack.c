@@ -403,6 +403,9 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
         n -= n % 64;             /* whole steps of 64 pixels (conv_amx.c) */
     if (head.ksplit && n > 16 * NL_X86_KSPLIT_STEPS)
         n = 16 * NL_X86_KSPLIT_STEPS; /* a chunk's partial sums fit */
+    /* x-blocks (conv_x86.h): 16 pixels for 1x1 on s16 input, else the
+     * chunk. */
+    head.xblk = d->k == 1 && head.planes == 2 ? 16 : (int)n;
     head.chunk = (int)n;
     head.pix_max = 16;
     if (head.window) {
