@@ -440,6 +440,14 @@ static int run_chunks(const nl_dsp *dsp, const char *what, int k, int s, nl_type
     sp.y1 = -1;
     sp.rq = RQ_RANDOM;
     int ran = check_case(dsp, &sp, r, what).ran;
+    /* Few channels on long rows: several x-chunks of the AMX windowed rows
+     * (3x3, k * cin <= 64) with packed accumulators (cout < 16). */
+    sp.cin = 7;
+    sp.cout = 6;
+    sp.w = 700;
+    sp.src_slack = 3;
+    ran += check_case(dsp, &sp, r, what).ran;
+    sp.src_slack = 1;
     /* 1x1 with 30000 u8 channels: too long to stage, runs the reference. */
     if (k == 1 && in != NL_S16) {
         sp.cin = 30000;

@@ -363,10 +363,10 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
     head.plane_bytes = (head.ksplit ? (NL_X86_STAGE_BYTES - NL_X86_KSPLIT_BYTES) / d->k / 64 * 64
                                     : NL_X86_ROW_BYTES(d->k)) /
                        head.planes / 64 * 64;
-    /* Windowed rows (conv_x86.h) for 3x3 kernels on s16 input whose runs
-     * are one chunk starting off 64-byte lines; they measured slower with
-     * more chunks (small x-chunks), and no faster on u8 input (one plane). */
-    head.window = d->k == 3 && head.planes == 2 && head.nck == 1 &&
+    /* Windowed rows (conv_x86.h) for 3x3 kernels whose runs are one chunk
+     * starting off 64-byte lines; they measured slower with more chunks
+     * (small x-chunks). */
+    head.window = d->k == 3 && head.nck == 1 &&
                   (d->stride * d->cin) % 64 != 0;
 
     /* x-chunk: n output columns (a multiple of 16: the last A tile of a

@@ -192,12 +192,12 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es);
  * (exact: see conv_amx.c) in the last NL_X86_KSPLIT_BYTES of the stage;
  * the ring has the rest.
  *
- * Windowed rows (window = 1: 3x3 kernels on s16 input whose runs are
- * one chunk, k * cin <= 64, starting off 64-byte lines, stride * cin not a
- * multiple of 64): a tile load whose rows cross
- * cache lines costs several tile products, so each input row, once staged
- * as above into a scratch plane (scratch_bytes, after the ring), is
- * copied into its ring slot as windows: output pixel x's nck chunks at
+ * Windowed rows (window = 1: 3x3 kernels whose runs are one chunk, k *
+ * cin <= 64, starting off 64-byte lines, stride * cin not a multiple of
+ * 64): a tile load whose rows cross cache lines costs several tile
+ * products, so each input row, once staged as above into a scratch plane
+ * (scratch_bytes, after the ring), is copied into its ring slot as
+ * windows: output pixel x's nck chunks at
  * 64 nck x of a plane of plane_bytes = chunk * 64 nck (bytes past the run
  * are the next pixels' or zero slack, and meet zero weights).  A tile rows
  * are then 64-byte aligned, 64 nck apart; B is unchanged.  Each staged row
