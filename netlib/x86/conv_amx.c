@@ -147,7 +147,6 @@ ALWAYS_INLINE void epilogue(const int NA, const int NB, const int mode, const in
     }
 }
 
-
 /* One step: NA groups of 16 pixels x NB blocks of 16 channels, in the
  * accumulator tiles tmm0-3 (so NA * NB <= 4, and <= 2 for MODE_S16 whose
  * groups take two: low and high plane).  Tiles per shape (A: tmm4, 5 and
@@ -241,7 +240,6 @@ ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86
             }
         }
     }
-    /* Rows of cout int32 with packed accumulators (npat), else 16. */
     if (accout) {
         _tile_stored(0, accout[0], 64);
         if (nacc > 1)
@@ -252,6 +250,7 @@ ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86
             _tile_stored(3, accout[3], 64);
         return;
     }
+    /* Rows of cout int32 with packed accumulators (npat), else 16. */
     const int crow = NB == 1 && c->npat ? 4 * c->cout : 64;
     _tile_stored(0, cbuf[0], crow);
     if (nacc > 1)

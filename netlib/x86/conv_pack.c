@@ -367,7 +367,7 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
      * starting off 64-byte lines; they measured slower with more chunks
      * (small x-chunks). */
     head.window = d->k == 3 && head.nck == 1 &&
-                  (d->stride * d->cin) % 64 != 0;
+                  (d->stride * d->cin) % 64 != 0; /* never with ksplit (nck >= 8) */
 
     /* x-chunk: n output columns (a multiple of 16: the last A tile of a
      * chunk reads 16 pixels' runs) whose runs, (n - 1) * stride * cin +
