@@ -14,8 +14,9 @@
  *     weights all +127 / all -127 / alternating, at channel counts that
  *     put |acc| near 2^30 (s16) or as high as the kernel takes (u8, s8);
  *     bias +-(2^30 - 1); per-channel (mult, shift) from {0, 1, 2^31 - 1}
- *     x {0, 1, 31, 40, 61, 62}; saturation of every output type, natural
- *     and narrow clamp ranges;
+ *     x {0, 1, 31, 40, 61, 62}, and again with shifts from {32, 33, 40,
+ *     61, 62} only (the AMX epilogue's 32-bit form); saturation of every
+ *     output type, natural and narrow clamp ranges;
  *   - x-chunking (rows longer than a kernel stages at once) and the
  *     fallback to the reference for shapes a kernel refuses.
  * The motion-compensation kernels (common/mcdsp.h) of every level against
@@ -74,7 +75,9 @@ static void in_range(nl_type t, int32_t *lo, int32_t *hi)
 /* ------------------------------------------------------------ one case */
 
 enum fill { FILL_RANDOM, FILL_MAX, FILL_MIN, FILL_ALT };
-enum rqmode { RQ_RANDOM, RQ_EXTREME };
+/* RQ_EXTREME_HI: extreme multipliers with shifts of 32 or more only (the
+ * AMX epilogue's 32-bit form, conv_amx.c). */
+enum rqmode { RQ_RANDOM, RQ_EXTREME, RQ_EXTREME_HI };
 
 typedef struct spec {
     int k, stride, cin, cout;
@@ -94,6 +97,7 @@ typedef struct outcome {
 
 static const int32_t mult_extremes[] = { 0, 1, INT32_MAX, INT32_MAX, 1 << 30, 3, INT32_MAX, 12345 };
 static const uint8_t shift_extremes[] = { 0, 0, 62, 0, 61, 1, 31, 40, 1, 62, 20 };
+static const uint8_t shift_extremes_hi[] = { 32, 62, 61, 33, 40, 32, 62 };
 
 /* The kernels that ran for the current entry (a prepare hook may pick a
  * variant by shape, or fall back to the reference). */
@@ -141,9 +145,12 @@ static outcome check_case(const nl_dsp *dsp, const spec *sp, rng *r, const char 
     acc_typ *= (double)(ihi > -ilo ? ihi : -ilo) * 32;
     double target = sp->out == NL_S32 ? 1e6 : (double)thi / 2;
     for (int o = 0; o < cout; o++) {
-        if (sp->rq == RQ_EXTREME) {
+        if (sp->rq == RQ_EXTREME || sp->rq == RQ_EXTREME_HI) {
             mult[o] = mult_extremes[(o + (int)(rng_next(r) % 3)) % NELEM(mult_extremes)];
-            shift[o] = shift_extremes[(o * 7 + (int)(rng_next(r) % 5)) % NELEM(shift_extremes)];
+            shift[o] = sp->rq == RQ_EXTREME_HI
+                       ? shift_extremes_hi[(o * 5 + (int)(rng_next(r) % 3)) %
+                                           NELEM(shift_extremes_hi)]
+                       : shift_extremes[(o * 7 + (int)(rng_next(r) % 5)) % NELEM(shift_extremes)];
             static const int32_t b[] = { NL_BIAS_MAX, -NL_BIAS_MAX, 0, 1, -1 };
             bias[o] = (o % 6 == 5) ? rng_range(r, -NL_BIAS_MAX, NL_BIAS_MAX) : b[o % NELEM(b)];
         } else {
@@ -339,7 +346,10 @@ static int run_worst(const nl_dsp *dsp, const char *what, int k, int s, nl_type 
     static const enum fill w_fills[] = { FILL_MAX, FILL_MAX, FILL_ALT, FILL_MIN, FILL_MIN };
     int ran = 0;
     for (int t = 0; t < NELEM(in_fills); t++)
-        for (int big = 0; big < 2; big++) {
+        for (int v = 0; v < 4; v++) {
+            /* v 0, 1: small, big; v 2, 3: the same with shifts >= 32
+             * only, the small one with 6 channels (under one block). */
+            const int big = v % 2;
             spec sp;
             memset(&sp, 0, sizeof(sp));
             sp.k = k;
@@ -347,7 +357,7 @@ static int run_worst(const nl_dsp *dsp, const char *what, int k, int s, nl_type 
             sp.in = in;
             sp.out = out;
             sp.cin = big ? big_cin : 13;
-            sp.cout = big ? 17 : 35;
+            sp.cout = big ? 17 : v == 2 ? 6 : 35;
             sp.h = big ? 2 : 5;
             sp.w = big ? 3 : 7;
             sp.src_slack = 3;
@@ -355,7 +365,7 @@ static int run_worst(const nl_dsp *dsp, const char *what, int k, int s, nl_type 
             sp.y1 = -1;
             sp.in_fill = in_fills[t];
             sp.w_fill = w_fills[t];
-            sp.rq = RQ_EXTREME;
+            sp.rq = v < 2 ? RQ_EXTREME : RQ_EXTREME_HI;
             sp.narrow = t == 2;
             ran += check_case(dsp, &sp, r, what).ran;
         }
@@ -431,6 +441,14 @@ static int run_chunks(const nl_dsp *dsp, const char *what, int k, int s, nl_type
     sp.y1 = -1;
     sp.rq = RQ_RANDOM;
     int ran = check_case(dsp, &sp, r, what).ran;
+    /* Few channels on long rows: several x-chunks of the AMX windowed rows
+     * (3x3, k * cin <= 64) with packed accumulators (cout < 16). */
+    sp.cin = 7;
+    sp.cout = 6;
+    sp.w = 700;
+    sp.src_slack = 3;
+    ran += check_case(dsp, &sp, r, what).ran;
+    sp.src_slack = 1;
     /* 1x1 with 30000 u8 channels: too long to stage, runs the reference. */
     if (k == 1 && in != NL_S16) {
         sp.cin = 30000;

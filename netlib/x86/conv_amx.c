@@ -18,8 +18,12 @@
  * nl_conv_check: at most 255 x 128 per product); 256 acc_hi + acc_lo +
  * bias is formed modulo 2^32 (vpslld, vpaddd) and its exact value, the
  * reference's acc + bias, lies in (-2^31, 2^31), so the wrapped result is
- * that value.  Requantization and stores: rq_avx512.h (as conv_avx512.c),
- * per pixel after the accumulators go through a 4 KiB buffer on the stack.
+ * that value.  The kernel-row split (ksplit, conv_x86.h) stores partial
+ * accumulators and loads them back before the next kernel row's products:
+ * the same 32-bit values the tiles held, so the sums are unchanged.
+ * Requantization and stores: rq_avx512.h (as conv_avx512.c), per pixel
+ * (under 16 channels: per 16 values of packed accumulators, conv_x86.h)
+ * after the accumulators go through a 4 KiB buffer on the stack.
  *
  * The tile state is configured at the start of each call and released at
  * its end (the caller's thread keeps no AMX state).  The process must have
@@ -59,6 +63,90 @@ typedef struct tilecfg {
             _tile_dpbusd(c, a, b);       \
     } while (0)
 
+/* The requantization constants of one block (or pattern): requant16's,
+ * or (R32: every shift 32 or more, c->rq32) requant16_hi's. */
+typedef struct rqc {
+    rq16 q;
+    rq16h h;
+    __m512i lo, hi;
+} rqc;
+
+ALWAYS_INLINE rqc rqc_load(const int R32, const nl_x86_conv *c, int blk)
+{
+    rqc r;
+    memset(&r, 0, sizeof(r));
+    if (R32) {
+        r.h = rq16h_load(c, blk);
+        r.lo = _mm512_set1_epi32(c->lo);
+        r.hi = _mm512_set1_epi32(c->hi);
+    } else {
+        r.q = rq16_load(c, blk);
+        r.lo = _mm512_set1_epi64(c->lo);
+        r.hi = _mm512_set1_epi64(c->hi);
+    }
+    return r;
+}
+
+ALWAYS_INLINE __m512i rqc_apply(const int R32, const rqc *r, __m512i x)
+{
+    return R32 ? requant16_hi(&r->h, x, r->lo, r->hi) : requant16(&r->q, x, r->lo, r->hi);
+}
+
+/* The epilogue of a step (see step()): accumulators in cbuf -> output. */
+ALWAYS_INLINE void epilogue(const int NA, const int NB, const int mode, const int R32,
+                            const nl_x86_conv *c, int b0, uint8_t *out, int npix,
+                            int32_t (*cbuf)[256])
+{
+    if (NB == 1 && c->npat) {
+        /* Group t: pixels 16 t .. 16 t + np - 1, np * cout values in the
+         * output's order, 16 at a time; lanes past them are masked. */
+        const int oes = c->oes;
+        for (int t = 0; t < NA; t++) {
+            const int ilo = mode != MODE_S16 ? t : 2 * t, ihi = 2 * t + 1;
+            const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
+            const int ne = np * c->cout;
+            uint8_t *o = out + (ptrdiff_t)16 * t * c->cout * oes;
+            for (int e = 0, j = 0; e < ne; e += 16) {
+                const __mmask16 k = ne - e >= 16 ? (__mmask16)0xFFFF
+                                                 : (__mmask16)((1u << (ne - e)) - 1);
+                const rqc q = rqc_load(R32, c, j);
+                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + e),
+                                             _mm512_load_si512(c->acc0 + 16 * j));
+                if (mode == MODE_S16)
+                    x = _mm512_add_epi32(x, _mm512_slli_epi32(
+                                                _mm512_load_si512(cbuf[ihi] + e), 8));
+                store16(o + (ptrdiff_t)e * oes, c->out_type, k, rqc_apply(R32, &q, x));
+                if (++j == c->npat)
+                    j = 0;
+            }
+        }
+        return;
+    }
+    const int tail = c->cout - (c->nblk - 1) * 16; /* 1..16 channels in the last block */
+    const ptrdiff_t opx = (ptrdiff_t)c->cout * c->oes;
+    for (int j = 0; j < NB; j++) {
+        const int blk = b0 + j;
+        const __mmask16 k = blk == c->nblk - 1 ? (__mmask16)((1u << tail) - 1)
+                                               : (__mmask16)0xFFFF;
+        const rqc q = rqc_load(R32, c, blk);
+        const __m512i a0 = _mm512_load_si512(c->acc0 + blk * 16);
+        uint8_t *o = out + (ptrdiff_t)blk * 16 * c->oes;
+        for (int t = 0; t < NA; t++) {
+            /* The accumulators of group t, block j (see step()). */
+            const int ilo = mode != MODE_S16 ? t * NB + j : NB == 2 ? j : 2 * t;
+            const int ihi = NB == 2 ? 2 + j : 2 * t + 1;
+            const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
+            for (int p = 0; p < np; p++) {
+                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + 16 * p), a0);
+                if (mode == MODE_S16)
+                    x = _mm512_add_epi32(x, _mm512_slli_epi32(
+                                                _mm512_load_si512(cbuf[ihi] + 16 * p), 8));
+                store16(o + (16 * t + p) * opx, c->out_type, k, rqc_apply(R32, &q, x));
+            }
+        }
+    }
+}
+
 /* One step: NA groups of 16 pixels x NB blocks of 16 channels, in the
  * accumulator tiles tmm0-3 (so NA * NB <= 4, and <= 2 for MODE_S16 whose
  * groups take two: low and high plane).  Tiles per shape (A: tmm4, 5 and
@@ -68,25 +156,39 @@ typedef struct tilecfg {
  *   NB = 2, s16:    low C[j] = tmm(j), high tmm(2 + j), one group;
  *   NB = 1, s16:    group a: low tmm(2a), high tmm(2a + 1), a < 2 (A low /
  *                   high: tmm4 / 5, then tmm7 / 4).
- * rows[ky]: the first pixel's run in the staged row (plane) of kernel row
- * ky (rows[ky] + x * ps); w: the pair's B tiles; out: output pixel x,
- * channel 0; npix: pixels of the step that exist (> 16 (NA - 1)). */
+ * rows[r], r < krows: the first pixel's run in the staged row (plane) of
+ * the r-th kernel row the step sums (rows[r] + x * ps); w: the pair's B
+ * tiles of the first of them; out: output pixel x, channel 0; npix:
+ * pixels of the step that exist (> 16 (NA - 1)).  The accumulators start
+ * at 0, or (accin) at the partial sums of earlier kernel rows, and go to
+ * accout (partial: returns) or to the epilogue (accout NULL). */
 ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86_conv *c,
-                        const uint8_t *const *rows, ptrdiff_t ps, const uint8_t *w, int b0,
-                        uint8_t *out, int npix, int32_t (*cbuf)[256])
+                        const uint8_t *const *rows, int krows, ptrdiff_t ps, const uint8_t *w,
+                        int b0, uint8_t *out, int npix, int32_t (*cbuf)[256],
+                        const int32_t (*accin)[256], int32_t (*accout)[256])
 {
     const int nacc = mode == MODE_S16 ? 2 * NA * NB : NA * NB;
     const int sg = mode == MODE_S8;
-    _tile_zero(0);
-    if (nacc > 1)
-        _tile_zero(1);
-    if (nacc > 2)
-        _tile_zero(2);
-    if (nacc > 3)
-        _tile_zero(3);
+    if (accin) {
+        _tile_loadd(0, accin[0], 64);
+        if (nacc > 1)
+            _tile_loadd(1, accin[1], 64);
+        if (nacc > 2)
+            _tile_loadd(2, accin[2], 64);
+        if (nacc > 3)
+            _tile_loadd(3, accin[3], 64);
+    } else {
+        _tile_zero(0);
+        if (nacc > 1)
+            _tile_zero(1);
+        if (nacc > 2)
+            _tile_zero(2);
+        if (nacc > 3)
+            _tile_zero(3);
+    }
     const int nck = c->nck;
     const ptrdiff_t hb = c->plane_bytes, g16 = 16 * ps;
-    for (int ky = 0; ky < c->k; ky++) {
+    for (int ky = 0; ky < krows; ky++) {
         const uint8_t *a = rows[ky];
         const uint8_t *b = w + (size_t)ky * (size_t)nck * (size_t)NB * 1024;
         for (int ch = 0; ch < nck; ch++, a += 64, b += NB * 1024) {
@@ -138,50 +240,44 @@ ALWAYS_INLINE void step(const int NA, const int NB, const int mode, const nl_x86
             }
         }
     }
-    _tile_stored(0, cbuf[0], 64);
-    if (nacc > 1)
-        _tile_stored(1, cbuf[1], 64);
-    if (nacc > 2)
-        _tile_stored(2, cbuf[2], 64);
-    if (nacc > 3)
-        _tile_stored(3, cbuf[3], 64);
-
-    const __m512i lo = _mm512_set1_epi64(c->lo), hi = _mm512_set1_epi64(c->hi);
-    const int tail = c->cout - (c->nblk - 1) * 16; /* 1..16 channels in the last block */
-    const ptrdiff_t opx = (ptrdiff_t)c->cout * c->oes;
-    for (int j = 0; j < NB; j++) {
-        const int blk = b0 + j;
-        const __mmask16 k = blk == c->nblk - 1 ? (__mmask16)((1u << tail) - 1)
-                                               : (__mmask16)0xFFFF;
-        const rq16 q = rq16_load(c, blk);
-        const __m512i a0 = _mm512_load_si512(c->acc0 + blk * 16);
-        uint8_t *o = out + (ptrdiff_t)blk * 16 * c->oes;
-        for (int t = 0; t < NA; t++) {
-            /* The accumulators of group t, block j (see above). */
-            const int ilo = mode != MODE_S16 ? t * NB + j : NB == 2 ? j : 2 * t;
-            const int ihi = NB == 2 ? 2 + j : 2 * t + 1;
-            const int np = npix - 16 * t < 16 ? npix - 16 * t : 16;
-            for (int p = 0; p < np; p++) {
-                __m512i x = _mm512_add_epi32(_mm512_load_si512(cbuf[ilo] + 16 * p), a0);
-                if (mode == MODE_S16)
-                    x = _mm512_add_epi32(x, _mm512_slli_epi32(
-                                                _mm512_load_si512(cbuf[ihi] + 16 * p), 8));
-                store16(o + (16 * t + p) * opx, c->out_type, k, requant16(&q, x, lo, hi));
-            }
-        }
+    if (accout) {
+        _tile_stored(0, accout[0], 64);
+        if (nacc > 1)
+            _tile_stored(1, accout[1], 64);
+        if (nacc > 2)
+            _tile_stored(2, accout[2], 64);
+        if (nacc > 3)
+            _tile_stored(3, accout[3], 64);
+        return;
     }
+    /* Rows of cout int32 with packed accumulators (npat), else 16. */
+    const int crow = NB == 1 && c->npat ? 4 * c->cout : 64;
+    _tile_stored(0, cbuf[0], crow);
+    if (nacc > 1)
+        _tile_stored(1, cbuf[1], crow);
+    if (nacc > 2)
+        _tile_stored(2, cbuf[2], crow);
+    if (nacc > 3)
+        _tile_stored(3, cbuf[3], crow);
+
+    if (c->rq32)
+        epilogue(NA, NB, mode, 1, c, b0, out, npix, cbuf);
+    else
+        epilogue(NA, NB, mode, 0, c, b0, out, npix, cbuf);
 }
 
-typedef void (*step_fn)(const nl_x86_conv *c, const uint8_t *const *rows, ptrdiff_t ps,
-                        const uint8_t *w, int b0, uint8_t *out, int npix,
-                        int32_t (*cbuf)[256]);
+typedef void (*step_fn)(const nl_x86_conv *c, const uint8_t *const *rows, int krows,
+                        ptrdiff_t ps, const uint8_t *w, int b0, uint8_t *out, int npix,
+                        int32_t (*cbuf)[256], const int32_t (*accin)[256],
+                        int32_t (*accout)[256]);
 
 /* The step shapes, pixels x channels.  Names: type, op, tile, ISA. */
-#define STEP_FN(name, NA, NB, mode)                                                           \
-    static void name(const nl_x86_conv *c, const uint8_t *const *rows, ptrdiff_t ps,         \
-                     const uint8_t *w, int b0, uint8_t *out, int npix, int32_t (*cbuf)[256]) \
-    {                                                                                         \
-        step(NA, NB, mode, c, rows, ps, w, b0, out, npix, cbuf);                              \
+#define STEP_FN(name, NA, NB, mode)                                                            \
+    static void name(const nl_x86_conv *c, const uint8_t *const *rows, int krows, ptrdiff_t ps, \
+                     const uint8_t *w, int b0, uint8_t *out, int npix, int32_t (*cbuf)[256],   \
+                     const int32_t (*accin)[256], int32_t (*accout)[256])                      \
+    {                                                                                          \
+        step(NA, NB, mode, c, rows, krows, ps, w, b0, out, npix, cbuf, accin, accout);         \
     }
 STEP_FN(nl_conv_tile_u8s8_16x32_amx, 1, 2, MODE_U8)
 STEP_FN(nl_conv_tile_u8s8_32x32_amx, 2, 2, MODE_U8)
@@ -247,14 +343,48 @@ static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, 
     memset(hi + (size_t)b * cin, 0, (size_t)(npx - b) * cin);
 }
 
+/* Copies the runs of output pixels 0 .. n16 - 1 (64 nck bytes each, from
+ * x * ps of the staged plane) to 64 nck x of the windowed plane. */
+static void window_row(const nl_x86_conv *c, const uint8_t *src, ptrdiff_t ps, int n16,
+                       uint8_t *dst)
+{
+    const int nck = c->nck;
+    if (nck == 1) {
+        for (int x = 0; x < n16; x++)
+            _mm512_store_si512(dst + 64 * x, _mm512_loadu_si512(src + x * ps));
+        return;
+    }
+    for (int x = 0; x < n16; x++, src += ps)
+        for (int ch = 0; ch < nck; ch++, dst += 64)
+            _mm512_store_si512(dst, _mm512_loadu_si512(src + 64 * ch));
+}
+
+/* Prefetches bytes [from, to) of a source row (clipped to its rowb bytes)
+ * into L2, a line at a time. */
+static inline __attribute__((always_inline)) void prefetch_span(const uint8_t *row,
+                                                                ptrdiff_t from, ptrdiff_t to,
+                                                                ptrdiff_t rowb)
+{
+    from = from < 0 ? 0 : from;
+    to = to > rowb ? rowb : to;
+    for (ptrdiff_t o = from; o < to; o += 64)
+        _mm_prefetch((const char *)row + o, _MM_HINT_T1);
+    if (from < to)
+        _mm_prefetch((const char *)row + to - 1, _MM_HINT_T1);
+}
+
 /* The driver: x-chunks, a ring of k staged rows (each `planes` planes),
- * pairs of channel blocks, steps of 32 (s16: 16) pixels. */
+ * pairs of channel blocks, steps of 16 to 64 pixels. */
 static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tensor *dst,
                          int y0, int y1)
 {
     const nl_x86_conv *c = plan->priv;
     _Alignas(64) uint8_t stage[NL_X86_STAGE_BYTES];
     _Alignas(64) int32_t cbuf[4][256];
+    /* Partial sums of the kernel-row split (ksplit): in the stage, after
+     * the ring. */
+    int32_t(*const acc)[4][256] =
+        (int32_t(*)[4][256])(stage + NL_X86_STAGE_BYTES - NL_X86_KSPLIT_BYTES);
     tilecfg cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.palette = 1;
@@ -262,16 +392,29 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
         cfg.colsb[t] = 64;
         cfg.rows[t] = 16;
     }
+    if (c->npat) /* under 16 channels: accumulators and B (tmm6) cout wide */
+        for (int t = 0; t < 7; t++)
+            if (t < 4 || t == 6)
+                cfg.colsb[t] = (uint16_t)(4 * c->cout);
     _tile_loadconfig(&cfg);
 
     const int mode = c->planes == 2 ? MODE_S16 : plan->desc.in_type == NL_S8 ? MODE_S8 : MODE_U8;
     const int k = c->k, s = c->stride, pad = k / 2;
     /* k row slots of NL_X86_ROW_BYTES(k) (k = 1: the whole stage, one slot;
-     * the others are never used and must not point past it). */
-    uint8_t *const ring[3] = { stage, k > 1 ? stage + NL_X86_ROW_BYTES(k) : stage,
-                               k > 1 ? stage + 2 * NL_X86_ROW_BYTES(k) : stage };
+     * the others are never used and must not point past it); windowed: of
+     * `planes` planes each, then the scratch planes. */
+    const size_t slot_bytes = (size_t)c->planes * (size_t)c->plane_bytes;
+    uint8_t *const ring[3] = { stage, k > 1 ? stage + slot_bytes : stage,
+                               k > 1 ? stage + 2 * slot_bytes : stage };
+    uint8_t *const scratch = stage + (size_t)k * slot_bytes;
     const ptrdiff_t ps = (ptrdiff_t)s * c->cin, opx = (ptrdiff_t)c->cout * c->oes;
+    /* Bytes from one pixel's run to the next in the rows the tiles read. */
+    const ptrdiff_t aps = c->window ? 64 * (ptrdiff_t)c->nck : ps;
     const size_t blk_bytes = (size_t)k * (size_t)c->nck * 1024;
+    const int xblk = c->xblk;
+    /* Source bytes of a row, of an output pixel's stride. */
+    const ptrdiff_t ies = (ptrdiff_t)nl_type_size(src->type);
+    const ptrdiff_t rowb = (ptrdiff_t)src->w * c->cin * ies, pxb = ps * ies;
     for (int xa = 0; xa < dst->w; xa += c->chunk) {
         const int n = dst->w - xa < c->chunk ? dst->w - xa : c->chunk;
         const int n_in = (n - 1) * s + k;
@@ -280,10 +423,16 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
          * chunk keeps them inside it (tile loads are invisible to ASan). */
         const size_t need = (size_t)((n16 - 1) * ps) + 64 * (size_t)c->nck;
         const size_t have = (size_t)n_in * (size_t)c->cin;
-        assert(need <= (size_t)c->plane_bytes && have <= need);
-        for (int r = 0; r < k; r++)
+        if (c->window) {
+            assert(need <= (size_t)c->scratch_bytes && have <= need);
             for (int pl = 0; pl < c->planes; pl++)
-                memset(ring[r] + (size_t)pl * (size_t)c->plane_bytes + have, 0, need - have);
+                memset(scratch + (size_t)pl * (size_t)c->scratch_bytes + have, 0, need - have);
+        } else {
+            assert(need <= (size_t)c->plane_bytes && have <= need);
+            for (int r = 0; r < k; r++)
+                for (int pl = 0; pl < c->planes; pl++)
+                    memset(ring[r] + (size_t)pl * (size_t)c->plane_bytes + have, 0, need - have);
+        }
         int held[3] = { INT_MIN, INT_MIN, INT_MIN };
         for (int y = y0; y < y1; y++) {
             const uint8_t *rows[3];
@@ -291,27 +440,88 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
                 int iy = y * s - pad + ky;
                 int slot = k == 1 ? 0 : (iy + 3) % 3; /* iy >= -1; k rows: distinct slots */
                 if (held[slot] != iy) {
+                    uint8_t *to = c->window ? scratch : ring[slot];
+                    const size_t pb = c->window ? (size_t)c->scratch_bytes
+                                                : (size_t)c->plane_bytes;
                     if (mode == MODE_S16)
-                        stage_row_split(c, src, iy, xa * s - pad, n_in, ring[slot],
-                                        ring[slot] + c->plane_bytes);
+                        stage_row_split(c, src, iy, xa * s - pad, n_in, to, to + pb);
                     else
-                        nl_x86_stage_row(c, src, iy, xa * s - pad, n_in, ring[slot], NULL);
+                        nl_x86_stage_row(c, src, iy, xa * s - pad, n_in, to, NULL);
+                    if (c->window)
+                        for (int pl = 0; pl < c->planes; pl++)
+                            window_row(c, to + pl * pb, ps, n16,
+                                       ring[slot] + (size_t)pl * (size_t)c->plane_bytes);
                     held[slot] = iy;
                 }
                 rows[ky] = ring[slot];
             }
             uint8_t *orow = (uint8_t *)dst->data +
                             ((ptrdiff_t)y * dst->stride + (ptrdiff_t)xa * c->cout) * c->oes;
-            for (int b0 = 0; b0 < c->nblk; b0 += 2) {
+            /* The source rows the next output row stages anew (at most
+             * stride of them), prefetched step by step over the first
+             * pair: the staging of a row then reads L2, not memory.  Only
+             * with up to 64 source bytes per output pixel: measured to pay
+             * on 12- and 16-channel layers at 960x544, to cost 4-5 % on
+             * 96- and 192-channel ones (bench_checkasm shapes). */
+            const uint8_t *pf[2];
+            int npf = 0;
+            if (y + 1 < y1 && pxb <= 64) {
+                const int first = y * s - pad + k > (y + 1) * s - pad ? y * s - pad + k
+                                                                      : (y + 1) * s - pad;
+                for (int iy = first; iy <= (y + 1) * s - pad + k - 1 && npf < 2; iy++)
+                    if (iy >= 0 && iy < src->h)
+                        pf[npf++] = (const uint8_t *)src->data + (ptrdiff_t)iy * src->stride * ies;
+            }
+            const ptrdiff_t pf0 = ((ptrdiff_t)xa * s - pad) * c->cin * ies;
+            /* x-blocks of xblk pixels (pairs inside them: a block's staged
+             * runs stay in L1 across the pairs), or the kernel-row split. */
+            for (int xb = 0; !c->ksplit && xb < n; xb += xblk) {
+                const int xe = n - xb < xblk ? n : xb + xblk;
+                for (int b0 = 0; b0 < c->nblk; b0 += 2) {
+                    const int nb = c->nblk - b0 < 2 ? 1 : 2;
+                    const uint8_t *wt = c->w + (size_t)b0 * blk_bytes;
+                    const int sp = 16 * ((mode == MODE_S16 ? 2 : 4) / nb);
+                    for (int x = xb; x < xe; x += sp) {
+                        const int np = xe - x < sp ? xe - x : sp;
+                        const int na = (np + 15) / 16;
+                        if (b0 == 0)
+                            for (int r = 0; r < npf; r++)
+                                prefetch_span(pf[r], pf0 + x * pxb,
+                                              x + np < n ? pf0 + (x + np) * pxb
+                                                         : pf0 + (ptrdiff_t)n_in * c->cin * ies,
+                                              rowb);
+                        const uint8_t *rp[3] = { rows[0] + x * aps, rows[k > 1] + x * aps,
+                                                 rows[k > 1 ? 2 : 0] + x * aps };
+                        steps[mode][nb - 1][na - 1](c, rp, k, aps, wt, b0, orow + x * opx, np,
+                                                    cbuf, NULL, NULL);
+                    }
+                }
+            }
+            for (int b0 = 0; c->ksplit && b0 < c->nblk; b0 += 2) {
                 const int nb = c->nblk - b0 < 2 ? 1 : 2;
                 const uint8_t *wt = c->w + (size_t)b0 * blk_bytes;
-                const int na_max = (mode == MODE_S16 ? 2 : 4) / nb;
-                for (int x = 0; x < n; x += 16 * na_max) {
-                    const int np = n - x < 16 * na_max ? n - x : 16 * na_max;
-                    const int na = (np + 15) / 16;
-                    const uint8_t *rp[3] = { rows[0] + x * ps, rows[k > 1] + x * ps,
-                                             rows[k > 1 ? 2 : 0] + x * ps };
-                    steps[mode][nb - 1][na - 1](c, rp, ps, wt, b0, orow + x * opx, np, cbuf);
+                const int sp = 16 * ((mode == MODE_S16 ? 2 : 4) / nb);
+                /* Kernel row by kernel row over the chunk (at most
+                 * NL_X86_KSPLIT_STEPS steps: the pack's chunk), the partial
+                 * sums in acc: a kernel row's B tiles then serve every step
+                 * from L1 instead of coming from L2 for each. */
+                for (int ky = 0; ky < k; ky++) {
+                    const uint8_t *wk = wt + (size_t)ky * (size_t)c->nck * (size_t)nb * 1024;
+                    for (int x = 0, i = 0; x < n; x += sp, i++) {
+                        const int np = n - x < sp ? n - x : sp;
+                        const int na = (np + 15) / 16;
+                        if (ky == 0 && b0 == 0)
+                            for (int r = 0; r < npf; r++)
+                                prefetch_span(pf[r], pf0 + x * pxb,
+                                              x + np < n ? pf0 + (x + np) * pxb
+                                                         : pf0 + (ptrdiff_t)n_in * c->cin * ies,
+                                              rowb);
+                        const uint8_t *rp[1] = { rows[ky] + x * aps };
+                        steps[mode][nb - 1][na - 1](c, rp, 1, aps, wk, b0, orow + x * opx, np,
+                                                    cbuf,
+                                                    ky ? (const int32_t(*)[256])acc[i] : NULL,
+                                                    ky < k - 1 ? acc[i] : NULL);
+                    }
                 }
             }
         }
@@ -328,10 +538,16 @@ static int pack_amx(nl_conv_plan *p)
         { "nl_conv1x1_u8s8_amx", "nl_conv1x1_s8s8_amx", "nl_conv1x1_s16s8_amx" },
         { "nl_conv3x3_u8s8_amx", "nl_conv3x3_s8s8_amx", "nl_conv3x3_s16s8_amx" },
     };
-    /* s16 input with under 24 taps per kernel row (3x3 with cin < 8):
-     * mostly the epilogue and two half-empty planes; the AVX-512 kernel
-     * measured faster there (tests/bench_checkasm, 3x3 s16 6->16). */
-    const int small_s16 = p->desc.in_type == NL_S16 && p->desc.k * p->desc.cin < 24;
+    /* s16 input with few taps per kernel row: mostly the epilogue and two
+     * half-empty planes; the AVX-512 kernel measured faster on 1x1 with
+     * cin < 24 (no windowed rows there), 3x3 with cin < 6 (3x3 s16 3->16
+     * at 960x544: 3.4 against 3.9 ms), and 3x3 with cin 6-7 where its
+     * narrow form applies (6->6: 2.7 against 2.9 ms); with windowed rows
+     * AMX is the faster on 3x3 s16 6->16 (3.8 against 4.8 ms). */
+    const nl_conv_desc *d = &p->desc;
+    const int small_s16 = d->in_type == NL_S16 &&
+                          (d->k == 1 ? d->cin < 24
+                                     : d->cin < 6 || (d->cin < 8 && nl_x86_conv_narrow_ok(d, 2)));
     int ret = small_s16 ? NEUVC_ERR(ENOTSUP) : nl_x86_conv_pack_amx(p);
     if (ret != NEUVC_ERR(ENOTSUP)) {
         p->kern.name = names[p->desc.k == 3][p->desc.in_type];

@@ -13,14 +13,14 @@
 #include "netlib/conv_common.h"
 
 /* One zeroed allocation: the head, then (aligned) w_bytes of weights,
- * acc0 [nch], mul, add, shr, sub [nch] each, their pointers set in h. */
+ * acc0 [nch], mul, add, shr, sub [nch] each, shr32 [nch], their pointers
+ * set in h. */
 static uint8_t *plan_alloc(nl_x86_conv *h, size_t w_bytes, size_t nch)
 {
-    const size_t i64 = nch * sizeof(int64_t);
-    const size_t parts[7] = { sizeof(nl_x86_conv), w_bytes, nch * sizeof(int32_t),
-                              i64, i64, i64, i64 };
-    size_t off[7];
-    uint8_t *mem = nl_conv_arena(parts, 7, off);
+    const size_t i64 = nch * sizeof(int64_t), i32 = nch * sizeof(int32_t);
+    const size_t parts[8] = { sizeof(nl_x86_conv), w_bytes, i32, i64, i64, i64, i64, i32 };
+    size_t off[8];
+    uint8_t *mem = nl_conv_arena(parts, 8, off);
     if (!mem)
         return NULL;
     h->w = mem + off[1];
@@ -29,20 +29,23 @@ static uint8_t *plan_alloc(nl_x86_conv *h, size_t w_bytes, size_t nch)
     h->add = (int64_t *)(mem + off[4]);
     h->shr = (int64_t *)(mem + off[5]);
     h->sub = (int64_t *)(mem + off[6]);
+    h->shr32 = (int32_t *)(mem + off[7]);
     return mem;
 }
 
-/* acc0, mul, add, shr, sub of every output channel (layout in conv_x86.h):
- * lanes per block, biased: the AVX2 form. */
-static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_x86_stage stage,
-                               int32_t *acc0, int64_t *mul, int64_t *add, int64_t *shr,
-                               int64_t *sub)
+/* acc0, mul, add, shr, sub of n lanes (layout in conv_x86.h), lane i
+ * holding channel i % period (period 0: channel i; n = cout); lanes per
+ * block, biased: the AVX2 form. */
+static void lane_constants(const nl_conv_desc *d, int n, int period, int lanes, int biased,
+                           nl_x86_stage stage, int32_t *acc0, int64_t *mul, int64_t *add,
+                           int64_t *shr, int64_t *sub)
 {
-    for (int o = 0; o < d->cout; o++) {
+    for (int i = 0; i < n; i++) {
+        const int o = period ? i % period : i;
         /* The S8_TO_U8 kernels see x + 128. */
-        acc0[o] = nl_conv_acc0(d, o, stage == NL_X86_STAGE_S8_TO_U8 ? 128 : 0);
+        acc0[i] = nl_conv_acc0(d, o, stage == NL_X86_STAGE_S8_TO_U8 ? 128 : 0);
         /* Position in the block's even/odd order. */
-        int blk = o / lanes, l = o % lanes;
+        int blk = i / lanes, l = i % lanes;
         size_t pos = (size_t)blk * lanes + (size_t)(l % 2) * (lanes / 2) + (size_t)(l / 2);
         int s = d->rq.shift[o];
         int64_t rnd = s > 0 ? (int64_t)1 << (s - 1) : 0;
@@ -56,6 +59,14 @@ static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_
             sub[pos] = 0;
         }
     }
+}
+
+/* acc0, mul, add, shr, sub of every output channel (layout in conv_x86.h). */
+static void epilogue_constants(const nl_conv_desc *d, int lanes, int biased, nl_x86_stage stage,
+                               int32_t *acc0, int64_t *mul, int64_t *add, int64_t *shr,
+                               int64_t *sub)
+{
+    lane_constants(d, d->cout, 0, lanes, biased, stage, acc0, mul, add, shr, sub);
 }
 
 /* The head fields every packed form sets alike; each form adds its own. */
@@ -348,29 +359,75 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
     head.amx = 1;
     head.planes = d->in_type == NL_S16 ? 2 : 1;
     head.nck = (d->k * d->cin + 63) / 64;
-    head.plane_bytes = NL_X86_ROW_BYTES(d->k) / head.planes / 64 * 64;
+    head.ksplit = d->k == 3 && (long)d->k * head.nck * 2048 >= NL_X86_KSPLIT_MIN;
+    head.plane_bytes = (head.ksplit ? (NL_X86_STAGE_BYTES - NL_X86_KSPLIT_BYTES) / d->k / 64 * 64
+                                    : NL_X86_ROW_BYTES(d->k)) /
+                       head.planes / 64 * 64;
+    /* Windowed rows (conv_x86.h) for 3x3 kernels whose runs are one chunk
+     * starting off 64-byte lines; they measured slower with more chunks
+     * (small x-chunks). */
+    head.window = d->k == 3 && head.nck == 1 &&
+                  (d->stride * d->cin) % 64 != 0; /* never with ksplit (nck >= 8) */
 
     /* x-chunk: n output columns (a multiple of 16: the last A tile of a
      * chunk reads 16 pixels' runs) whose runs, (n - 1) * stride * cin +
      * 64 nck bytes, and staged input, ((n - 1) * stride + k) * cin bytes,
-     * fit a plane. */
+     * fit a plane (windowed: the scratch plane, and k rows of `planes`
+     * windowed planes of n * 64 nck bytes fit NL_X86_WINDOW_BYTES, all of
+     * them the stage). */
     const long ps = (long)d->stride * d->cin, pb = head.plane_bytes;
     long n = 0;
     for (long t = 16; t <= 4096; t += 16) {
-        if ((t - 1) * ps + 64L * head.nck > pb || ((t - 1) * d->stride + d->k) * d->cin > pb)
+        const long run_bytes = (t - 1) * ps + 64L * head.nck;
+        if (head.window) {
+            const long ring = (long)d->k * head.planes * t * 64 * head.nck;
+            const long scratch = (run_bytes + 63) / 64 * 64;
+            if (ring > NL_X86_WINDOW_BYTES || ring + head.planes * scratch > NL_X86_STAGE_BYTES)
+                break;
+        } else if (run_bytes > pb || ((t - 1) * d->stride + d->k) * d->cin > pb) {
             break;
+        }
         n = t;
+    }
+    if (head.window && n < 16) {
+        head.window = 0;         /* the rows in place, as above */
+        for (long t = 16; t <= 4096; t += 16) {
+            if ((t - 1) * ps + 64L * head.nck > pb || ((t - 1) * d->stride + d->k) * d->cin > pb)
+                break;
+            n = t;
+        }
     }
     if (n < 16)
         return NEUVC_ERR(ENOTSUP);
     if (n >= 64)
         n -= n % 64;             /* whole steps of 64 pixels (conv_amx.c) */
+    if (head.ksplit && n > 16 * NL_X86_KSPLIT_STEPS)
+        n = 16 * NL_X86_KSPLIT_STEPS; /* a chunk's partial sums fit */
+    /* x-blocks (conv_x86.h): 16 pixels for 1x1 on s16 input, else the
+     * chunk. */
+    head.xblk = d->k == 1 && head.planes == 2 ? 16 : (int)n;
     head.chunk = (int)n;
     head.pix_max = 16;
+    if (head.window) {
+        head.plane_bytes = (int)n * 64 * head.nck;
+        head.scratch_bytes = (int)(((n - 1) * ps + 64L * head.nck + 63) / 64 * 64);
+    }
+
+    /* Packed accumulators for fewer than 16 channels (conv_x86.h): the
+     * lane patterns repeat every cout / gcd(16, cout) vectors. */
+    if (d->cout < 16) {
+        int g = 16, b = d->cout;
+        while (b) {
+            int t = g % b;
+            g = b;
+            b = t;
+        }
+        head.npat = d->cout / g;
+    }
 
     /* One allocation: head, weights, acc0, then mul, add, shr, sub.  Sizes:
      * nblk <= 2^12 + 1, k * nck <= 3 * (3 * 2^16 / 64 + 1): below 2^37. */
-    const size_t nch = (size_t)head.nblk * 16;
+    const size_t nch = (size_t)(head.npat ? head.npat : head.nblk) * 16;
     const size_t blk_bytes = (size_t)d->k * (size_t)head.nck * 1024;
     const size_t w_bytes = (size_t)head.nblk * blk_bytes;
     uint8_t *mem = plan_alloc(&head, w_bytes, nch);
@@ -396,7 +453,22 @@ int nl_x86_conv_pack_amx(nl_conv_plan *plan)
                                     d, (b0 + j) * 16 + l, ky, 64 * c + 4 * r + q);
                 }
     }
-    epilogue_constants(d, 16, 0, NL_X86_STAGE_COPY, acc0, mul, add, shr, sub);
+    if (head.npat)
+        lane_constants(d, head.npat * 16, d->cout, 16, 0, NL_X86_STAGE_COPY, acc0, mul, add, shr,
+                       sub);
+    else
+        epilogue_constants(d, 16, 0, NL_X86_STAGE_COPY, acc0, mul, add, shr, sub);
+    /* Shifts of 32 or more on every channel: the epilogue's 32-bit form. */
+    head.rq32 = 1;
+    for (int o = 0; o < d->cout; o++)
+        head.rq32 &= d->rq.shift[o] >= 32;
+    if (head.rq32) {
+        int32_t *s32 = (int32_t *)head.shr32;
+        for (size_t i = 0; i < nch; i++) {
+            const int o = head.npat ? (int)(i % (size_t)d->cout) : (int)i;
+            s32[i] = o < d->cout ? d->rq.shift[o] - 32 : 0;
+        }
+    }
 
     memcpy(mem, &head, sizeof(head));
     plan->priv = mem;

@@ -54,6 +54,12 @@
  * k rows of NL_X86_ROW_BYTES(k) bytes (so a 1x1 row may be 3x longer). */
 #define NL_X86_STAGE_BYTES (72 * 1024)
 #define NL_X86_ROW_BYTES(k) (NL_X86_STAGE_BYTES / (k) / 64 * 64)
+#define NL_X86_WINDOW_BYTES (32 * 1024) /* AMX windowed rows: the ring's bytes */
+/* AMX kernel-row split: steps of a chunk (at most), and their partial
+ * sums' bytes (4 accumulator tiles a step) at the end of the stage. */
+#define NL_X86_KSPLIT_STEPS 4
+#define NL_X86_KSPLIT_BYTES (NL_X86_KSPLIT_STEPS * 4 * 1024)
+#define NL_X86_KSPLIT_MIN (48 * 1024) /* B bytes of a pair from which to split */
 #define NL_X86_MAX_NV 4          /* blocks per tile */
 #define NL_X86_MAX_PIX 24        /* pixels per tile */
 
@@ -92,6 +98,10 @@ typedef struct nl_x86_conv {
     const uint8_t *w;            /* packed weights */
     const int32_t *acc0;         /* [nblk * lanes] */
     const int64_t *mul, *add, *shr, *sub; /* [nblk * lanes] each, even/odd order */
+    /* AMX, rq32 = 1 (every shift >= 32): shift - 32 per lane, in the
+     * lanes' own order ([nblk * 16], or the npat patterns); else unused. */
+    int rq32;
+    const int32_t *shr32;
     /* Narrow form (nl_x86_conv_pack_narrow), else 0 / NULL. */
     int narrow;
     int q;                       /* Q: dwords per staged pixel (cin * es / 4) */
@@ -107,6 +117,11 @@ typedef struct nl_x86_conv {
     int planes;                  /* staged byte planes: 1, or 2 for s16 (low u8, high s8) */
     int nck;                     /* 64-byte K chunks per kernel row: ceil(k * cin / 64) */
     int plane_bytes;             /* bytes of one staged plane (a ring slot holds `planes`) */
+    int npat;                    /* cout < 16: packed accumulators (below), else 0 */
+    int ksplit;                  /* kernel-row split (below) */
+    int xblk;                    /* output pixels per x-block (below) */
+    int window;                  /* windowed rows (below) ... */
+    int scratch_bytes;           /* ... staged first in a scratch plane of this size */
 } nl_x86_conv;
 
 /* Fills plan->priv for plan->desc: stage mode and es as given, tiling t.
@@ -155,6 +170,38 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es);
  * e = 64 c + 4 r + q of the run, tap (kx, i) = (e / cin, e % cin); 0 when
  * e >= k * cin or the channel >= cout.  acc0 = bias (no offset: nothing
  * is staged with one), mul / add / shr as for AVX-512 (lanes 16).
+ *
+ * Fewer than 16 output channels (npat > 0): the accumulator and B tiles
+ * are configured cout channels wide (4 cout bytes a row), so a stored
+ * accumulator tile is 16 pixels x cout int32, packed, in the output's
+ * order, and the epilogue requantizes 16 of those at a time instead of one
+ * pixel's 16 lanes.  Lane l of vector v of a tile is channel (16 v + l) %
+ * cout: npat = cout / gcd(16, cout) patterns, pattern j as block j of
+ * acc0 / mul / add / shr (its lane l: channel (16 j + l) % cout).
+ *
+ * x-blocks: the kernel runs every pair of blocks over xblk output pixels
+ * (a multiple of 16) before the next xblk, so that their staged runs stay
+ * in L1 across the pairs: 16 for 1x1 kernels on s16 input (measured 3-6 %
+ * faster on 1x1 s16 96->96 and 384->192), else the whole x-chunk (no
+ * gain measured on u8 input or 3x3, a loss where blocks cut steps short).
+ *
+ * Kernel-row split (ksplit = 1: 3x3 kernels whose pair of blocks has
+ * NL_X86_KSPLIT_MIN or more bytes of B tiles, more than L1 keeps beside
+ * the staged rows): the kernel sums kernel row by kernel row over the
+ * steps of an x-chunk (chunk <= 16 NL_X86_KSPLIT_STEPS), the partial sums
+ * (exact: see conv_amx.c) in the last NL_X86_KSPLIT_BYTES of the stage;
+ * the ring has the rest.
+ *
+ * Windowed rows (window = 1: 3x3 kernels whose runs are one chunk, k *
+ * cin <= 64, starting off 64-byte lines, stride * cin not a multiple of
+ * 64): a tile load whose rows cross cache lines costs several tile
+ * products, so each input row, once staged as above into a scratch plane
+ * (scratch_bytes, after the ring), is copied into its ring slot as
+ * windows: output pixel x's nck chunks at
+ * 64 nck x of a plane of plane_bytes = chunk * 64 nck (bytes past the run
+ * are the next pixels' or zero slack, and meet zero weights).  A tile rows
+ * are then 64-byte aligned, 64 nck apart; B is unchanged.  Each staged row
+ * serves k output rows, so the copy is paid once per k.
  * 0; NEUVC_ERR(ENOTSUP) when 16 output pixels' staged runs cannot fit a
  * plane; NEUVC_ERR(ENOMEM). */
 int nl_x86_conv_pack_amx(nl_conv_plan *plan);
