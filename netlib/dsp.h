@@ -83,10 +83,18 @@ typedef struct nl_conv_kernel {
     nl_conv_run_fn run;
 } nl_conv_kernel;
 
+/* Computes output rows [y0, y1) of dst = conv(src) where src is the
+ * channel concatenation of a and b (nl_concat_ref: one type, the same h
+ * and w, a->c + b->c = cin, a->c and b->c >= 1, any row strides), without
+ * forming it: the same bytes as the run on the concatenated tensor. */
+typedef void (*nl_conv_run2_fn)(const nl_conv_plan *p, const nl_tensor *a, const nl_tensor *b,
+                                nl_tensor *dst, int y0, int y1);
+
 struct nl_conv_plan {
     nl_conv_desc desc;           /* copy; weight and rq arrays borrowed (must outlive) */
     nl_conv_kernel kern;         /* the kernel that runs (after any fallback) */
     void *priv;                  /* the kernel's packed data, NULL for the reference */
+    nl_conv_run2_fn run2;        /* set by a prepare hook whose kernel can, else NULL */
 };
 
 /* ------------------------------------------------------------ other ops

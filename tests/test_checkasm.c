@@ -88,6 +88,7 @@ typedef struct spec {
     enum fill in_fill, w_fill;   /* FILL_ALT for weights: +-127 by position */
     enum rqmode rq;
     int narrow;                  /* clamp to a random sub-range */
+    int ca;                      /* run2 (the input as concat(a, b)): a's channels; 0 random */
 } spec;
 
 typedef struct outcome {
@@ -113,8 +114,62 @@ static void variant_seen(const char *name)
         variants[n_variants++] = name;
 }
 
+/* Cases where the plan could take its input as two tensors (run2), all
+ * compared. */
+static int n_pair_cases;
+
+/* Where plan has run2: src cut into a (the first ca channels; sp->ca, or
+ * random) and b (the others), each with its own odd row stride, garbage
+ * in the slack, and its buffer cut right after its last element; run2 on
+ * them must give want's bytes. */
+static void check_pair(const nl_conv_plan *plan, const spec *sp, const nl_tensor *src,
+                       const nl_tensor *want, size_t dst_bytes, int y0, int y1, rng *r,
+                       const char *what)
+{
+    if (!plan->run2 || src->c < 2)
+        return;
+    const int ca = sp->ca > 0 && sp->ca < src->c ? sp->ca : 1 + (int)(rng_next(r) % (unsigned)(src->c - 1));
+    nl_tensor part[2];
+    for (int q = 0; q < 2; q++) {
+        nl_tensor *t = &part[q];
+        const int c = q ? src->c - ca : ca, off = q ? ca : 0;
+        *t = (nl_tensor){ NULL, src->h, src->w, c, (ptrdiff_t)src->w * c + (int)(rng_next(r) % 5),
+                          src->type };
+        size_t n = (size_t)(src->h - 1) * (size_t)t->stride + (size_t)src->w * (size_t)c;
+        t->data = malloc(n * esize(src->type));
+        ck_assert_ptr_nonnull(t->data);
+        for (int y = 0; y < src->h; y++)
+            for (ptrdiff_t i = 0; i < t->stride; i++) {
+                size_t at = (size_t)y * (size_t)t->stride + (size_t)i;
+                if (at >= n)
+                    break;
+                int32_t v = i < (ptrdiff_t)src->w * c
+                            ? tu_get(src->data, src->type,
+                                     (size_t)y * (size_t)src->stride +
+                                         (size_t)(i / c) * (size_t)src->c + (size_t)(off + i % c))
+                            : (int32_t)(rng_next(r) % 100); /* slack */
+                tu_put(t->data, src->type, at, v);
+            }
+    }
+    nl_tensor got = *want;
+    got.data = malloc(dst_bytes);
+    ck_assert_ptr_nonnull(got.data);
+    memset(got.data, CANARY, dst_bytes);
+    if (y1 > y0)
+        plan->run2(plan, &part[0], &part[1], &got, y0, y1);
+    ck_assert_msg(!memcmp(want->data, got.data, dst_bytes),
+                  "%s: %s run2 differs from ref: %dx%d in, k%d s%d %d+%d->%d %s->%s, rows [%d,%d)",
+                  what, plan->kern.name, sp->w, sp->h, sp->k, sp->stride, ca, src->c - ca,
+                  sp->cout, tu_type_name(sp->in), tu_type_name(sp->out), y0, y1);
+    n_pair_cases++;
+    free(got.data);
+    free(part[0].data);
+    free(part[1].data);
+}
+
 /* Runs spec on the plan's kernel and on the reference; ck_abort on any
- * differing byte, with the place. */
+ * differing byte, with the place.  Where the plan has run2, also on the
+ * input cut in two (check_pair). */
 static outcome check_case(const nl_dsp *dsp, const spec *sp, rng *r, const char *what)
 {
     outcome res = { 0, NULL };
@@ -242,6 +297,7 @@ static outcome check_case(const nl_dsp *dsp, const spec *sp, rng *r, const char 
                                  i < (ptrdiff_t)wo * cout ? shift[i % cout] : 0);
             }
     }
+    check_pair(plan, sp, &src, &dref, dst_bytes, y0, y1, r, what);
     res.ran = 1;
     res.kernel = plan->kern.name;
     variant_seen(plan->kern.name);
@@ -462,6 +518,47 @@ static int run_chunks(const nl_dsp *dsp, const char *what, int k, int s, nl_type
     return ran;
 }
 
+/* The input as two tensors (run2, a graph's concat fused into its conv)
+ * on the model's concats (6 + 6, 96 + 96, 48 + 32) and odd parts, odd
+ * widths (borders on both sides, several x-chunks, loads near the rows'
+ * ends); on every plan, check_pair runs where the plan has run2. */
+static int run_pair(const nl_dsp *dsp, const char *what, int k, int s, nl_type in, nl_type out,
+                    rng *r)
+{
+    static const int parts[][2] = { { 6, 6 }, { 96, 96 }, { 48, 32 }, { 1, 1 }, { 3, 5 },
+                                    { 7, 9 }, { 17, 31 }, { 5, 91 }, { 2, 12 }, { 30, 2 },
+                                    { 64, 8 }, { 31, 33 } };
+    static const int widths[] = { 1, 2, 17, 33, 97, 130, 61, 9, 700, 25, 47, 5 };
+    int ran = 0;
+    for (int t = 0; t < NELEM(parts); t++) {
+        spec sp;
+        memset(&sp, 0, sizeof(sp));
+        sp.k = k;
+        sp.stride = s;
+        sp.in = in;
+        sp.out = out;
+        sp.ca = parts[t][0];
+        sp.cin = parts[t][0] + parts[t][1];
+        sp.cout = (int[]){ 16, 24, 6, 17, 33 }[t % 5];
+        sp.w = widths[t];
+        sp.h = 1 + t % 4;
+        while ((long)sp.h * sp.w * sp.cin * sp.cout * k * k > 3000000 && sp.w > 16)
+            sp.w = sp.w / 2 + 1;
+        sp.src_slack = t % 3;
+        sp.dst_slack = t % 2;
+        sp.y1 = -1;
+        if (t % 4 == 3 && sp.h > 2) {
+            sp.y0 = 1;
+            sp.y1 = sp.h - 1;
+        }
+        sp.in_fill = t == 4 ? FILL_MAX : t == 5 ? FILL_MIN : FILL_RANDOM;
+        sp.w_fill = t == 4 ? FILL_MAX : t == 5 ? FILL_ALT : FILL_RANDOM;
+        sp.rq = t % 3 == 2 ? RQ_EXTREME : RQ_RANDOM;
+        ran += check_case(dsp, &sp, r, what).ran;
+    }
+    return ran;
+}
+
 static void check_level(const level *lv, int *n_kernels, int *n_cases)
 {
     nl_dsp dsp;
@@ -483,6 +580,8 @@ static void check_level(const level *lv, int *n_kernels, int *n_cases)
                     n += run_worst(&dsp, what, k, s, (nl_type)in, (nl_type)out, &r);
                     n += run_chunks(&dsp, what, k, s, (nl_type)in, (nl_type)out, &r);
                     n += run_narrow(&dsp, what, k, s, (nl_type)in, (nl_type)out, &r);
+                    if (lv->flags & NL_CPU_FLAG_AMX)
+                        n += run_pair(&dsp, what, k, s, (nl_type)in, (nl_type)out, &r);
                     printf("checkasm: ok  %-56s %3d cases; ran:", what, n);
                     for (int v = 0; v < n_variants; v++)
                         printf(" %s", variants[v]);
@@ -502,10 +601,14 @@ START_TEST(kernels_bit_exact)
         return;
     }
     int n_kernels = 0, n_cases = 0;
+    n_pair_cases = 0;
     check_level(lv, &n_kernels, &n_cases);
     ck_assert_msg(n_kernels > 0, "level %s runs on this CPU but has no kernel", lv->name);
-    printf("checkasm: level %s: %d table entries, %d cases, all bit-exact\n", lv->name,
-           n_kernels, n_cases);
+    /* AMX plans take their input as two tensors (run2): it must have run. */
+    ck_assert_msg(!(lv->flags & NL_CPU_FLAG_AMX) || n_pair_cases > 0,
+                  "level %s: no plan took its input as two tensors", lv->name);
+    printf("checkasm: level %s: %d table entries, %d cases (%d also as two tensors), all "
+           "bit-exact\n", lv->name, n_kernels, n_cases, n_pair_cases);
 }
 END_TEST
 

@@ -343,6 +343,189 @@ static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, 
     memset(hi + (size_t)b * cin, 0, (size_t)(npx - b) * cin);
 }
 
+/* Staging from two sources (run2: the conv's input is the channel
+ * concatenation of a and b, never formed).  A staged pixel is ca elements
+ * of a then cb of b, es = 2 (s16, split into planes as above) or 1 (u8,
+ * s8: as they are).
+ *
+ * Small parts (ca * es and cb * es below 64 bytes, both multiples of a
+ * unit of U = 4 or 2 bytes) are interleaved with one vpermt2d / vpermt2w
+ * of two loads per 64 staged bytes: with V = 64 / U units a vector and
+ * nd = (ca + cb) * es / U units a pixel, a group of P = V / gcd(V, nd)
+ * pixels is T = nd / gcd(V, nd) whole vectors, vector t taking its units
+ * from V units of a at abase[t] and V units of b at bbase[t] (units from
+ * the group's start; idx[t]: lane -> unit, b's from V).  A vector's units
+ * of a are consecutive (the parts of b between them take none), and so are
+ * b's, so each pair of loads covers them when they lie within V units (the
+ * plan is refused otherwise).  Groups run while their loads stay inside
+ * the picture's part of the row; the pixels after them, and every pixel
+ * of other parts, are copied part by part (whole vectors, one masked). */
+#define PAIR_TMAX 16
+
+typedef struct pair_plan {
+    int ca, cb;                  /* channels of a and b */
+    int U, P, T;                 /* T = 0: part by part only */
+    int abase[PAIR_TMAX], bbase[PAIR_TMAX];
+    int areach, breach;          /* pixels past a group that its loads may read */
+    union {
+        int32_t d[PAIR_TMAX][16];
+        int16_t w[PAIR_TMAX][32];
+    } idx;
+} pair_plan;
+
+static void pair_plan_make(pair_plan *pl, int ca, int cb, int es)
+{
+    const int na = ca * es, nb = cb * es;
+    memset(pl, 0, offsetof(pair_plan, idx));
+    pl->ca = ca;
+    pl->cb = cb;
+    pl->U = na % 4 == 0 && nb % 4 == 0 ? 4 : na % 2 == 0 && nb % 2 == 0 ? 2 : 0;
+    if (!pl->U || na >= 64 || nb >= 64)
+        return;
+    const int V = 64 / pl->U, na_u = na / pl->U, nb_u = nb / pl->U, nd_u = na_u + nb_u;
+    int g = V, r = nd_u;
+    while (r) {
+        int t = g % r;
+        g = r;
+        r = t;
+    }
+    const int P = V / g, T = nd_u / g;
+    if (T > PAIR_TMAX)
+        return;
+    int aover = 0, bover = 0;
+    for (int t = 0; t < T; t++) {
+        int amin = INT_MAX, amax = -1, bmin = INT_MAX, bmax = -1;
+        for (int o = t * V; o < (t + 1) * V; o++) {
+            const int x = o / nd_u, q = o % nd_u;
+            const int u = q < na_u ? x * na_u + q : x * nb_u + q - na_u;
+            if (q < na_u) {
+                amin = u < amin ? u : amin;
+                amax = u > amax ? u : amax;
+            } else {
+                bmin = u < bmin ? u : bmin;
+                bmax = u > bmax ? u : bmax;
+            }
+        }
+        if (amax - amin >= V || bmax - bmin >= V)
+            return;
+        pl->abase[t] = amax < 0 ? 0 : amin;
+        pl->bbase[t] = bmax < 0 ? 0 : bmin;
+        const int ao = pl->abase[t] + V - P * na_u, bo = pl->bbase[t] + V - P * nb_u;
+        aover = ao > aover ? ao : aover;
+        bover = bo > bover ? bo : bover;
+        for (int o = t * V; o < (t + 1) * V; o++) {
+            const int x = o / nd_u, q = o % nd_u;
+            const int i = q < na_u ? x * na_u + q - pl->abase[t]
+                                   : V + x * nb_u + q - na_u - pl->bbase[t];
+            if (pl->U == 4)
+                pl->idx.d[t][o - t * V] = i;
+            else
+                pl->idx.w[t][o - t * V] = (int16_t)i;
+        }
+    }
+    pl->areach = (aover + na_u - 1) / na_u;
+    pl->breach = (bover + nb_u - 1) / nb_u;
+    pl->P = P;
+    pl->T = T;
+}
+
+/* n elements at s -> staged: S16: low bytes at dl, high at dh; else bytes
+ * at dl. */
+ALWAYS_INLINE void stage_part(const int S16, const uint8_t *s, size_t n, uint8_t *dl,
+                              uint8_t *dh)
+{
+    size_t i = 0;
+    if (S16) {
+        const int16_t *p = (const int16_t *)s;
+        for (; i + 32 <= n; i += 32) {
+            __m512i v = _mm512_loadu_si512(p + i);
+            _mm256_storeu_si256((__m256i *)(dl + i), _mm512_cvtepi16_epi8(v));
+            _mm256_storeu_si256((__m256i *)(dh + i),
+                                _mm512_cvtepi16_epi8(_mm512_srai_epi16(v, 8)));
+        }
+        if (i < n) {
+            const __mmask32 k = ((__mmask32)1 << (n - i)) - 1; /* n - i < 32 */
+            __m512i v = _mm512_maskz_loadu_epi16(k, p + i);
+            _mm512_mask_cvtepi16_storeu_epi8(dl + i, k, v);
+            _mm512_mask_cvtepi16_storeu_epi8(dh + i, k, _mm512_srai_epi16(v, 8));
+        }
+        return;
+    }
+    for (; i + 64 <= n; i += 64)
+        _mm512_storeu_si512(dl + i, _mm512_loadu_si512(s + i));
+    if (i < n) {
+        const __mmask64 k = ((__mmask64)1 << (n - i)) - 1; /* n - i < 64 */
+        _mm512_mask_storeu_epi8(dl + i, k, _mm512_maskz_loadu_epi8(k, s + i));
+    }
+}
+
+/* Row iy of concat(a, b), columns ix0 .. ix0 + npx - 1 (outside the
+ * picture: 0) -> staged pixels of ca + cb bytes at lo (S16: low bytes;
+ * high bytes at hi). */
+ALWAYS_INLINE void stage_row_pair_t(const int S16, const nl_x86_conv *c, const pair_plan *pl,
+                                    const nl_tensor *a, const nl_tensor *b, int iy, int ix0,
+                                    int npx, uint8_t *lo, uint8_t *hi)
+{
+    const size_t cin = (size_t)c->cin, es = S16 ? 2 : 1;
+    const int ca = pl->ca, cb = pl->cb;
+    if (iy < 0 || iy >= a->h) {
+        memset(lo, 0, (size_t)npx * cin);
+        if (S16)
+            memset(hi, 0, (size_t)npx * cin);
+        return;
+    }
+    int x0, x1; /* staged pixels [x0, x1) lie inside the picture */
+    nl_conv_row_span(ix0, npx, a->w, &x0, &x1);
+    memset(lo, 0, (size_t)x0 * cin);
+    if (S16)
+        memset(hi, 0, (size_t)x0 * cin);
+    const uint8_t *ra = (const uint8_t *)a->data + (ptrdiff_t)iy * a->stride * (ptrdiff_t)es;
+    const uint8_t *rb = (const uint8_t *)b->data + (ptrdiff_t)iy * b->stride * (ptrdiff_t)es;
+    const ptrdiff_t pa = (ptrdiff_t)ca * (ptrdiff_t)es, pb = (ptrdiff_t)cb * (ptrdiff_t)es;
+    int x = x0;
+    if (pl->T) {
+        const int P = pl->P, U = pl->U;
+        const int reach = P + (pl->areach > pl->breach ? pl->areach : pl->breach);
+        for (; x + reach <= x1; x += P) {
+            const uint8_t *ga = ra + (ptrdiff_t)(ix0 + x) * pa, *gb = rb + (ptrdiff_t)(ix0 + x) * pb;
+            uint8_t *dl = lo + (size_t)x * cin, *dh = S16 ? hi + (size_t)x * cin : NULL;
+            for (int t = 0; t < pl->T; t++) {
+                const __m512i va = _mm512_loadu_si512(ga + pl->abase[t] * U);
+                const __m512i vb = _mm512_loadu_si512(gb + pl->bbase[t] * U);
+                const __m512i v = U == 4 ? _mm512_permutex2var_epi32(
+                                               va, _mm512_loadu_si512(pl->idx.d[t]), vb)
+                                         : _mm512_permutex2var_epi16(
+                                               va, _mm512_loadu_si512(pl->idx.w[t]), vb);
+                if (S16) {
+                    _mm256_storeu_si256((__m256i *)(dl + 32 * t), _mm512_cvtepi16_epi8(v));
+                    _mm256_storeu_si256((__m256i *)(dh + 32 * t),
+                                        _mm512_cvtepi16_epi8(_mm512_srai_epi16(v, 8)));
+                } else {
+                    _mm512_storeu_si512(dl + 64 * t, v);
+                }
+            }
+        }
+    }
+    for (; x < x1; x++) {
+        const size_t o = (size_t)x * cin;
+        stage_part(S16, ra + (ptrdiff_t)(ix0 + x) * pa, (size_t)ca, lo + o, S16 ? hi + o : NULL);
+        stage_part(S16, rb + (ptrdiff_t)(ix0 + x) * pb, (size_t)cb, lo + o + (size_t)ca,
+                   S16 ? hi + o + (size_t)ca : NULL);
+    }
+    memset(lo + (size_t)x1 * cin, 0, (size_t)(npx - x1) * cin);
+    if (S16)
+        memset(hi + (size_t)x1 * cin, 0, (size_t)(npx - x1) * cin);
+}
+
+static void stage_row_pair(const nl_x86_conv *c, const pair_plan *pl, const nl_tensor *a,
+                           const nl_tensor *b, int iy, int ix0, int npx, uint8_t *lo, uint8_t *hi)
+{
+    if (c->planes == 2)
+        stage_row_pair_t(1, c, pl, a, b, iy, ix0, npx, lo, hi);
+    else
+        stage_row_pair_t(0, c, pl, a, b, iy, ix0, npx, lo, NULL);
+}
+
 /* Copies the runs of output pixels 0 .. n16 - 1 (64 nck bytes each, from
  * x * ps of the staged plane) to 64 nck x of the windowed plane. */
 static void window_row(const nl_x86_conv *c, const uint8_t *src, ptrdiff_t ps, int n16,
@@ -373,12 +556,35 @@ static inline __attribute__((always_inline)) void prefetch_span(const uint8_t *r
         _mm_prefetch((const char *)row + to - 1, _MM_HINT_T1);
 }
 
+/* The source bytes that output pixels x .. x + np - 1 of a chunk of n
+ * (staged pixels from pf0, n_in of them) read, of each row pf[r] (of
+ * source pfq[r]: bytes per pixel ipx, per output pixel ipxb, per row
+ * rowb), prefetched into L2. */
+ALWAYS_INLINE void prefetch_rows(const uint8_t *const *pf, const int *pfq, int npf, ptrdiff_t pf0,
+                                 int x, int np, int n, int n_in, const ptrdiff_t *ipx,
+                                 const ptrdiff_t *ipxb, const ptrdiff_t *rowb)
+{
+    for (int r = 0; r < npf; r++) {
+        const int q = pfq[r];
+        const ptrdiff_t o = pf0 * ipx[q];
+        prefetch_span(pf[r], o + x * ipxb[q], x + np < n ? o + (x + np) * ipxb[q] : o + n_in * ipx[q],
+                      rowb[q]);
+    }
+}
+
 /* The driver: x-chunks, a ring of k staged rows (each `planes` planes),
- * pairs of channel blocks, steps of 16 to 64 pixels. */
-static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tensor *dst,
-                         int y0, int y1)
+ * pairs of channel blocks, steps of 16 to 64 pixels.  The input is src,
+ * or (b not NULL) the channel concatenation of src and b. */
+static void conv_run_amx_from(const nl_conv_plan *plan, const nl_tensor *src, const nl_tensor *b,
+                              nl_tensor *dst, int y0, int y1)
 {
     const nl_x86_conv *c = plan->priv;
+    pair_plan pp;
+    if (b) {
+        assert(src->type == b->type && src->h == b->h && src->w == b->w &&
+               src->c + b->c == c->cin && src->c >= 1 && b->c >= 1);
+        pair_plan_make(&pp, src->c, b->c, c->planes);
+    }
     _Alignas(64) uint8_t stage[NL_X86_STAGE_BYTES];
     _Alignas(64) int32_t cbuf[4][256];
     /* Partial sums of the kernel-row split (ksplit): in the stage, after
@@ -412,9 +618,17 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
     const ptrdiff_t aps = c->window ? 64 * (ptrdiff_t)c->nck : ps;
     const size_t blk_bytes = (size_t)k * (size_t)c->nck * 1024;
     const int xblk = c->xblk;
-    /* Source bytes of a row, of an output pixel's stride. */
+    /* Per source (src, then b): its tensor, and its bytes of a pixel, of
+     * a row and of an output pixel's stride. */
+    const nl_tensor *const in[2] = { src, b };
+    const int nin = b ? 2 : 1;
     const ptrdiff_t ies = (ptrdiff_t)nl_type_size(src->type);
-    const ptrdiff_t rowb = (ptrdiff_t)src->w * c->cin * ies, pxb = ps * ies;
+    const ptrdiff_t pxb = ps * ies;
+    ptrdiff_t ipx[2] = { (b ? src->c : c->cin) * ies, b ? b->c * ies : 0 }, rowb[2], ipxb[2];
+    for (int q = 0; q < 2; q++) {
+        rowb[q] = (ptrdiff_t)src->w * ipx[q];
+        ipxb[q] = s * ipx[q];
+    }
     for (int xa = 0; xa < dst->w; xa += c->chunk) {
         const int n = dst->w - xa < c->chunk ? dst->w - xa : c->chunk;
         const int n_in = (n - 1) * s + k;
@@ -443,7 +657,9 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
                     uint8_t *to = c->window ? scratch : ring[slot];
                     const size_t pb = c->window ? (size_t)c->scratch_bytes
                                                 : (size_t)c->plane_bytes;
-                    if (mode == MODE_S16)
+                    if (b)
+                        stage_row_pair(c, &pp, src, b, iy, xa * s - pad, n_in, to, to + pb);
+                    else if (mode == MODE_S16)
                         stage_row_split(c, src, iy, xa * s - pad, n_in, to, to + pb);
                     else
                         nl_x86_stage_row(c, src, iy, xa * s - pad, n_in, to, NULL);
@@ -463,16 +679,19 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
              * with up to 64 source bytes per output pixel: measured to pay
              * on 12- and 16-channel layers at 960x544, to cost 4-5 % on
              * 96- and 192-channel ones (bench_checkasm shapes). */
-            const uint8_t *pf[2];
-            int npf = 0;
+            const uint8_t *pf[4];
+            int pfq[4], npf = 0;
             if (y + 1 < y1 && pxb <= 64) {
                 const int first = y * s - pad + k > (y + 1) * s - pad ? y * s - pad + k
                                                                       : (y + 1) * s - pad;
-                for (int iy = first; iy <= (y + 1) * s - pad + k - 1 && npf < 2; iy++)
-                    if (iy >= 0 && iy < src->h)
-                        pf[npf++] = (const uint8_t *)src->data + (ptrdiff_t)iy * src->stride * ies;
+                for (int iy = first; iy <= (y + 1) * s - pad + k - 1 && npf < 2 * nin; iy++)
+                    for (int q = 0; iy >= 0 && iy < src->h && q < nin; q++) {
+                        pfq[npf] = q;
+                        pf[npf++] = (const uint8_t *)in[q]->data +
+                                    (ptrdiff_t)iy * in[q]->stride * ies;
+                    }
             }
-            const ptrdiff_t pf0 = ((ptrdiff_t)xa * s - pad) * c->cin * ies;
+            const ptrdiff_t pf0 = (ptrdiff_t)xa * s - pad; /* first staged pixel */
             /* x-blocks of xblk pixels (pairs inside them: a block's staged
              * runs stay in L1 across the pairs), or the kernel-row split. */
             for (int xb = 0; !c->ksplit && xb < n; xb += xblk) {
@@ -485,11 +704,7 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
                         const int np = xe - x < sp ? xe - x : sp;
                         const int na = (np + 15) / 16;
                         if (b0 == 0)
-                            for (int r = 0; r < npf; r++)
-                                prefetch_span(pf[r], pf0 + x * pxb,
-                                              x + np < n ? pf0 + (x + np) * pxb
-                                                         : pf0 + (ptrdiff_t)n_in * c->cin * ies,
-                                              rowb);
+                            prefetch_rows(pf, pfq, npf, pf0, x, np, n, n_in, ipx, ipxb, rowb);
                         const uint8_t *rp[3] = { rows[0] + x * aps, rows[k > 1] + x * aps,
                                                  rows[k > 1 ? 2 : 0] + x * aps };
                         steps[mode][nb - 1][na - 1](c, rp, k, aps, wt, b0, orow + x * opx, np,
@@ -511,11 +726,7 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
                         const int np = n - x < sp ? n - x : sp;
                         const int na = (np + 15) / 16;
                         if (ky == 0 && b0 == 0)
-                            for (int r = 0; r < npf; r++)
-                                prefetch_span(pf[r], pf0 + x * pxb,
-                                              x + np < n ? pf0 + (x + np) * pxb
-                                                         : pf0 + (ptrdiff_t)n_in * c->cin * ies,
-                                              rowb);
+                            prefetch_rows(pf, pfq, npf, pf0, x, np, n, n_in, ipx, ipxb, rowb);
                         const uint8_t *rp[1] = { rows[ky] + x * aps };
                         steps[mode][nb - 1][na - 1](c, rp, 1, aps, wk, b0, orow + x * opx, np,
                                                     cbuf,
@@ -527,6 +738,18 @@ static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tens
         }
     }
     _tile_release();
+}
+
+static void conv_run_amx(const nl_conv_plan *plan, const nl_tensor *src, nl_tensor *dst, int y0,
+                         int y1)
+{
+    conv_run_amx_from(plan, src, NULL, dst, y0, y1);
+}
+
+static void conv_run2_amx(const nl_conv_plan *plan, const nl_tensor *a, const nl_tensor *b,
+                          nl_tensor *dst, int y0, int y1)
+{
+    conv_run_amx_from(plan, a, b, dst, y0, y1);
 }
 
 /* The prepare hook: the AMX form where it pays and fits, else the
@@ -552,6 +775,7 @@ static int pack_amx(nl_conv_plan *p)
     if (ret != NEUVC_ERR(ENOTSUP)) {
         p->kern.name = names[p->desc.k == 3][p->desc.in_type];
         p->kern.run = conv_run_amx;
+        p->run2 = ret == 0 ? conv_run2_amx : NULL;
         return ret;
     }
     nl_dsp avx512;
