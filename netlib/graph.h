@@ -163,12 +163,14 @@ void nl_graph_exec_set_pool(nl_graph_exec *ex, struct nv_pool *pool);
 void nl_graph_exec_set_profile(nl_graph_exec *ex, uint64_t *ns);
 /* Wall time of every run of ex so far, in nanoseconds. */
 uint64_t nl_graph_exec_run_ns(const nl_graph_exec *ex);
-/* The prepared view of slot s (shape and type; data only after a run);
- * NULL if unprepared or out of range. */
+/* The prepared view of slot s (shape and type; data only after a run,
+ * never for a CONCAT fused into its CONV, graph_exec.c); NULL if
+ * unprepared or out of range. */
 const nl_tensor *nl_graph_exec_view(const nl_graph_exec *ex, uint32_t s);
 /* MACs of op i per run as prepared (0 for an op that is not a CONV). */
 uint64_t nl_graph_exec_op_macs(const nl_graph_exec *ex, uint32_t i);
-/* Name of the kernel that runs op i (e.g. "nl_conv3x3_u8s8_avx512vnni"). */
+/* Name of the kernel that runs op i (e.g. "nl_conv3x3_u8s8_avx512vnni";
+ * "(fused into its conv)" for a CONCAT that does not run). */
 const char *nl_graph_exec_kernel(const nl_graph_exec *ex, uint32_t i);
 /* View of output i after prepare (data filled by run); NULL if unprepared
  * or out of range. */

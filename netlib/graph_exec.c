@@ -7,6 +7,12 @@
  * place on the source's buffer.  So run() cannot overwrite a value that a
  * later op still reads.
  *
+ * Concat fusion: a CONCAT read by one CONV alone whose plan has run2
+ * (dsp.h; the AMX kernels), and not a graph output, does not run: the
+ * CONV reads the CONCAT's two sources instead, with the same bytes out
+ * (graph_plan.h keeps the sources alive until then).  The CONCAT's slot
+ * then has no data (nl_graph_exec_view: NULL data).
+ *
  * Threads: with a pool (nl_graph_exec_set_pool), each op large enough to
  * pay for it is cut into bands of output rows run as the pool's jobs, one
  * op after another (every kernel computes any row range of its output
@@ -71,6 +77,13 @@ static void exec_release(nl_graph_exec *ex)
     ex->bytes = 0;
 }
 
+/* Fusion test (nl_graph_plan_fuse_concat): CONV op i's plan has run2. */
+static int conv_takes_pair(void *ctx, uint32_t i)
+{
+    const nl_graph_exec *ex = ctx;
+    return ex->plan[i] && ex->plan[i]->run2;
+}
+
 int nl_graph_exec_new(nl_graph_exec **pex, const nl_graph *g)
 {
     return nl_graph_exec_new_dsp(pex, g, nl_dsp_default());
@@ -113,6 +126,7 @@ int nl_graph_exec_new_dsp(nl_graph_exec **pex, const nl_graph *g, const nl_dsp *
             return ret;
         }
     }
+    nl_graph_plan_fuse_concat(&ex->p, conv_takes_pair, ex);
     *pex = ex;
     return 0;
 }
@@ -198,7 +212,14 @@ static void op_run(nl_graph_exec *ex, uint32_t i, int y0, int y1)
     nl_tensor *d = &ex->p.view[op->dst];
     switch (op->code) {
     case NL_OP_CONV:
-        nl_conv_plan_run(ex->plan[i], x, d, y0, y1, NULL);
+        if (ex->p.fused[i] >= 0) {
+            const nl_graph_op *cat = &ex->g->ops[ex->p.fused[i]];
+            if (y1 > y0)
+                ex->plan[i]->run2(ex->plan[i], &ex->p.view[cat->src[0]],
+                                  &ex->p.view[cat->src[1]], d, y0, y1);
+        } else {
+            nl_conv_plan_run(ex->plan[i], x, d, y0, y1, NULL);
+        }
         break;
     case NL_OP_REQUANT:
         dsp->requant(&b->rq, x, d, y0, y1);
@@ -263,6 +284,8 @@ int nl_graph_run(nl_graph_exec *ex, const nl_tensor *in, nl_tensor *out, nl_stat
     const int threads = nv_pool_threads(ex->pool);
     const uint64_t t_run = now_ns();
     for (uint32_t i = 0; i < g->n_ops; i++) {
+        if (g->ops[i].code == NL_OP_CONCAT && ex->p.fused[i] >= 0)
+            continue; /* runs inside its CONV */
         uint64_t t0 = ex->prof_ns ? now_ns() : 0;
         const int h = ex->p.view[g->ops[i].dst].h;
         uint64_t bands = ex->op_cost[i] / BAND_MIN_COST;
@@ -332,7 +355,7 @@ const char *nl_graph_exec_kernel(const nl_graph_exec *ex, uint32_t i)
     case NL_OP_CLAMP: return d->clamp_name;
     case NL_OP_S2D: return d->s2d_name;
     case NL_OP_D2S: return d->d2s_name;
-    case NL_OP_CONCAT: return d->concat_name;
+    case NL_OP_CONCAT: return ex->p.fused[i] >= 0 ? "(fused into its conv)" : d->concat_name;
     default: return NULL;
     }
 }

@@ -19,9 +19,12 @@ int nl_graph_plan_init(nl_graph_plan *p, const nl_graph *g)
     p->buf_of = malloc(ns * sizeof(int));
     p->buf_size = calloc(ns, sizeof(size_t));
     p->free_bufs = calloc(ns, sizeof(int));
+    p->fused = malloc((g->n_ops ? g->n_ops : 1) * sizeof(int));
     if (!p->in_h || !p->in_w || !p->last_use || !p->is_output || !p->view || !p->slot_bytes || !p->buf_of ||
-        !p->buf_size || !p->free_bufs)
+        !p->buf_size || !p->free_bufs || !p->fused)
         return NEUVC_ERR(ENOMEM);
+    for (uint32_t i = 0; i < g->n_ops; i++)
+        p->fused[i] = -1;
     for (uint32_t s = 0; s < ns; s++) {
         p->last_use[s] = -1;
         p->buf_of[s] = -1;
@@ -46,10 +49,41 @@ void nl_graph_plan_free(nl_graph_plan *p)
     free(p->buf_of);
     free(p->buf_size);
     free(p->free_bufs);
+    free(p->fused);
+    p->fused = NULL;
     p->in_h = p->in_w = p->last_use = p->buf_of = p->free_bufs = NULL;
     p->is_output = NULL;
     p->view = NULL;
     p->slot_bytes = p->buf_size = NULL;
+}
+
+int nl_graph_plan_fuse_concat(nl_graph_plan *p, int (*can)(void *ctx, uint32_t op), void *ctx)
+{
+    const nl_graph *g = p->g;
+    int *readers = p->free_bufs; /* scratch, [n_slots]: ops reading each slot */
+    int n = 0;
+    for (uint32_t s = 0; s < g->n_slots; s++)
+        readers[s] = 0;
+    for (uint32_t i = 0; i < g->n_ops; i++)
+        for (int k = 0; k < 2; k++)
+            if (g->ops[i].src[k] != NL_GRAPH_NONE && (k == 0 || g->ops[i].src[1] != g->ops[i].src[0]))
+                readers[g->ops[i].src[k]]++;
+    for (uint32_t i = 0; i < g->n_ops; i++) {
+        const nl_graph_op *op = &g->ops[i];
+        const uint32_t s = op->dst;
+        if (op->code != NL_OP_CONCAT || p->is_output[s] || readers[s] != 1)
+            continue;
+        const int j = p->last_use[s]; /* the one reader, after i (SSA) */
+        if (g->ops[j].code != NL_OP_CONV || g->ops[j].src[0] != s || !can(ctx, (uint32_t)j))
+            continue;
+        p->fused[i] = j;
+        p->fused[j] = (int)i;
+        for (int k = 0; k < 2; k++)
+            if (p->last_use[op->src[k]] < j)
+                p->last_use[op->src[k]] = j;
+        n++;
+    }
+    return n;
 }
 
 int nl_graph_plan_same_sizes(const nl_graph_plan *p, int planned, const int *h, const int *w,
@@ -200,6 +234,13 @@ void nl_graph_plan_buffers(nl_graph_plan *p, int flags)
         const nl_graph_op *op = &g->ops[i];
         uint32_t x = op->src[0], y = op->src[1];
         int b;
+        if (op->code == NL_OP_CONCAT && p->fused[i] >= 0)
+            continue; /* runs inside its CONV: no buffer; its sources live on */
+        if (op->code == NL_OP_CONV && p->fused[i] >= 0) {
+            /* The sources are the fused CONCAT's (its slot has no buffer). */
+            x = g->ops[p->fused[i]].src[0];
+            y = g->ops[p->fused[i]].src[1];
+        }
         if ((flags & NL_PLAN_CLAMP_IN_PLACE) && op->code == NL_OP_CLAMP &&
             p->buf_of[x] >= 0 && p->last_use[x] == (int)i && !p->is_output[x])
             b = p->buf_of[x]; /* in place: x dies here */

@@ -10,6 +10,13 @@
  * buffer holds at most one live slot at any time, and no op overwrites a
  * value that a later op still reads.  Buffers are only numbered here
  * (0..n_buf-1, with a size each); the executor allocates them.
+ *
+ * Concat fusion (nl_graph_plan_fuse_concat, CPU executor only): a CONV
+ * reads the concatenation of two slots through its kernel's run2 (dsp.h)
+ * instead of a CONCAT's output.  The CONCAT does not run and its slot
+ * gets no buffer; its two sources count as read by the CONV (their
+ * last_use is at least the CONV's), so their buffers stay theirs until
+ * the CONV has run, and the CONV's output never takes one of them.
  */
 #ifndef NEUVC_NETLIB_GRAPH_PLAN_H
 #define NEUVC_NETLIB_GRAPH_PLAN_H
@@ -38,6 +45,8 @@ typedef struct nl_graph_plan {
     int *buf_of;                 /* [n_slots] buffer index; -1 none */
     size_t *buf_size;            /* [n_slots] (SSA: n_slots >= buffers) */
     int *free_bufs;              /* [n_slots] planning scratch */
+    int *fused;                  /* [n_ops] a fused CONCAT: the CONV that reads its sources;
+                                  * that CONV: the CONCAT; any other op: -1 */
     int n_buf;
     uint64_t macs;               /* of one run, once shapes are computed */
 } nl_graph_plan;
@@ -46,6 +55,12 @@ typedef struct nl_graph_plan {
  * 0 or NEUVC_ERR(ENOMEM); nl_graph_plan_free() in either case. */
 int nl_graph_plan_init(nl_graph_plan *p, const nl_graph *g);
 void nl_graph_plan_free(nl_graph_plan *p);
+
+/* Concat fusion: every CONCAT whose output is not a graph output and is
+ * read by one op alone, a CONV for which can(ctx, op) is 1, is fused into
+ * it (fused[], last_use).  Call once, after nl_graph_plan_init and before
+ * any buffer plan.  Returns the number of CONCATs fused. */
+int nl_graph_plan_fuse_concat(nl_graph_plan *p, int (*can)(void *ctx, uint32_t op), void *ctx);
 
 /* Checks the input sizes h[], w[] (1..NL_GRAPH_MAX_SIDE each): 1 when
  * planned is set and they are the sizes of the current plan, 0 when a new

@@ -45,8 +45,11 @@
 
 #include "common/mc.h"
 #include "common/mcdsp.h"
+#include "common/model.h"
+#include "common/threadpool.h"
 #include "neuvc/neuvc.h"
 #include "netlib/dsp.h"
+#include "netlib/graph.h"
 #include "netlib/netlib.h"
 #include "tests/common/testutil.h"
 #include "tests/common/tu_netlib.h"
@@ -609,6 +612,105 @@ START_TEST(kernels_bit_exact)
                   "level %s: no plan took its input as two tensors", lv->name);
     printf("checkasm: level %s: %d table entries, %d cases (%d also as two tensors), all "
            "bit-exact\n", lv->name, n_kernels, n_cases, n_pair_cases);
+}
+END_TEST
+
+/* ------------------------------------------------ concat fusion
+ * The default model's graphs on random inputs, on the AMX table (its
+ * convolutions read a concat's two sources, the concat does not run:
+ * graph_exec.c) with 1 and 2 threads, against the AVX-512 table (which
+ * runs every concat) and the reference: every output byte for byte, at
+ * two sizes. */
+START_TEST(graph_concat_fusion)
+{
+    const unsigned amx = NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512 | NL_CPU_FLAG_AMX;
+    if ((nl_cpu_flags() & amx) != amx) {
+        printf("checkasm: NOT RUN on this CPU: concat fusion (needs AMX); untested here\n");
+        return;
+    }
+    char err[256];
+    nv_model *m = NULL;
+    ck_assert_msg(nv_model_open(&m, NULL, err, sizeof(err)) == 0, "%s", err);
+    nl_dsp d_amx, d_512, d_ref;
+    nl_dsp_init(&d_amx, amx);
+    nl_dsp_init(&d_512, NL_CPU_FLAG_AVX2 | NL_CPU_FLAG_AVX512);
+    nl_dsp_init(&d_ref, 0);
+    nv_pool *pool = NULL;
+    ck_assert_int_eq(nv_pool_new(&pool, 2), 0);
+    rng r = { 0xCA7CA7u };
+    static const int sizes[][2] = { { 192, 128 }, { 320, 64 } };
+    int fused = 0, compared = 0;
+    for (int si = 0; si < NELEM(sizes); si++) {
+        const int wp = sizes[si][0], hp = sizes[si][1];
+        nv_nets n[4];
+        const nl_dsp *dsps[4] = { &d_amx, &d_amx, &d_512, &d_ref };
+        for (int k = 0; k < 4; k++)
+            ck_assert_msg(nv_nets_open(&n[k], m, wp, hp, 1, dsps[k], err, sizeof(err)) == 0, "%s",
+                          err);
+        nv_nets_set_pool(&n[1], pool);
+        /* Graph by graph: inputs from the AMX executor's views. */
+        for (int g = 0; g < 9; g++) {
+            nl_graph_exec *e[4];
+            for (int k = 0; k < 4; k++) {
+                nl_graph_exec *const all[9] = { n[k].analysis, n[k].hyper_analysis,
+                                                n[k].hyper_synthesis, n[k].synthesis, n[k].pred,
+                                                n[k].inter_analysis, n[k].inter_hyper_analysis,
+                                                n[k].inter_hyper_synthesis, n[k].inter_synthesis };
+                e[k] = all[g];
+            }
+            if (!e[0])
+                continue;
+            const nl_graph *const graphs[9] = { m->analysis, m->hyper_analysis,
+                                                m->hyper_synthesis, m->synthesis, m->inter.pred,
+                                                m->inter.analysis, m->inter.hyper_analysis,
+                                                m->inter.hyper_synthesis, m->inter.synthesis };
+            const nl_graph *gr = graphs[g];
+            for (uint32_t i = 0; i < gr->n_ops; i++)
+                if (gr->ops[i].code == NL_OP_CONCAT && si == 0 &&
+                    !strncmp(nl_graph_exec_kernel(e[0], i), "(fused", 6))
+                    fused++;
+            nl_tensor in[NL_GRAPH_MAX_IO];
+            for (uint32_t i = 0; i < gr->n_inputs; i++) {
+                in[i] = *nl_graph_exec_view(e[0], gr->inputs[i].slot);
+                in[i].stride = (ptrdiff_t)in[i].w * in[i].c + 3;
+                size_t cnt = (size_t)in[i].h * (size_t)in[i].stride;
+                in[i].data = malloc(cnt * esize(in[i].type));
+                ck_assert_ptr_nonnull(in[i].data);
+                int32_t lo = 0, hi = 255;
+                if (in[i].type != NL_U8)
+                    in_range(in[i].type, &lo, &hi);
+                for (size_t q = 0; q < cnt; q++)
+                    tu_put(in[i].data, in[i].type, q, rng_range(&r, lo, hi));
+            }
+            nl_tensor out[4][NL_GRAPH_MAX_IO];
+            for (int k = 0; k < 4; k++)
+                ck_assert_msg(nl_graph_run(e[k], in, out[k], NULL) == 0, "%s: %s", gr->name,
+                              nl_graph_exec_error(e[k]));
+            for (uint32_t o = 0; o < gr->n_outputs; o++)
+                for (int k = 1; k < 4; k++) {
+                    const nl_tensor *a = &out[0][o], *b = &out[k][o];
+                    ck_assert(a->h == b->h && a->w == b->w && a->c == b->c && a->type == b->type);
+                    const size_t row = (size_t)a->w * (size_t)a->c * esize(a->type);
+                    for (int y = 0; y < a->h; y++)
+                        ck_assert_msg(!memcmp((const char *)a->data + (size_t)y * (size_t)a->stride * esize(a->type),
+                                              (const char *)b->data + (size_t)y * (size_t)b->stride * esize(b->type),
+                                              row),
+                                      "%s at %dx%d: output %u row %d: AMX (fused) differs from %s",
+                                      gr->name, wp, hp, (unsigned)o, y,
+                                      k == 1 ? "AMX on 2 threads" : k == 2 ? "AVX-512" : "ref");
+                }
+            compared++;
+            for (uint32_t i = 0; i < gr->n_inputs; i++)
+                free(in[i].data);
+        }
+        for (int k = 0; k < 4; k++)
+            nv_nets_close(&n[k]);
+    }
+    ck_assert_msg(fused > 0, "no concat of the default model was fused");
+    printf("checkasm: concat fusion: %d concats of the default model fused; %d graph runs "
+           "byte-identical to AVX-512 and ref\n", fused, compared);
+    nv_pool_free(&pool);
+    nv_model_close(&m);
 }
 END_TEST
 
@@ -1987,6 +2089,7 @@ static Suite *checkasm_suite(void)
     tcase_add_test(tc, dsp_init_levels);
     tcase_add_test(tc, env_override);
     tcase_add_loop_test(tc, kernels_bit_exact, 0, NELEM(levels));
+    tcase_add_test(tc, graph_concat_fusion);
     tcase_add_loop_test(tc, elem_bit_exact, 0, NELEM(levels));
     tcase_add_loop_test(tc, mc_bit_exact, 0, NELEM(levels));
     tcase_add_loop_test(tc, x6_rows_bit_exact, 0, NELEM(levels));

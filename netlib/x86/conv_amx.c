@@ -357,9 +357,10 @@ static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, 
  * the group's start; idx[t]: lane -> unit, b's from V).  A vector's units
  * of a are consecutive (the parts of b between them take none), and so are
  * b's, so each pair of loads covers them when they lie within V units (the
- * plan is refused otherwise).  Groups run while their loads stay inside
- * the picture's part of the row; the pixels after them, and every pixel
- * of other parts, are copied part by part (whole vectors, one masked). */
+ * plan is refused otherwise).  Groups run whole while their loads stay
+ * inside the rows and their stores before the staged run's end, the last
+ * ones masked (pair_groups).  Other parts are copied pixel by pixel, part
+ * by part (whole vectors, one masked). */
 #define PAIR_TMAX 16
 
 typedef struct pair_plan {
@@ -459,6 +460,86 @@ ALWAYS_INLINE void stage_part(const int S16, const uint8_t *s, size_t n, uint8_t
     }
 }
 
+/* Vector t of a group: units from va (lanes < V) and vb by idx[t]. */
+ALWAYS_INLINE __m512i pair_vec(const int U, const pair_plan *pl, int t, __m512i va, __m512i vb)
+{
+    return U == 4 ? _mm512_permutex2var_epi32(va, _mm512_loadu_si512(pl->idx.d[t]), vb)
+                  : _mm512_permutex2var_epi16(va, _mm512_loadu_si512(pl->idx.w[t]), vb);
+}
+
+/* Staged elements of a group's vector t: S16 32 (low bytes at dl, high at
+ * dh), else 64 bytes at dl; the first ne of them only when ne is below. */
+ALWAYS_INLINE void pair_store(const int S16, __m512i v, uint8_t *dl, uint8_t *dh, ptrdiff_t ne)
+{
+    if (S16) {
+        const __m256i vl = _mm512_cvtepi16_epi8(v);
+        const __m256i vh = _mm512_cvtepi16_epi8(_mm512_srai_epi16(v, 8));
+        if (ne >= 32) {
+            _mm256_storeu_si256((__m256i *)dl, vl);
+            _mm256_storeu_si256((__m256i *)dh, vh);
+        } else {
+            const __mmask32 k = ((__mmask32)1 << ne) - 1; /* 0 < ne < 32 */
+            _mm256_mask_storeu_epi8(dl, k, vl);
+            _mm256_mask_storeu_epi8(dh, k, vh);
+        }
+    } else if (ne >= 64) {
+        _mm512_storeu_si512(dl, v);
+    } else {
+        _mm512_mask_storeu_epi8(dl, ((__mmask64)1 << ne) - 1, v); /* 0 < ne < 64 */
+    }
+}
+
+/* Groups of staged pixels [x, x1), the rows' pixel x at ra (a) and rb
+ * (b), the rows' last pixel before xr >= x1: whole while their stores stay
+ * before x1 and their loads before xr (x + reach <= xr), then masked
+ * (loads before xr, stores before x1). */
+ALWAYS_INLINE void pair_groups(const int S16, const int U, const pair_plan *pl, const uint8_t *ra,
+                               const uint8_t *rb, int x, int x1, int xr, size_t cin, uint8_t *dl,
+                               uint8_t *dh)
+{
+    const int P = pl->P, T = pl->T, V = 64 / U, npl = S16 ? 32 : 64;
+    const int reach = P + (pl->areach > pl->breach ? pl->areach : pl->breach);
+    const ptrdiff_t na_u = (ptrdiff_t)pl->ca * (S16 ? 2 : 1) / U;
+    const ptrdiff_t nb_u = (ptrdiff_t)pl->cb * (S16 ? 2 : 1) / U;
+    const ptrdiff_t gstep = (ptrdiff_t)P * (ptrdiff_t)cin;
+    for (; x + P <= x1 && x + reach <= xr; x += P) {
+        for (int t = 0; t < T; t++) {
+            const __m512i va = _mm512_loadu_si512(ra + pl->abase[t] * U);
+            const __m512i vb = _mm512_loadu_si512(rb + pl->bbase[t] * U);
+            pair_store(S16, pair_vec(U, pl, t, va, vb), dl + npl * t, S16 ? dh + npl * t : NULL,
+                       npl);
+        }
+        ra += P * na_u * U;
+        rb += P * nb_u * U;
+        dl += gstep;
+        if (S16)
+            dh += gstep;
+    }
+    for (; x < x1; x += P) {
+        const ptrdiff_t na = (ptrdiff_t)(xr - x) * na_u, nb = (ptrdiff_t)(xr - x) * nb_u;
+        const ptrdiff_t left = (ptrdiff_t)(x1 - x) * (ptrdiff_t)cin;
+        for (int t = 0; t < T && left > (ptrdiff_t)npl * t; t++) {
+            const ptrdiff_t ka = na - pl->abase[t], kb = nb - pl->bbase[t]; /* units left */
+            const uint32_t ma = ka >= V ? (uint32_t)(((uint64_t)1 << V) - 1)
+                                : ka <= 0 ? 0 : ((uint32_t)1 << ka) - 1;
+            const uint32_t mb = kb >= V ? (uint32_t)(((uint64_t)1 << V) - 1)
+                                : kb <= 0 ? 0 : ((uint32_t)1 << kb) - 1;
+            const uint8_t *pa = ra + pl->abase[t] * U, *pb = rb + pl->bbase[t] * U;
+            const __m512i va = U == 4 ? _mm512_maskz_loadu_epi32((__mmask16)ma, pa)
+                                      : _mm512_maskz_loadu_epi16((__mmask32)ma, pa);
+            const __m512i vb = U == 4 ? _mm512_maskz_loadu_epi32((__mmask16)mb, pb)
+                                      : _mm512_maskz_loadu_epi16((__mmask32)mb, pb);
+            pair_store(S16, pair_vec(U, pl, t, va, vb), dl + npl * t, S16 ? dh + npl * t : NULL,
+                       left - (ptrdiff_t)npl * t);
+        }
+        ra += P * na_u * U;
+        rb += P * nb_u * U;
+        dl += gstep;
+        if (S16)
+            dh += gstep;
+    }
+}
+
 /* Row iy of concat(a, b), columns ix0 .. ix0 + npx - 1 (outside the
  * picture: 0) -> staged pixels of ca + cb bytes at lo (S16: low bytes;
  * high bytes at hi). */
@@ -479,38 +560,21 @@ ALWAYS_INLINE void stage_row_pair_t(const int S16, const nl_x86_conv *c, const p
     memset(lo, 0, (size_t)x0 * cin);
     if (S16)
         memset(hi, 0, (size_t)x0 * cin);
-    const uint8_t *ra = (const uint8_t *)a->data + (ptrdiff_t)iy * a->stride * (ptrdiff_t)es;
-    const uint8_t *rb = (const uint8_t *)b->data + (ptrdiff_t)iy * b->stride * (ptrdiff_t)es;
     const ptrdiff_t pa = (ptrdiff_t)ca * (ptrdiff_t)es, pb = (ptrdiff_t)cb * (ptrdiff_t)es;
-    int x = x0;
-    if (pl->T) {
-        const int P = pl->P, U = pl->U;
-        const int reach = P + (pl->areach > pl->breach ? pl->areach : pl->breach);
-        for (; x + reach <= x1; x += P) {
-            const uint8_t *ga = ra + (ptrdiff_t)(ix0 + x) * pa, *gb = rb + (ptrdiff_t)(ix0 + x) * pb;
-            uint8_t *dl = lo + (size_t)x * cin, *dh = S16 ? hi + (size_t)x * cin : NULL;
-            for (int t = 0; t < pl->T; t++) {
-                const __m512i va = _mm512_loadu_si512(ga + pl->abase[t] * U);
-                const __m512i vb = _mm512_loadu_si512(gb + pl->bbase[t] * U);
-                const __m512i v = U == 4 ? _mm512_permutex2var_epi32(
-                                               va, _mm512_loadu_si512(pl->idx.d[t]), vb)
-                                         : _mm512_permutex2var_epi16(
-                                               va, _mm512_loadu_si512(pl->idx.w[t]), vb);
-                if (S16) {
-                    _mm256_storeu_si256((__m256i *)(dl + 32 * t), _mm512_cvtepi16_epi8(v));
-                    _mm256_storeu_si256((__m256i *)(dh + 32 * t),
-                                        _mm512_cvtepi16_epi8(_mm512_srai_epi16(v, 8)));
-                } else {
-                    _mm512_storeu_si512(dl + 64 * t, v);
-                }
-            }
+    const uint8_t *ra = (const uint8_t *)a->data + (ptrdiff_t)iy * a->stride * (ptrdiff_t)es +
+                        (ptrdiff_t)(ix0 + x0) * pa;
+    const uint8_t *rb = (const uint8_t *)b->data + (ptrdiff_t)iy * b->stride * (ptrdiff_t)es +
+                        (ptrdiff_t)(ix0 + x0) * pb;
+    uint8_t *dl = lo + (size_t)x0 * cin, *dh = S16 ? hi + (size_t)x0 * cin : NULL;
+    if (pl->T == 0) {
+        for (int x = x0; x < x1; x++, ra += pa, rb += pb, dl += cin, dh = S16 ? dh + cin : NULL) {
+            stage_part(S16, ra, (size_t)ca, dl, dh);
+            stage_part(S16, rb, (size_t)cb, dl + ca, S16 ? dh + ca : NULL);
         }
-    }
-    for (; x < x1; x++) {
-        const size_t o = (size_t)x * cin;
-        stage_part(S16, ra + (ptrdiff_t)(ix0 + x) * pa, (size_t)ca, lo + o, S16 ? hi + o : NULL);
-        stage_part(S16, rb + (ptrdiff_t)(ix0 + x) * pb, (size_t)cb, lo + o + (size_t)ca,
-                   S16 ? hi + o + (size_t)ca : NULL);
+    } else if (pl->U == 4) {
+        pair_groups(S16, 4, pl, ra, rb, x0, x1, a->w - ix0, cin, dl, dh);
+    } else {
+        pair_groups(S16, 2, pl, ra, rb, x0, x1, a->w - ix0, cin, dl, dh);
     }
     memset(lo + (size_t)x1 * cin, 0, (size_t)(npx - x1) * cin);
     if (S16)
