@@ -202,6 +202,11 @@ int nl_x86_conv_pack_narrow(nl_conv_plan *plan, nl_x86_stage stage, int es);
  * are the next pixels' or zero slack, and meet zero weights).  A tile rows
  * are then 64-byte aligned, 64 nck apart; B is unchanged.  Each staged row
  * serves k output rows, so the copy is paid once per k.
+ *
+ * Two sources (plan->run2, dsp.h: the input as the channel concatenation
+ * of a and b): a staged pixel is a's ca channels then b's cb, staged from
+ * both rows (conv_amx.c, stage_row_pair) into the same planes; nothing
+ * after the staging differs.
  * 0; NEUVC_ERR(ENOTSUP) when 16 output pixels' staged runs cannot fit a
  * plane; NEUVC_ERR(ENOMEM). */
 int nl_x86_conv_pack_amx(nl_conv_plan *plan);
