@@ -328,6 +328,19 @@ static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, 
     uint8_t *dl = lo + (size_t)a * cin, *dh = hi + (size_t)a * cin;
     const size_t n = (size_t)(b - a) * cin;
     size_t i = 0;
+    /* 64 samples at a time: each 128-bit lane's low and high bytes
+     * gathered into its qwords (vpshufb), the qwords of both vectors
+     * sorted into 64 low and 64 high bytes (vpermt2q). */
+    const __m512i split = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+    const __m512i qlo = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i qhi = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    for (; i + 64 <= n; i += 64) {
+        const __m512i v0 = _mm512_shuffle_epi8(_mm512_loadu_si512(s + i), split);
+        const __m512i v1 = _mm512_shuffle_epi8(_mm512_loadu_si512(s + i + 32), split);
+        _mm512_storeu_si512(dl + i, _mm512_permutex2var_epi64(v0, qlo, v1));
+        _mm512_storeu_si512(dh + i, _mm512_permutex2var_epi64(v0, qhi, v1));
+    }
     for (; i + 32 <= n; i += 32) {
         __m512i v = _mm512_loadu_si512(s + i);
         _mm256_storeu_si256((__m256i *)(dl + i), _mm512_cvtepi16_epi8(v));
@@ -502,8 +515,26 @@ ALWAYS_INLINE void pair_groups(const int S16, const int U, const pair_plan *pl, 
     const ptrdiff_t na_u = (ptrdiff_t)pl->ca * (S16 ? 2 : 1) / U;
     const ptrdiff_t nb_u = (ptrdiff_t)pl->cb * (S16 ? 2 : 1) / U;
     const ptrdiff_t gstep = (ptrdiff_t)P * (ptrdiff_t)cin;
+    /* S16, vectors t and t + 1 together: the low and high bytes of each
+     * 128-bit lane gathered into its qwords (vpshufb), the qwords of both
+     * vectors sorted into 64 low and 64 high bytes (vpermt2q). */
+    const __m512i split = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+    const __m512i qlo = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i qhi = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
     for (; x + P <= x1 && x + reach <= xr; x += P) {
-        for (int t = 0; t < T; t++) {
+        int t = 0;
+        for (; S16 && t + 1 < T; t += 2) {
+            const __m512i v0 = _mm512_shuffle_epi8(
+                pair_vec(U, pl, t, _mm512_loadu_si512(ra + pl->abase[t] * U),
+                         _mm512_loadu_si512(rb + pl->bbase[t] * U)), split);
+            const __m512i v1 = _mm512_shuffle_epi8(
+                pair_vec(U, pl, t + 1, _mm512_loadu_si512(ra + pl->abase[t + 1] * U),
+                         _mm512_loadu_si512(rb + pl->bbase[t + 1] * U)), split);
+            _mm512_storeu_si512(dl + 32 * t, _mm512_permutex2var_epi64(v0, qlo, v1));
+            _mm512_storeu_si512(dh + 32 * t, _mm512_permutex2var_epi64(v0, qhi, v1));
+        }
+        for (; t < T; t++) {
             const __m512i va = _mm512_loadu_si512(ra + pl->abase[t] * U);
             const __m512i vb = _mm512_loadu_si512(rb + pl->bbase[t] * U);
             pair_store(S16, pair_vec(U, pl, t, va, vb), dl + npl * t, S16 ? dh + npl * t : NULL,
