@@ -64,10 +64,12 @@ int nl_graph_plan_fuse_concat(nl_graph_plan *p, int (*can)(void *ctx, uint32_t o
     int n = 0;
     for (uint32_t s = 0; s < g->n_slots; s++)
         readers[s] = 0;
-    for (uint32_t i = 0; i < g->n_ops; i++)
-        for (int k = 0; k < 2; k++)
-            if (g->ops[i].src[k] != NL_GRAPH_NONE && (k == 0 || g->ops[i].src[1] != g->ops[i].src[0]))
-                readers[g->ops[i].src[k]]++;
+    for (uint32_t i = 0; i < g->n_ops; i++) {
+        const uint32_t x = g->ops[i].src[0], y = g->ops[i].src[1];
+        readers[x]++;
+        if (y != NL_GRAPH_NONE && y != x)
+            readers[y]++;
+    }
     for (uint32_t i = 0; i < g->n_ops; i++) {
         const nl_graph_op *op = &g->ops[i];
         const uint32_t s = op->dst;

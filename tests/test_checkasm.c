@@ -131,7 +131,8 @@ static void check_pair(const nl_conv_plan *plan, const spec *sp, const nl_tensor
 {
     if (!plan->run2 || src->c < 2)
         return;
-    const int ca = sp->ca > 0 && sp->ca < src->c ? sp->ca : 1 + (int)(rng_next(r) % (unsigned)(src->c - 1));
+    const int ca = sp->ca > 0 && sp->ca < src->c ? sp->ca
+                                                 : 1 + (int)(rng_next(r) % (unsigned)(src->c - 1));
     nl_tensor part[2];
     for (int q = 0; q < 2; q++) {
         nl_tensor *t = &part[q];
@@ -690,10 +691,10 @@ START_TEST(graph_concat_fusion)
                 for (int k = 1; k < 4; k++) {
                     const nl_tensor *a = &out[0][o], *b = &out[k][o];
                     ck_assert(a->h == b->h && a->w == b->w && a->c == b->c && a->type == b->type);
-                    const size_t row = (size_t)a->w * (size_t)a->c * esize(a->type);
+                    const size_t es = esize(a->type), row = (size_t)a->w * (size_t)a->c * es;
                     for (int y = 0; y < a->h; y++)
-                        ck_assert_msg(!memcmp((const char *)a->data + (size_t)y * (size_t)a->stride * esize(a->type),
-                                              (const char *)b->data + (size_t)y * (size_t)b->stride * esize(b->type),
+                        ck_assert_msg(!memcmp((const char *)a->data + (size_t)y * (size_t)a->stride * es,
+                                              (const char *)b->data + (size_t)y * (size_t)b->stride * es,
                                               row),
                                       "%s at %dx%d: output %u row %d: AMX (fused) differs from %s",
                                       gr->name, wp, hp, (unsigned)o, y,

@@ -662,8 +662,8 @@ ALWAYS_INLINE void prefetch_rows(const uint8_t *const *pf, const int *pfq, int n
     for (int r = 0; r < npf; r++) {
         const int q = pfq[r];
         const ptrdiff_t o = pf0 * ipx[q];
-        prefetch_span(pf[r], o + x * ipxb[q], x + np < n ? o + (x + np) * ipxb[q] : o + n_in * ipx[q],
-                      rowb[q]);
+        const ptrdiff_t end = x + np < n ? o + (x + np) * ipxb[q] : o + n_in * ipx[q];
+        prefetch_span(pf[r], o + x * ipxb[q], end, rowb[q]);
     }
 }
 
