@@ -11,7 +11,9 @@
  *                        two vpunpck*wd, two vpermd);
  *   nl_s2d_u8_r4_avx2:   u8, r = 4, cin even, cin <= 12 (4 channels x 16
  *                        offsets: per row two 16-byte windows of 2 pixels,
- *                        vpshufb, then a dword transpose of the 4 rows);
+ *                        vpshufb, then a dword transpose of the 4 rows), or
+ *                        cin % 16 == 0 (16 channels: byte and word
+ *                        unpacks of the 4 pixels, the same dword transpose);
  *   nl_d2s_s16_r2_avx2:  s16, r = 2, cout % 16 == 0 (16 channels of one
  *                        offset from 4 registers: vpshufb, unpacks, vpermd);
  *   nl_d2s_s16_r4_avx2:  s16, r = 4, cout <= 6 (cout == 6: two pixels per
@@ -115,6 +117,45 @@ static void s2d_u8_r4(const nl_tensor *src, nl_tensor *dst, int y0, int y1)
                 for (int q = 0; q < 16; q++)
                     drow[(ptrdiff_t)x * cin * 16 + c * 16 + q] =
                         s[(q >> 2) * ss + (ptrdiff_t)(4 * x + (q & 3)) * cin + c];
+    }
+}
+
+/* u8, r = 4, cin % 16 == 0: as above with 16 channels per step: per pair
+ * of rows (lanes) the 16 channels of pixels j = 0..3, transposed by byte
+ * and word unpacks into 4 registers of dword k = channel k at j = 0..3. */
+static void s2d_u8_r4_c16(const nl_tensor *src, nl_tensor *dst, int y0, int y1)
+{
+    const int cin = src->c;
+    const ptrdiff_t ss = src->stride;
+    const __m256i pairs = _mm256_setr_epi32(PAIRS);
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *s = (const uint8_t *)src->data + (ptrdiff_t)4 * y * ss;
+        uint8_t *d = (uint8_t *)dst->data + (ptrdiff_t)y * dst->stride;
+        for (int x = 0; x < dst->w; x++) {
+            const uint8_t *p = s + (ptrdiff_t)4 * x * cin;
+            for (int c = 0; c < cin; c += 16, d += 256) {
+                __m256i t[2][4];
+                for (int h = 0; h < 2; h++) { /* rows 2h, 2h + 1 */
+                    const uint8_t *q = p + 2 * h * ss + c;
+                    const __m256i w0 = load2x128(q, q + ss), w1 = load2x128(q + cin, q + ss + cin);
+                    const __m256i w2 = load2x128(q + 2 * cin, q + ss + 2 * cin);
+                    const __m256i w3 = load2x128(q + 3 * cin, q + ss + 3 * cin);
+                    const __m256i l01 = _mm256_unpacklo_epi8(w0, w1), l23 = _mm256_unpacklo_epi8(w2, w3);
+                    const __m256i h01 = _mm256_unpackhi_epi8(w0, w1), h23 = _mm256_unpackhi_epi8(w2, w3);
+                    t[h][0] = _mm256_unpacklo_epi16(l01, l23);
+                    t[h][1] = _mm256_unpackhi_epi16(l01, l23);
+                    t[h][2] = _mm256_unpacklo_epi16(h01, h23);
+                    t[h][3] = _mm256_unpackhi_epi16(h01, h23);
+                }
+                for (int k = 0; k < 4; k++) { /* channels c + 4k .. c + 4k + 3 */
+                    const __m256i lo = _mm256_unpacklo_epi32(t[0][k], t[1][k]);
+                    const __m256i hi = _mm256_unpackhi_epi32(t[0][k], t[1][k]);
+                    _mm256_storeu_si256((__m256i *)(d + 64 * k), _mm256_permutevar8x32_epi32(lo, pairs));
+                    _mm256_storeu_si256((__m256i *)(d + 64 * k + 32),
+                                        _mm256_permutevar8x32_epi32(hi, pairs));
+                }
+            }
+        }
     }
 }
 
@@ -247,6 +288,8 @@ void nl_s2d_avx2(const nl_tensor *src, nl_tensor *dst, int r, int y0, int y1)
         s2d_s16_r2(src, dst, y0, y1);
     else if (r == 4 && src->type == NL_U8 && src->c % 2 == 0 && src->c <= 12)
         s2d_u8_r4(src, dst, y0, y1);
+    else if (r == 4 && src->type == NL_U8 && src->c % 16 == 0)
+        s2d_u8_r4_c16(src, dst, y0, y1);
     else
         nl_s2d_c_fast(src, dst, r, y0, y1);
 }
