@@ -1411,11 +1411,13 @@ static int check_mc_pred(const nv_mcdsp *d, const nv_mcdsp *c, const char *what,
 }
 
 /* ---- shuffle vector shapes (h/speed): begin ----
- * The shapes that have vector forms (netlib/x86/shuffle_avx512.c: the
- * default model's shuffles), which check_shuffle's random channel counts
- * rarely hit: s2d s16 r 2 with cin % 8 == 0, s2d u8 r 4 with cin even,
- * d2s s16 r 2 with cout % 32 == 0, d2s s16 r 4 with cout <= 6; each next
- * to shapes just outside them, widths from 1, row ranges, slack. */
+ * The shapes that have vector forms (netlib/x86/shuffle_avx2.c and
+ * shuffle_avx512.c: the default model's shuffles), which check_shuffle's
+ * random channel counts rarely hit: s2d s16 r 2 with cin % 8 == 0, s2d u8
+ * r 4 with cin even (AVX2: <= 12, the last pixels of a row in the scalar
+ * rule, or % 16 == 0), d2s s16 r 2 with cout % 32 == 0 (AVX2: % 16), d2s
+ * s16 r 4 with cout <= 6; each next to shapes just outside them, widths
+ * from 1, row ranges, slack. */
 START_TEST(shuffle_vector_shapes)
 {
     const level *lv = &levels[_i];
@@ -1430,7 +1432,8 @@ START_TEST(shuffle_vector_shapes)
         { 0, 4, NL_U8, 12 },  { 0, 4, NL_U8, 64 },  { 0, 4, NL_U8, 5 },   { 0, 4, NL_S16, 12 },
         { 1, 2, NL_S16, 32 }, { 1, 2, NL_S16, 96 }, { 1, 2, NL_S16, 48 }, { 1, 2, NL_U8, 96 },
         { 1, 4, NL_S16, 1 },  { 1, 4, NL_S16, 3 },  { 1, 4, NL_S16, 4 },  { 1, 4, NL_S16, 6 },
-        { 1, 4, NL_S16, 7 },  { 1, 4, NL_U8, 6 },
+        { 1, 4, NL_S16, 7 },  { 1, 4, NL_U8, 6 },   { 0, 4, NL_U8, 8 },   { 0, 4, NL_U8, 14 },
+        { 1, 2, NL_S16, 16 }, { 1, 2, NL_S16, 8 },  { 0, 4, NL_U8, 16 },  { 0, 4, NL_U8, 24 },
     };
     nl_dsp dsp;
     nl_dsp_init(&dsp, lv->flags);

@@ -29,6 +29,7 @@
 #include "netlib/ref/elem.h"
 #include "netlib/ref/rounding.h"
 #include "netlib/x86/elem_x86.h"
+#include "netlib/x86/shuffle_x86.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -311,6 +312,6 @@ void nl_dsp_init_x86_elem_avx2(nl_dsp *d)
     d->add = nl_add_avx2;          d->add_name = "nl_add_avx2";
     d->clamp = nl_clamp_avx2;      d->clamp_name = "nl_clamp_avx2";
     d->concat = nl_concat_avx2;    d->concat_name = "nl_concat_avx2";
-    d->s2d = nl_s2d_c_fast;        d->s2d_name = "nl_s2d_c_fast";   /* shuffle_x86.c */
-    d->d2s = nl_d2s_c_fast;        d->d2s_name = "nl_d2s_c_fast";
+    d->s2d = nl_s2d_avx2;          d->s2d_name = "nl_s2d_avx2";     /* shuffle_avx2.c */
+    d->d2s = nl_d2s_avx2;          d->d2s_name = "nl_d2s_avx2";
 }
