@@ -222,8 +222,9 @@ static int model_check_inter(nv_model *m, const char *src, char *err, size_t err
     return 0;
 }
 
-/* Loads path, or buf[0 .. size-1] when path is NULL (borrowed when
- * borrow, else copied), then checks it as a codec model. */
+/* Loads path, or buf[0 .. size-1] when path is NULL (borrowed and trusted
+ * when borrow: the built-in model, else copied), then checks it as a
+ * codec model. */
 static int model_open(nv_model **pm, const char *path, const void *buf, size_t size,
                       size_t max_payload, int borrow, const char *src, char *err, size_t errlen)
 {
@@ -243,8 +244,8 @@ static int model_open(nv_model **pm, const char *path, const void *buf, size_t s
     if (path)
         ret = nvm_load_file(&m->nvm, path, max_payload, msg, sizeof(msg));
     else
-        ret = nvm_load_mem(&m->nvm, buf, size, max_payload, borrow ? NVM_LOAD_BORROW : 0, msg,
-                           sizeof(msg));
+        ret = nvm_load_mem(&m->nvm, buf, size, max_payload,
+                           borrow ? NVM_LOAD_BORROW | NVM_LOAD_TRUSTED : 0, msg, sizeof(msg));
     if (ret < 0) {
         nv_fail(err, errlen, ret, "model '%s': %s", src, msg);
         goto fail;

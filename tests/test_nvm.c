@@ -599,6 +599,28 @@ START_TEST(test_borrow)
 }
 END_TEST
 
+/* NVM_LOAD_TRUSTED skips the digest check and nothing else. */
+START_TEST(test_trusted)
+{
+    uint8_t *buf;
+    size_t size;
+    char err[NVM_ERRMSG_SIZE];
+    nvm_model *m;
+    sample_build(&buf, &size, NULL);
+    buf[NVM_OFF_SHA256] ^= 1;
+    ck_assert_int_eq(nvm_load_mem(&m, buf, size, LIMIT, 0, err, sizeof(err)), NEUVC_ERR_INVALIDDATA);
+    ck_assert_int_eq(nvm_load_mem(&m, buf, size, LIMIT, NVM_LOAD_TRUSTED, err, sizeof(err)), 0);
+    ck_assert_mem_eq(nvm_payload_sha256(m), buf + NVM_OFF_SHA256, NEUVC_SHA256_SIZE);
+    nvm_free(&m);
+    buf[size - 1] ^= 1;     /* the last tensor byte: still loads, the digest is not computed */
+    ck_assert_int_eq(nvm_load_mem(&m, buf, size, LIMIT, NVM_LOAD_TRUSTED, err, sizeof(err)), 0);
+    nvm_free(&m);
+    buf[NVM_HEADER_SIZE] ^= 0x80;   /* the counts: still parsed and refused */
+    ck_assert_int_eq(nvm_load_mem(&m, buf, size, LIMIT, NVM_LOAD_TRUSTED, err, sizeof(err)), NEUVC_ERR_INVALIDDATA);
+    free(buf);
+}
+END_TEST
+
 static void temp_path(char *path, size_t n)
 {
     const char *dir = getenv("TMPDIR");
@@ -1331,6 +1353,7 @@ static Suite *nvm_suite(void)
     tcase_add_test(tc, test_golden_digest);
     tcase_add_test(tc, test_writer_refuses);
     tcase_add_test(tc, test_borrow);
+    tcase_add_test(tc, test_trusted);
     tcase_add_test(tc, test_load_file);
     tcase_add_test(tc, test_truncations);
     tcase_add_test(tc, test_flipped_bytes);
