@@ -383,6 +383,19 @@ int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, con
         nv_fail(err, errlen, ret, "inter graphs: pt / pf of other shapes");
         goto fail;
     }
+    /* An intra graph and its inter counterpart run in frames of their own
+     * type, and what a frame reads of their outputs it reads before the
+     * next frame: one block of memory each pair (what a P frame touches
+     * first is then mostly what the I frame touched already). */
+    nl_graph_exec *pairs[4][2] = { { n->analysis, n->inter_analysis },
+                                   { n->hyper_analysis, n->inter_hyper_analysis },
+                                   { n->hyper_synthesis, n->inter_hyper_synthesis },
+                                   { n->synthesis, n->inter_synthesis } };
+    for (int i = 0; i < 4; i++)
+        if (pairs[i][0] && (ret = nl_graph_exec_share(pairs[i][0], pairs[i][1])) < 0) {
+            nv_fail(err, errlen, ret, "out of memory for the graphs");
+            goto fail;
+        }
     return 0;
 fail:
     nv_nets_close(n);

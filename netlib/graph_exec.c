@@ -22,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "neuvc/neuvc.h"
 #include "common/threadpool.h"
@@ -31,11 +34,20 @@
 
 #define EXEC_ALIGN 64            /* buffer alignment, and slack after each */
 
+/* The block of an executor's slot buffers, or of several executors' that
+ * never run at the same time (nl_graph_exec_share); freed by its last
+ * user. */
+typedef struct exec_arena {
+    void *mem;
+    int refs;
+} exec_arena;
+
 struct nl_graph_exec {
     const nl_graph *g;
     int prepared;
     nl_graph_plan p;             /* shapes (view: data once prepared), buffer plan, MACs */
     void **buf;                  /* [n_ops] */
+    exec_arena *arena;           /* buf[] lie in this block once prepared */
     size_t bytes;
     char err[160];
     nl_dsp dsp;                  /* the kernels (a copy of the table given at creation) */
@@ -59,12 +71,67 @@ static int exec_fail(nl_graph_exec *ex, int code, const char *fmt, ...)
     return code;
 }
 
+/* Bytes of buffer b with its slack: a multiple of EXEC_ALIGN. */
+static size_t buf_bytes(const nl_graph_exec *ex, int b)
+{
+    return (ex->p.buf_size[b] / EXEC_ALIGN + 2) * EXEC_ALIGN;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* A block of n bytes (n a multiple of EXEC_ALIGN) with one user: from
+ * 2 MiB up, 2 MiB-aligned and offered transparent huge pages, so that its
+ * first touch takes one page fault per 2 MiB instead of 512. */
+static exec_arena *arena_new(size_t n)
+{
+    exec_arena *ar = malloc(sizeof(*ar));
+    if (!ar)
+        return NULL;
+    ar->refs = 1;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (n >= HUGE_PAGE) {
+        n = (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        ar->mem = aligned_alloc(HUGE_PAGE, n);
+        if (ar->mem)
+            madvise(ar->mem, n, MADV_HUGEPAGE); /* advice only: failure is harmless */
+    } else
+#endif
+    ar->mem = aligned_alloc(EXEC_ALIGN, n ? n : EXEC_ALIGN);
+    if (!ar->mem) {
+        free(ar);
+        return NULL;
+    }
+    return ar;
+}
+
+static void arena_unref(exec_arena **par)
+{
+    if (*par && --(*par)->refs == 0) {
+        free((*par)->mem);
+        free(*par);
+    }
+    *par = NULL;
+}
+
+/* Points ex's buffers and slot views into ar, buffer after buffer. */
+static void arena_bind(nl_graph_exec *ex, exec_arena *ar)
+{
+    size_t off = 0; /* the sum of buf_bytes() is ex->bytes */
+    ex->arena = ar;
+    for (int b = 0; b < ex->p.n_buf; b++) {
+        ex->buf[b] = (char *)ar->mem + off;
+        off += buf_bytes(ex, b);
+    }
+    for (uint32_t s = 0; s < ex->g->n_slots; s++)
+        if (ex->p.buf_of[s] >= 0)
+            ex->p.view[s].data = ex->buf[ex->p.buf_of[s]];
+}
+
 static void exec_release(nl_graph_exec *ex)
 {
-    for (int b = 0; b < ex->p.n_buf; b++) {
-        free(ex->buf[b]);
+    for (int b = 0; b < ex->p.n_buf; b++)
         ex->buf[b] = NULL;
-    }
+    arena_unref(&ex->arena);
     ex->p.n_buf = 0;
     ex->prepared = 0;
     ex->p.macs = 0;
@@ -158,18 +225,14 @@ int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w)
         if (g->ops[i].code != NL_OP_CONV)
             ex->op_cost[i] = 4 * ex->p.slot_bytes[g->ops[i].dst];
     nl_graph_plan_buffers(&ex->p, NL_PLAN_CLAMP_IN_PLACE);
-    for (int b = 0; b < ex->p.n_buf; b++) {
-        size_t size = (ex->p.buf_size[b] / EXEC_ALIGN + 2) * EXEC_ALIGN;
-        ex->buf[b] = aligned_alloc(EXEC_ALIGN, size);
-        if (!ex->buf[b]) {
-            exec_release(ex);
-            return exec_fail(ex, NEUVC_ERR(ENOMEM), "out of memory");
-        }
-        ex->bytes += size;
+    for (int b = 0; b < ex->p.n_buf; b++)
+        ex->bytes += buf_bytes(ex, b);
+    exec_arena *ar = arena_new(ex->bytes);
+    if (!ar) {
+        exec_release(ex);
+        return exec_fail(ex, NEUVC_ERR(ENOMEM), "out of memory");
     }
-    for (uint32_t s = 0; s < g->n_slots; s++)
-        if (ex->p.buf_of[s] >= 0)
-            ex->p.view[s].data = ex->buf[ex->p.buf_of[s]];
+    arena_bind(ex, ar);
     nl_graph_plan_set_sizes(&ex->p, h, w);
     ex->prepared = 1;
     ex->err[0] = '\0';
@@ -372,6 +435,25 @@ int nl_graph_exec_link(nl_graph_exec *ex, uint32_t in, const nl_graph_exec *src,
     if (ex->cl && src->cl)
         return nl_cl_exec_link(ex->cl, in, src->cl, out);
     return 0; /* on the CPU an input is read where it lies */
+}
+
+int nl_graph_exec_share(nl_graph_exec *a, nl_graph_exec *b)
+{
+    if (!a || !b || a == b)
+        return NEUVC_ERR(EINVAL);
+    if (a->cl || b->cl)
+        return 0; /* device buffers stay apart */
+    if (!a->prepared || !b->prepared || a->arena == b->arena)
+        return NEUVC_ERR(EINVAL);
+    exec_arena *ar = arena_new(a->bytes > b->bytes ? a->bytes : b->bytes);
+    if (!ar)
+        return NEUVC_ERR(ENOMEM);
+    arena_unref(&a->arena);
+    arena_unref(&b->arena);
+    arena_bind(a, ar);
+    arena_bind(b, ar);
+    ar->refs = 2;
+    return 0;
 }
 
 int nl_graph_exec_device_only(nl_graph_exec *ex, uint32_t out)
