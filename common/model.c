@@ -384,15 +384,19 @@ int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, con
         goto fail;
     }
     /* An intra graph and its inter counterpart run in frames of their own
-     * type, and what a frame reads of their outputs it reads before the
-     * next frame: one block of memory each pair (what a P frame touches
-     * first is then mostly what the I frame touched already). */
-    nl_graph_exec *pairs[4][2] = { { n->analysis, n->inter_analysis },
-                                   { n->hyper_analysis, n->inter_hyper_analysis },
-                                   { n->hyper_synthesis, n->inter_hyper_synthesis },
-                                   { n->synthesis, n->inter_synthesis } };
-    for (int i = 0; i < 4; i++)
-        if (pairs[i][0] && (ret = nl_graph_exec_share(pairs[i][0], pairs[i][1])) < 0) {
+     * type, what a frame reads of their outputs it reads before the next
+     * frame, and the analysis output y is dead once the synthesis runs
+     * (encoder/encoder.c: the synthesis comes last in a frame): one block
+     * of memory each group, so that the I frame touches less and the first
+     * P frame mostly what the I frame touched.  Other outputs are read
+     * after the next graph ran (y after the hyper graphs, pred's all
+     * through the P frame): those graphs keep blocks apart. */
+    nl_graph_exec *groups[3][4] = {
+        { n->analysis, n->inter_analysis, n->synthesis, n->inter_synthesis },
+        { n->hyper_analysis, n->inter_hyper_analysis },
+        { n->hyper_synthesis, n->inter_hyper_synthesis } };
+    for (int i = 0; i < 3; i++)
+        if ((ret = nl_graph_exec_share(groups[i], 4)) < 0) {
             nv_fail(err, errlen, ret, "out of memory for the graphs");
             goto fail;
         }

@@ -22,9 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
 
 #include "neuvc/neuvc.h"
 #include "common/threadpool.h"
@@ -77,25 +74,13 @@ static size_t buf_bytes(const nl_graph_exec *ex, int b)
     return (ex->p.buf_size[b] / EXEC_ALIGN + 2) * EXEC_ALIGN;
 }
 
-#define HUGE_PAGE ((size_t)2 << 20)
-
-/* A block of n bytes (n a multiple of EXEC_ALIGN) with one user: from
- * 2 MiB up, 2 MiB-aligned and offered transparent huge pages, so that its
- * first touch takes one page fault per 2 MiB instead of 512. */
+/* A block of n bytes (a multiple of EXEC_ALIGN) with one user. */
 static exec_arena *arena_new(size_t n)
 {
     exec_arena *ar = malloc(sizeof(*ar));
     if (!ar)
         return NULL;
     ar->refs = 1;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (n >= HUGE_PAGE) {
-        n = (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-        ar->mem = aligned_alloc(HUGE_PAGE, n);
-        if (ar->mem)
-            madvise(ar->mem, n, MADV_HUGEPAGE); /* advice only: failure is harmless */
-    } else
-#endif
     ar->mem = aligned_alloc(EXEC_ALIGN, n ? n : EXEC_ALIGN);
     if (!ar->mem) {
         free(ar);
@@ -437,22 +422,34 @@ int nl_graph_exec_link(nl_graph_exec *ex, uint32_t in, const nl_graph_exec *src,
     return 0; /* on the CPU an input is read where it lies */
 }
 
-int nl_graph_exec_share(nl_graph_exec *a, nl_graph_exec *b)
+int nl_graph_exec_share(nl_graph_exec *const *ex, int n)
 {
-    if (!a || !b || a == b)
+    size_t bytes = 0;
+    int users = 0;
+    if (!ex || n < 0)
         return NEUVC_ERR(EINVAL);
-    if (a->cl || b->cl)
-        return 0; /* device buffers stay apart */
-    if (!a->prepared || !b->prepared || a->arena == b->arena)
-        return NEUVC_ERR(EINVAL);
-    exec_arena *ar = arena_new(a->bytes > b->bytes ? a->bytes : b->bytes);
+    for (int i = 0; i < n; i++) {
+        if (!ex[i] || ex[i]->cl)
+            continue; /* device buffers stay apart */
+        if (!ex[i]->prepared)
+            return NEUVC_ERR(EINVAL);
+        for (int k = 0; k < i; k++)
+            if (ex[k] == ex[i])
+                return NEUVC_ERR(EINVAL);
+        bytes = ex[i]->bytes > bytes ? ex[i]->bytes : bytes;
+        users++;
+    }
+    if (users < 2)
+        return 0;
+    exec_arena *ar = arena_new(bytes);
     if (!ar)
         return NEUVC_ERR(ENOMEM);
-    arena_unref(&a->arena);
-    arena_unref(&b->arena);
-    arena_bind(a, ar);
-    arena_bind(b, ar);
-    ar->refs = 2;
+    for (int i = 0; i < n; i++)
+        if (ex[i] && !ex[i]->cl) {
+            arena_unref(&ex[i]->arena);
+            arena_bind(ex[i], ar);
+        }
+    ar->refs = users;
     return 0;
 }
 
