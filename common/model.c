@@ -222,8 +222,9 @@ static int model_check_inter(nv_model *m, const char *src, char *err, size_t err
     return 0;
 }
 
-/* Loads path, or buf[0 .. size-1] when path is NULL (borrowed when
- * borrow, else copied), then checks it as a codec model. */
+/* Loads path, or buf[0 .. size-1] when path is NULL (borrowed and trusted
+ * when borrow: the built-in model, else copied), then checks it as a
+ * codec model. */
 static int model_open(nv_model **pm, const char *path, const void *buf, size_t size,
                       size_t max_payload, int borrow, const char *src, char *err, size_t errlen)
 {
@@ -243,8 +244,8 @@ static int model_open(nv_model **pm, const char *path, const void *buf, size_t s
     if (path)
         ret = nvm_load_file(&m->nvm, path, max_payload, msg, sizeof(msg));
     else
-        ret = nvm_load_mem(&m->nvm, buf, size, max_payload, borrow ? NVM_LOAD_BORROW : 0, msg,
-                           sizeof(msg));
+        ret = nvm_load_mem(&m->nvm, buf, size, max_payload,
+                           borrow ? NVM_LOAD_BORROW | NVM_LOAD_TRUSTED : 0, msg, sizeof(msg));
     if (ret < 0) {
         nv_fail(err, errlen, ret, "model '%s': %s", src, msg);
         goto fail;
@@ -382,6 +383,23 @@ int nv_nets_open(nv_nets *n, const nv_model *m, int wp, int hp, int encoder, con
         nv_fail(err, errlen, ret, "inter graphs: pt / pf of other shapes");
         goto fail;
     }
+    /* An intra graph and its inter counterpart run in frames of their own
+     * type, what a frame reads of their outputs it reads before the next
+     * frame, and the analysis output y is dead once the synthesis runs
+     * (encoder/encoder.c: the synthesis comes last in a frame): one block
+     * of memory each group, so that the I frame touches less and the first
+     * P frame mostly what the I frame touched.  Other outputs are read
+     * after the next graph ran (y after the hyper graphs, pred's all
+     * through the P frame): those graphs keep blocks apart. */
+    nl_graph_exec *groups[3][4] = {
+        { n->analysis, n->inter_analysis, n->synthesis, n->inter_synthesis },
+        { n->hyper_analysis, n->inter_hyper_analysis },
+        { n->hyper_synthesis, n->inter_hyper_synthesis } };
+    for (int i = 0; i < 3; i++)
+        if ((ret = nl_graph_exec_share(groups[i], 4)) < 0) {
+            nv_fail(err, errlen, ret, "out of memory for the graphs");
+            goto fail;
+        }
     return 0;
 fail:
     nv_nets_close(n);

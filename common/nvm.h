@@ -93,6 +93,11 @@ int nvm_name_valid(const char *s);
  * stay unchanged and alive until nvm_free().  Honoured only when buf is
  * NVM_ALIGN-aligned (a copy is made otherwise).  For the built-in model. */
 #define NVM_LOAD_BORROW 1u
+/* Skip the payload's SHA-256 check (everything else is still validated,
+ * and the stored digest is still the fingerprint).  For the built-in
+ * model only: it is part of the library, and the test suite checks its
+ * digest (tests/test_codec.c loads it without this flag). */
+#define NVM_LOAD_TRUSTED 2u
 
 /* Parses and validates a whole file image buf[0 .. size-1].  max_payload
  * bounds the declared payload size (NEUVC_ERR(ERANGE) above it). */

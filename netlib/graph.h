@@ -190,6 +190,13 @@ int nl_graph_exec_link(nl_graph_exec *ex, uint32_t in, const nl_graph_exec *src,
  * view are undefined (its shape and data pointer, which links match, stay
  * valid).  Nothing to do on the CPU.  0 or NEUVC_ERR(EINVAL). */
 int nl_graph_exec_device_only(nl_graph_exec *ex, uint32_t out);
+/* ex[0 .. n-1] (NULL entries skipped; the others prepared and distinct)
+ * never run at the same time, and no output of one is read once another
+ * has run: their slot buffers become one block of the largest size (views
+ * taken before are stale; a prepare at other sizes gives an executor a
+ * block of its own again).  Executors on a device are left alone.  0,
+ * NEUVC_ERR(EINVAL) or NEUVC_ERR(ENOMEM) (nothing changed then). */
+int nl_graph_exec_share(nl_graph_exec *const *ex, int n);
 /* 1 when ex runs on OpenCL (its table had opencl set), else 0. */
 int nl_graph_exec_on_device(const nl_graph_exec *ex);
 

@@ -37,11 +37,20 @@
 
 #define EXEC_ALIGN 64            /* buffer alignment, and slack after each */
 
+/* The block of an executor's slot buffers, or of several executors' that
+ * never run at the same time (nl_graph_exec_share); freed by its last
+ * user. */
+typedef struct exec_arena {
+    void *mem;
+    int refs;
+} exec_arena;
+
 struct nl_graph_exec {
     const nl_graph *g;
     int prepared;
     nl_graph_plan p;             /* shapes (view: data once prepared), buffer plan, MACs */
     void **buf;                  /* [n_ops] */
+    exec_arena *arena;           /* buf[] lie in this block once prepared */
     size_t bytes;
     char err[160];
     nl_dsp dsp;                  /* the kernels (a copy of the table given at creation) */
@@ -65,12 +74,55 @@ static int exec_fail(nl_graph_exec *ex, int code, const char *fmt, ...)
     return code;
 }
 
+/* Bytes of buffer b with its slack: a multiple of EXEC_ALIGN. */
+static size_t buf_bytes(const nl_graph_exec *ex, int b)
+{
+    return (ex->p.buf_size[b] / EXEC_ALIGN + 2) * EXEC_ALIGN;
+}
+
+/* A block of n bytes (a multiple of EXEC_ALIGN) with one user. */
+static exec_arena *arena_new(size_t n)
+{
+    exec_arena *ar = malloc(sizeof(*ar));
+    if (!ar)
+        return NULL;
+    ar->refs = 1;
+    ar->mem = aligned_alloc(EXEC_ALIGN, n ? n : EXEC_ALIGN);
+    if (!ar->mem) {
+        free(ar);
+        return NULL;
+    }
+    return ar;
+}
+
+static void arena_unref(exec_arena **par)
+{
+    if (*par && --(*par)->refs == 0) {
+        free((*par)->mem);
+        free(*par);
+    }
+    *par = NULL;
+}
+
+/* Points ex's buffers and slot views into ar, buffer after buffer. */
+static void arena_bind(nl_graph_exec *ex, exec_arena *ar)
+{
+    size_t off = 0; /* the sum of buf_bytes() is ex->bytes */
+    ex->arena = ar;
+    for (int b = 0; b < ex->p.n_buf; b++) {
+        ex->buf[b] = (char *)ar->mem + off;
+        off += buf_bytes(ex, b);
+    }
+    for (uint32_t s = 0; s < ex->g->n_slots; s++)
+        if (ex->p.buf_of[s] >= 0)
+            ex->p.view[s].data = ex->buf[ex->p.buf_of[s]];
+}
+
 static void exec_release(nl_graph_exec *ex)
 {
-    for (int b = 0; b < ex->p.n_buf; b++) {
-        free(ex->buf[b]);
+    for (int b = 0; b < ex->p.n_buf; b++)
         ex->buf[b] = NULL;
-    }
+    arena_unref(&ex->arena);
     ex->p.n_buf = 0;
     ex->prepared = 0;
     ex->p.macs = 0;
@@ -172,18 +224,14 @@ int nl_graph_prepare(nl_graph_exec *ex, const int *h, const int *w)
         if (g->ops[i].code != NL_OP_CONV)
             ex->op_cost[i] = 4 * ex->p.slot_bytes[g->ops[i].dst];
     nl_graph_plan_buffers(&ex->p, NL_PLAN_CLAMP_IN_PLACE);
-    for (int b = 0; b < ex->p.n_buf; b++) {
-        size_t size = (ex->p.buf_size[b] / EXEC_ALIGN + 2) * EXEC_ALIGN;
-        ex->buf[b] = aligned_alloc(EXEC_ALIGN, size);
-        if (!ex->buf[b]) {
-            exec_release(ex);
-            return exec_fail(ex, NEUVC_ERR(ENOMEM), "out of memory");
-        }
-        ex->bytes += size;
+    for (int b = 0; b < ex->p.n_buf; b++)
+        ex->bytes += buf_bytes(ex, b);
+    exec_arena *ar = arena_new(ex->bytes);
+    if (!ar) {
+        exec_release(ex);
+        return exec_fail(ex, NEUVC_ERR(ENOMEM), "out of memory");
     }
-    for (uint32_t s = 0; s < g->n_slots; s++)
-        if (ex->p.buf_of[s] >= 0)
-            ex->p.view[s].data = ex->buf[ex->p.buf_of[s]];
+    arena_bind(ex, ar);
     nl_graph_plan_set_sizes(&ex->p, h, w);
     ex->prepared = 1;
     ex->err[0] = '\0';
@@ -395,6 +443,37 @@ int nl_graph_exec_link(nl_graph_exec *ex, uint32_t in, const nl_graph_exec *src,
     if (ex->cl && src->cl)
         return nl_cl_exec_link(ex->cl, in, src->cl, out);
     return 0; /* on the CPU an input is read where it lies */
+}
+
+int nl_graph_exec_share(nl_graph_exec *const *ex, int n)
+{
+    size_t bytes = 0;
+    int users = 0;
+    if (!ex || n < 0)
+        return NEUVC_ERR(EINVAL);
+    for (int i = 0; i < n; i++) {
+        if (!ex[i] || ex[i]->cl)
+            continue; /* device buffers stay apart */
+        if (!ex[i]->prepared)
+            return NEUVC_ERR(EINVAL);
+        for (int k = 0; k < i; k++)
+            if (ex[k] == ex[i])
+                return NEUVC_ERR(EINVAL);
+        bytes = ex[i]->bytes > bytes ? ex[i]->bytes : bytes;
+        users++;
+    }
+    if (users < 2)
+        return 0;
+    exec_arena *ar = arena_new(bytes);
+    if (!ar)
+        return NEUVC_ERR(ENOMEM);
+    for (int i = 0; i < n; i++)
+        if (ex[i] && !ex[i]->cl) {
+            arena_unref(&ex[i]->arena);
+            arena_bind(ex[i], ar);
+        }
+    ar->refs = users;
+    return 0;
 }
 
 int nl_graph_exec_device_only(nl_graph_exec *ex, uint32_t out)

@@ -366,22 +366,33 @@ static int dump_intra(const NeuvcPicture *pic, int qp, const char *model_path, d
             ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
             goto done;
         }
-    nl_tensor x6 = tensor_view(&s->t[0]);
-    if ((ret = nv_intra_encode(&c, rc, &x6, qp, &fh, msg, sizeof(msg))) < 0) {
+    nl_tensor x6 = tensor_view(&s->t[0]), yv;
+    /* nv_intra_encode's three steps: y is copied before the synthesis,
+     * which may reuse the analysis' memory (common/model.c). */
+    if ((ret = nv_intra_encode_analyse(&c, &x6, &yv, msg, sizeof(msg))) < 0 ||
+        (ret = nv_intra_encode_code(&c, rc, &yv, qp, &fh, msg, sizeof(msg))) < 0) {
         nv_fail(err, errlen, ret, "nv_intra_encode: %s", msg);
         goto done;
     }
-    /* The executors keep their outputs until their next run: each graph
-     * ran once, so these are the values the encoder coded. */
-    const nl_tensor *y = nl_graph_output(c.nets.analysis, 0);
+    dump_tensor *ty = set_copy(s, "y", &yv);
+    if (!ty) {
+        ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
+        goto done;
+    }
+    if ((ret = nv_intra_reconstruct(&c, qp)) < 0) {
+        nv_fail(err, errlen, ret, "nv_intra_encode: synthesis failed");
+        goto done;
+    }
+    /* Every other executor keeps its outputs until its next run: each
+     * graph ran once, so these are the values the encoder coded. */
+    const nl_tensor yc = tensor_view(ty), *y = &yc;
     const nl_tensor *z = nl_graph_output(c.nets.hyper_analysis, 0);
     const nl_tensor *mu = nl_graph_output(c.nets.hyper_synthesis, 0);
     const nl_tensor *sidx = nl_graph_output(c.nets.hyper_synthesis, 1);
     const nl_tensor *x6rec = nl_graph_output(c.nets.synthesis, 0);
     /* Step 2 again, with the encoder's own call (c.yq now holds yd). */
-    dump_tensor *ty = set_copy(s, "y", y);
     dump_tensor *tyq = set_new(s, "yq", NL_S16, y->h, y->w, y->c);
-    if (!ty || !tyq) {
+    if (!tyq) {
         ret = nv_fail(err, errlen, NEUVC_ERR(ENOMEM), "out of memory");
         goto done;
     }

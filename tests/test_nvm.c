@@ -599,6 +599,28 @@ START_TEST(test_borrow)
 }
 END_TEST
 
+/* NVM_LOAD_TRUSTED skips the digest check and nothing else. */
+START_TEST(test_trusted)
+{
+    uint8_t *buf;
+    size_t size;
+    char err[NVM_ERRMSG_SIZE];
+    nvm_model *m;
+    sample_build(&buf, &size, NULL);
+    buf[NVM_OFF_SHA256] ^= 1;
+    ck_assert_int_eq(nvm_load_mem(&m, buf, size, LIMIT, 0, err, sizeof(err)), NEUVC_ERR_INVALIDDATA);
+    ck_assert_int_eq(nvm_load_mem(&m, buf, size, LIMIT, NVM_LOAD_TRUSTED, err, sizeof(err)), 0);
+    ck_assert_mem_eq(nvm_payload_sha256(m), buf + NVM_OFF_SHA256, NEUVC_SHA256_SIZE);
+    nvm_free(&m);
+    buf[size - 1] ^= 1;     /* the last tensor byte: still loads, the digest is not computed */
+    ck_assert_int_eq(nvm_load_mem(&m, buf, size, LIMIT, NVM_LOAD_TRUSTED, err, sizeof(err)), 0);
+    nvm_free(&m);
+    buf[NVM_HEADER_SIZE] ^= 0x80;   /* the counts: still parsed and refused */
+    ck_assert_int_eq(nvm_load_mem(&m, buf, size, LIMIT, NVM_LOAD_TRUSTED, err, sizeof(err)), NEUVC_ERR_INVALIDDATA);
+    free(buf);
+}
+END_TEST
+
 static void temp_path(char *path, size_t n)
 {
     const char *dir = getenv("TMPDIR");
@@ -1077,6 +1099,60 @@ START_TEST(test_exec_chain)
 }
 END_TEST
 
+/* Executors that share one block: each still computes its own result,
+ * from the block's start, and leaves it when prepared at other sizes. */
+START_TEST(test_exec_share)
+{
+    exec_fixture f;
+    const nl_graph *g = fixture_open(&f, "g.chain");
+    nl_graph_exec *b = NULL, *c = NULL;
+    ck_assert_int_eq(nl_graph_exec_new(&b, g), 0);
+    ck_assert_int_eq(nl_graph_exec_new(&c, g), 0);
+    uint8_t pix[16], big[12][8];
+    for (int i = 0; i < 16; i++)
+        pix[i] = (uint8_t)(3 * i);
+    for (int y = 0; y < 12; y++)
+        for (int x = 0; x < 8; x++)
+            big[y][x] = pix[(y % 4) * 4 + x % 4];
+    nl_tensor in = { pix, 4, 4, 1, 4, NL_U8 }, in2 = { big, 12, 8, 1, 8, NL_U8 }, out;
+    const int h = 4, w = 4, h2 = 12, w2 = 8;
+    nl_graph_exec *two[3] = { f.ex, NULL, b };
+    ck_assert_int_eq(nl_graph_prepare(f.ex, &h, &w), 0);
+    ck_assert_int_eq(nl_graph_exec_share(two, 3), NEUVC_ERR(EINVAL));  /* b unprepared */
+    ck_assert_int_eq(nl_graph_prepare(b, &h2, &w2), 0);
+    nl_graph_exec *dup[2] = { b, b };
+    ck_assert_int_eq(nl_graph_exec_share(dup, 2), NEUVC_ERR(EINVAL));
+    ck_assert_int_eq(nl_graph_exec_share(two, 1), 0);                   /* one user: nothing */
+    ck_assert_int_eq(nl_graph_exec_share(NULL, 2), NEUVC_ERR(EINVAL));
+    ck_assert_int_eq(nl_graph_exec_share(two, 3), 0);
+    ck_assert_ptr_eq(nl_graph_output(f.ex, 0)->data, nl_graph_output(b, 0)->data);
+    for (int rep = 0; rep < 2; rep++) {
+        ck_assert_int_eq(nl_graph_run(f.ex, &in, &out, NULL), 0);
+        check_tensor(&out, 4, 4, 1, NL_S8, chain_out);
+        ck_assert_int_eq(nl_graph_run(b, &in2, &out, NULL), 0);
+        for (int y = 0; y < 12; y++)
+            for (int x = 0; x < 8; x++)
+                ck_assert_int_eq(elem(&out, y, x, 0), chain_out[(y % 4) * 4 + x % 4]);
+    }
+    /* A third joins (b and f.ex leave their block for a new one), then
+     * f.ex takes a block of its own at other sizes. */
+    ck_assert_int_eq(nl_graph_prepare(c, &h, &w), 0);
+    nl_graph_exec *bc[2] = { b, c };
+    ck_assert_int_eq(nl_graph_exec_share(bc, 2), 0);
+    ck_assert_int_eq(nl_graph_prepare(f.ex, &h2, &w2), 0);
+    ck_assert_ptr_ne(nl_graph_output(f.ex, 0)->data, nl_graph_output(b, 0)->data);
+    ck_assert_int_eq(nl_graph_run(c, &in, &out, NULL), 0);
+    check_tensor(&out, 4, 4, 1, NL_S8, chain_out);
+    ck_assert_int_eq(nl_graph_run(f.ex, &in2, &out, NULL), 0);
+    ck_assert_int_eq(elem(&out, 11, 7, 0), chain_out[15]);
+    nl_graph_exec_free(&b);
+    ck_assert_int_eq(nl_graph_run(c, &in, &out, NULL), 0);             /* c keeps the block */
+    check_tensor(&out, 4, 4, 1, NL_S8, chain_out);
+    nl_graph_exec_free(&c);
+    fixture_close(&f);
+}
+END_TEST
+
 START_TEST(test_exec_residual)
 {
     exec_fixture f;
@@ -1331,6 +1407,7 @@ static Suite *nvm_suite(void)
     tcase_add_test(tc, test_golden_digest);
     tcase_add_test(tc, test_writer_refuses);
     tcase_add_test(tc, test_borrow);
+    tcase_add_test(tc, test_trusted);
     tcase_add_test(tc, test_load_file);
     tcase_add_test(tc, test_truncations);
     tcase_add_test(tc, test_flipped_bytes);
@@ -1342,6 +1419,7 @@ static Suite *nvm_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("exec");
     tcase_add_test(tc, test_exec_chain);
+    tcase_add_test(tc, test_exec_share);
     tcase_add_test(tc, test_exec_residual);
     tcase_add_test(tc, test_exec_main);
     tcase_add_test(tc, test_exec_stride2);
