@@ -1729,7 +1729,7 @@ typedef struct mc_bench {
     const nv_mcdsp *mc;
     const uint8_t *ref;
     uint8_t *dst;
-    int kind;                    /* 0 hv, 1 h, 2 sad */
+    int kind;                    /* 0 hv, 1 h, 2 sad, 3 sadp hv, 4 obmc 16, 5 obmc 8, 6 x6 pack */
 } mc_bench;
 
 static void mc_bench_run(void *arg)
@@ -1742,8 +1742,16 @@ static void mc_bench_run(void *arg)
             m->mc->put_hv[1](m->dst, 16, src, 64, 16, nv_mc_taps[3], nv_mc_taps[5]);
         else if (m->kind == 1)
             m->mc->put_h[1](m->dst, 16, src, 64, 16, nv_mc_taps[2]);
-        else
+        else if (m->kind == 2)
             acc += m->mc->sad16(src, 64, m->dst, 16);
+        else if (m->kind == 3)
+            acc += m->mc->sadp[2](m->dst, 16, src, 64, nv_mc_taps[3], nv_mc_taps[5]);
+        else if (m->kind == 4)
+            m->mc->obmc[1](m->dst, 16, src, src + 1, src + 64, src + 65, 64);
+        else if (m->kind == 5)
+            m->mc->obmc[0](m->dst, 16, src, src + 1, src + 64, src + 65, 64);
+        else /* one 16-pixel (x6: 96-byte) row from the 64 x 64 plane */
+            m->mc->x6_pack_row(m->ref, m->ref + 64, src, src + 64, m->dst, 16);
     }
     m->dst[0] ^= (uint8_t)acc;
 }
@@ -1816,8 +1824,10 @@ static void bench_other(int quick)
         free(e.d.data);
     }
     /* Motion compensation: 1000 blocks of 16x16. */
-    static const char *const mc_what[3] = { "mc put_hv 16x16 (x1000)", "mc put_h 16x16 (x1000)",
-                                            "mc sad 16x16 (x1000)" };
+    static const char *const mc_what[7] = {
+        "mc put_hv 16x16 (x1000)", "mc put_h 16x16 (x1000)", "mc sad 16x16 (x1000)",
+        "mc sadp hv 16x16 (x1000)", "mc obmc 16x16 (x1000)", "mc obmc 8x8 (x1000)",
+        "x6 pack row of 16 pixels (x1000)" };
     uint8_t *ref = malloc(64 * 64), dst[16 * 16];
     if (!ref) {
         fprintf(stderr, "out of memory\n");
@@ -1826,7 +1836,7 @@ static void bench_other(int quick)
     for (int i = 0; i < 64 * 64; i++)
         ref[i] = (uint8_t)rng_next(&r);
     memset(dst, 7, sizeof(dst));
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < NELEM(mc_what); kind++) {
         nv_mcdsp c, d;
         nv_mcdsp_init(&c, 0);
         nv_mcdsp_init(&d, NL_CPU_FLAGS_ALL);
