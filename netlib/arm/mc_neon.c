@@ -24,9 +24,9 @@
  * - OBMC: top = wl p0 + wr p1 and bot = wl p2 + wr p3 by UMULL / UMLAL
  *   (weights <= 2n - 1, sums <= 2n * 255: 8160 luma, 4080 chroma).  Luma:
  *   wt top + wb bot <= 4n^2 * 255 = 261120 needs 32-bit lanes (UMULL /
- *   UMLAL by scalar), then URSHR-narrow #10 (RSHRN: (v + 512) >> 10,
- *   <= 255) and XTN.  Chroma: the same sum is at most 256 * 255 = 65280,
- *   so it stays in 16-bit lanes (MUL / MLA), then RSHRN #8.
+ *   UMLAL by scalar), then RSHRN #10 ((v + 512) >> 10, at most 255) and
+ *   XTN.  Chroma: the same sum is at most 256 * 255 = 65280, so it stays
+ *   in 16-bit lanes (MUL / MLA), then RSHRN #8.
  * - x6 rows are pure copies (ST3 / LD3 of 16-bit lanes: the luma pairs
  *   and the (u, v) pairs are 2-byte units; little-endian lanes keep the
  *   byte order).
