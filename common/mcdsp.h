@@ -79,6 +79,9 @@ void nv_mcdsp_init_x86_avx2(nv_mcdsp *d);
 /* The x6 row kernels in AVX2 (netlib/x86/x6_avx2.c), same condition. */
 void nv_mcdsp_init_x86_x6_avx2(nv_mcdsp *d);
 void nv_mcdsp_init_x86_avx512(nv_mcdsp *d);
+/* aarch64 NEON (netlib/arm/mc_neon.c): every kernel, x6 rows included;
+ * only on aarch64 builds, when nl_cpu_flags() has NL_CPU_FLAG_NEON. */
+void nv_mcdsp_init_arm_neon(nv_mcdsp *d);
 /* AVX2 kernels that the AVX-512 ones use for an odd last row. */
 void nv_mc_put_h16_avx2(uint8_t *dst, ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh,
                         const int8_t *t);

@@ -24,7 +24,9 @@
  * 32, random and extreme samples (0 / 255 / checkerboards, the largest
  * filter sums of either sign), odd strides; whole predictions through
  * nv_mc_pred_block_dsp with extreme vectors and edge-clamped reads, odd
- * block sizes; OBMC of whole planes and row bands; the 16x16 SAD.
+ * block sizes; OBMC of whole planes and row bands; the 16x16 SAD; tight
+ * sources against an inaccessible page (a read outside the contract
+ * faults, under qemu too); the x6 row kernels.
  * A level this CPU lacks is printed as "NOT RUN on this CPU", never as
  * passed.  Also: cpu feature detection against /proc/cpuinfo, the
  * NeuvcCpu mapping, and the NEUVC_CPU environment override (which runs
@@ -41,7 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/mc.h"
 #include "common/mcdsp.h"
@@ -1189,19 +1193,55 @@ END_TEST
 
 /* ----------------------------------------------- motion compensation */
 
-/* A plane of w x h samples, stride w + slack: random, or mode 1 all 0,
+/* Fills a plane of h rows of stride samples: random, or mode 1 all 0,
  * 2 all 255, 3 a checkerboard of 0 and 255, 4 columns alternating. */
-static uint8_t *mc_plane(rng *r, int w, int h, ptrdiff_t stride, int mode)
+static void mc_fill(uint8_t *p, rng *r, int h, ptrdiff_t stride, int mode)
 {
-    uint8_t *p = malloc((size_t)stride * (size_t)h);
-    ck_assert_ptr_nonnull(p);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < stride; x++) {
             int v = mode == 0 ? (int)(rng_next(r) & 255) : mode == 1 ? 0 : mode == 2 ? 255
                   : mode == 3 ? ((x + y) & 1) * 255 : (x & 1) * 255;
             p[(size_t)y * (size_t)stride + (size_t)x] = (uint8_t)v;
         }
+}
+
+/* A plane of w x h samples, stride w + slack, filled by mc_fill. */
+static uint8_t *mc_plane(rng *r, int w, int h, ptrdiff_t stride, int mode)
+{
+    (void)w;
+    uint8_t *p = malloc((size_t)stride * (size_t)h);
+    ck_assert_ptr_nonnull(p);
+    mc_fill(p, r, h, stride, mode);
     return p;
+}
+
+/* The same plane against an inaccessible page: its last byte just before
+ * it (after = 1) or its first just after it (after = 0), so that a read
+ * past the last sample (or before the first) faults on any machine, also
+ * under qemu or natively without ASan.  mc_unmap frees it. */
+typedef struct mc_guarded {
+    void *map;
+    size_t len;
+} mc_guarded;
+
+static uint8_t *mc_plane_guarded(rng *r, int h, ptrdiff_t stride, int mode, int after,
+                                 mc_guarded *g)
+{
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = (size_t)stride * (size_t)h;
+    const size_t body = (n + pg - 1) / pg * pg;
+    g->len = body + pg;
+    g->map = mmap(NULL, g->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(g->map != MAP_FAILED);
+    uint8_t *base = g->map;
+    ck_assert_int_eq(mprotect(after ? base + body : base, pg, PROT_NONE), 0);
+    uint8_t *p = after ? base + body - n : base + pg;
+    mc_fill(p, r, h, stride, mode);
+    return p;
+}
+
+static void mc_unmap(mc_guarded *g)
+{
+    ck_assert_int_eq(munmap(g->map, g->len), 0);
 }
 
 /* The kernels on blocks inside a plane (no edge path): every phase pair,
@@ -1243,14 +1283,17 @@ static int check_mc_put(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, 
                 }
         free(pl);
     }
-    /* Tight sources: exactly rows -1 .. bh + 1 and columns -1 .. bw + 1 in
-     * their own allocation, so that a read past the contract's last
-     * sample leaves it (caught under ASan, check-san); worst-case fills. */
+    /* Tight sources: exactly rows -1 .. bh + 1 and columns -1 .. bw + 1,
+     * ending just before an inaccessible page or starting just after one
+     * (alternately), so that a read past the contract's last sample or
+     * before its first faults (on every machine, qemu included);
+     * worst-case fills. */
     for (int k = 0; k < 64; k++) {
         const int i = k & 1, bw = 8 << i, bh = k < 32 ? 16 : 1 + (int)(rng_next(r) % 32);
         const int px = (int)(rng_next(r) % NV_MC_PHASES), py = 1 + (int)(rng_next(r) % 7);
         const ptrdiff_t ss = bw + 3;
-        uint8_t *pl = mc_plane(r, bw + 3, bh + 3, ss, k % 5);
+        mc_guarded g;
+        uint8_t *pl = mc_plane_guarded(r, bh + 3, ss, k % 5, (k >> 1) & 1, &g);
         const uint8_t *src = pl + ss + 1;
         uint8_t want[32 * 16], got[32 * 16];
         memset(want, CANARY, sizeof(want));
@@ -1265,7 +1308,7 @@ static int check_mc_put(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, 
             c->put_hv[i](want, bw, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
             d->put_hv[i](got, bw, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
         }
-        free(pl);
+        mc_unmap(&g);
         ck_assert_msg(!memcmp(want, got, sizeof(want)),
                       "%s: tight bw %d bh %d phases (%d, %d) differ", what, bw, bh, px, py);
         n++;
@@ -1364,10 +1407,12 @@ static int check_mc_pred(const nv_mcdsp *d, const nv_mcdsp *c, const char *what,
         }
         free(pl);
     }
-    /* sadp on tight sources (rows -1 .. 17, columns -1 .. 17 alone). */
+    /* sadp on tight sources (rows -1 .. 17, columns -1 .. 17 alone, against
+     * an inaccessible page after or before them, as above). */
     for (int k = 0; k < 48; k++) {
         const ptrdiff_t ss = 19;
-        uint8_t *pl = mc_plane(r, 19, 19, ss, k % 5);
+        mc_guarded g;
+        uint8_t *pl = mc_plane_guarded(r, 19, ss, k % 5, (k / 3) & 1, &g);
         uint8_t cur[16 * 16];
         for (int i = 0; i < 16 * 16; i++)
             cur[i] = (uint8_t)rng_next(r);
@@ -1376,7 +1421,7 @@ static int check_mc_pred(const nv_mcdsp *d, const nv_mcdsp *c, const char *what,
         const int8_t *th = nv_mc_taps[kind == 1 ? 0 : px], *tv = nv_mc_taps[kind == 0 ? 0 : py];
         const uint32_t want = c->sadp[kind](cur, 16, pl + ss + 1, ss, th, tv);
         const uint32_t got = d->sadp[kind](cur, 16, pl + ss + 1, ss, th, tv);
-        free(pl);
+        mc_unmap(&g);
         ck_assert_msg(want == got, "%s: tight sadp[%d] phases (%d, %d): %u, want %u", what, kind,
                       px, py, got, want);
         n++;
@@ -1893,7 +1938,7 @@ typedef struct mc_bench {
     const nv_mcdsp *mc;
     const uint8_t *ref;
     uint8_t *dst;
-    int kind;                    /* 0 hv, 1 h, 2 sad */
+    int kind;                    /* 0 hv, 1 h, 2 sad, 3 sadp hv, 4 obmc 16, 5 obmc 8, 6 x6 pack */
 } mc_bench;
 
 static void mc_bench_run(void *arg)
@@ -1906,8 +1951,16 @@ static void mc_bench_run(void *arg)
             m->mc->put_hv[1](m->dst, 16, src, 64, 16, nv_mc_taps[3], nv_mc_taps[5]);
         else if (m->kind == 1)
             m->mc->put_h[1](m->dst, 16, src, 64, 16, nv_mc_taps[2]);
-        else
+        else if (m->kind == 2)
             acc += m->mc->sad16(src, 64, m->dst, 16);
+        else if (m->kind == 3)
+            acc += m->mc->sadp[2](m->dst, 16, src, 64, nv_mc_taps[3], nv_mc_taps[5]);
+        else if (m->kind == 4)
+            m->mc->obmc[1](m->dst, 16, src, src + 1, src + 64, src + 65, 64);
+        else if (m->kind == 5)
+            m->mc->obmc[0](m->dst, 16, src, src + 1, src + 64, src + 65, 64);
+        else /* one 16-pixel (x6: 96-byte) row from the 64 x 64 plane */
+            m->mc->x6_pack_row(m->ref, m->ref + 64, src, src + 64, m->dst, 16);
     }
     m->dst[0] ^= (uint8_t)acc;
 }
@@ -1980,8 +2033,10 @@ static void bench_other(int quick)
         free(e.d.data);
     }
     /* Motion compensation: 1000 blocks of 16x16. */
-    static const char *const mc_what[3] = { "mc put_hv 16x16 (x1000)", "mc put_h 16x16 (x1000)",
-                                            "mc sad 16x16 (x1000)" };
+    static const char *const mc_what[7] = {
+        "mc put_hv 16x16 (x1000)", "mc put_h 16x16 (x1000)", "mc sad 16x16 (x1000)",
+        "mc sadp hv 16x16 (x1000)", "mc obmc 16x16 (x1000)", "mc obmc 8x8 (x1000)",
+        "x6 pack row of 16 pixels (x1000)" };
     uint8_t *ref = malloc(64 * 64), dst[16 * 16];
     if (!ref) {
         fprintf(stderr, "out of memory\n");
@@ -1990,7 +2045,7 @@ static void bench_other(int quick)
     for (int i = 0; i < 64 * 64; i++)
         ref[i] = (uint8_t)rng_next(&r);
     memset(dst, 7, sizeof(dst));
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < NELEM(mc_what); kind++) {
         nv_mcdsp c, d;
         nv_mcdsp_init(&c, 0);
         nv_mcdsp_init(&d, NL_CPU_FLAGS_ALL);
