@@ -814,6 +814,20 @@ static void out_clamp(rng *r, nl_type out, int narrow, int32_t *lo, int32_t *hi)
     }
 }
 
+/* The requantization in place (dst == src) against the reference's. */
+static void check_requant_in_place(const nl_dsp *dsp, const nl_requant *rq, const etensor *src,
+                                   int y0, int y1, const char *what, int n)
+{
+    etensor a, b;
+    etensor_clone(&a, src);
+    etensor_clone(&b, src);
+    nl_requant_ref(rq, &a.t, &a.t, y0, y1);
+    dsp->requant(rq, &b.t, &b.t, y0, y1);
+    ecompare(&a, &b, what, n);
+    etensor_free(&a);
+    etensor_free(&b);
+}
+
 static int check_requant(const nl_dsp *dsp, const char *what, rng *r)
 {
     int n = 0;
@@ -841,16 +855,8 @@ static int check_requant(const nl_dsp *dsp, const char *what, rng *r)
                 ecompare(&dref, &dtest, what, n);
                 etensor_free(&dtest);
                 etensor_free(&dref);
-                if (ti == to) { /* in place */
-                    etensor a, b;
-                    etensor_clone(&a, &src);
-                    etensor_clone(&b, &src);
-                    nl_requant_ref(&rq, &a.t, &a.t, y0, y1);
-                    dsp->requant(&rq, &b.t, &b.t, y0, y1);
-                    ecompare(&a, &b, what, n);
-                    etensor_free(&a);
-                    etensor_free(&b);
-                }
+                if (ti == to) /* in place */
+                    check_requant_in_place(dsp, &rq, &src, y0, y1, what, n);
                 etensor_free(&src);
             }
     /* Offsets (mult 1 and shift 0 on every channel, as the model's u8 ->
@@ -888,16 +894,8 @@ static int check_requant(const nl_dsp *dsp, const char *what, rng *r)
                 nl_requant_ref(&rq, &src.t, &dref.t, y0, y1);
                 dsp->requant(&rq, &src.t, &dtest.t, y0, y1);
                 ecompare(&dref, &dtest, what, n);
-                if (ti == to) {
-                    etensor a, b;
-                    etensor_clone(&a, &src);
-                    etensor_clone(&b, &src);
-                    nl_requant_ref(&rq, &a.t, &a.t, y0, y1);
-                    dsp->requant(&rq, &b.t, &b.t, y0, y1);
-                    ecompare(&a, &b, what, n);
-                    etensor_free(&a);
-                    etensor_free(&b);
-                }
+                if (ti == to)
+                    check_requant_in_place(dsp, &rq, &src, y0, y1, what, n);
                 etensor_free(&dtest);
                 etensor_free(&dref);
                 etensor_free(&src);
@@ -1525,6 +1523,47 @@ START_TEST(shuffle_vector_shapes)
 END_TEST
 /* ---- shuffle vector shapes (h/speed): end ---- */
 
+/* The x6 row kernels (common/mcdsp.h) against the C ones: widths 1 to 70
+ * and 960 (around the 16-pixel steps), every start offset mod 4 (rows are
+ * not aligned), random bytes and the extremes 0 and 255; packing, then
+ * unpacking what was packed; nothing outside the row written. */
+static int check_x6_rows(const nv_mcdsp *d, const nv_mcdsp *c, rng *rr)
+{
+    enum { MAXW = 960, PAD = 40 };
+    static uint8_t in[4][2 * MAXW + PAD], want[6 * MAXW + PAD], got[6 * MAXW + PAD];
+    static uint8_t back[4][2][2 * MAXW + PAD];
+    int n = 0;
+    for (int w = 1; w <= MAXW; w = w < 70 ? w + 1 : w == 70 ? MAXW : MAXW + 1) {
+        for (int fill = 0; fill < 3; fill++) {
+            const int off = (int)(rng_next(rr) % 4);
+            for (int p = 0; p < 4; p++)
+                for (int i = 0; i < 2 * MAXW + PAD; i++)
+                    in[p][i] = fill == 0 ? (uint8_t)rng_next(rr) : fill == 1 ? 0 : 255;
+            memset(want, CANARY, sizeof(want));
+            memset(got, CANARY, sizeof(got));
+            c->x6_pack_row(in[0] + off, in[1] + off, in[2] + off, in[3] + off, want + off, w);
+            d->x6_pack_row(in[0] + off, in[1] + off, in[2] + off, in[3] + off, got + off, w);
+            ck_assert_msg(!memcmp(want, got, sizeof(want)), "%s: x6 pack, width %d, offset %d",
+                          d->name, w, off);
+            memset(back, CANARY, sizeof(back));
+            for (int k = 0; k < 2; k++) {
+                const nv_mcdsp *m = k ? d : c;
+                m->x6_unpack_row(want + off, back[0][k] + off, back[1][k] + off,
+                                 back[2][k] + off, back[3][k] + off, w);
+            }
+            for (int p = 0; p < 4; p++) {
+                ck_assert_msg(!memcmp(back[p][0], back[p][1], sizeof(back[p][0])),
+                              "%s: x6 unpack, width %d, offset %d, plane %d", d->name, w, off, p);
+                const int len = p < 2 ? 2 * w : w;
+                ck_assert_msg(!memcmp(back[p][1] + off, in[p] + off, (size_t)len),
+                              "%s: x6 unpack does not invert pack, width %d", d->name, w);
+            }
+            n += 2;
+        }
+    }
+    return n;
+}
+
 START_TEST(mc_bit_exact)
 {
     const level *lv = &levels[_i];
@@ -1548,62 +1587,8 @@ START_TEST(mc_bit_exact)
     int n = check_mc_put(&d, &c, what, &r);
     n += check_mc_pred(&d, &c, what, &r);
     printf("checkasm: ok  %-56s %3d cases (put x 8/16, blocks, OBMC, cells, sad16, sadp)\n", what, n);
-}
-END_TEST
-
-/* The x6 row kernels (common/mcdsp.h) against the C ones: widths 1 to 70
- * and 960 (around the 16-pixel steps), every start offset mod 4 (rows are
- * not aligned), random bytes and the extremes 0 and 255; packing, then
- * unpacking what was packed; nothing outside the row written. */
-START_TEST(x6_rows_bit_exact)
-{
-    const level *lv = &levels[_i];
-    if (!level_runs(lv)) {
-        printf("checkasm: NOT RUN on this CPU: level %s (needs %s); its x6 row kernels are "
-               "untested here\n", lv->name, lv->needs);
-        return;
-    }
-    nv_mcdsp d, c;
-    nv_mcdsp_init(&d, lv->flags);
-    nv_mcdsp_init(&c, 0);
-    if (d.x6_pack_row == c.x6_pack_row && d.x6_unpack_row == c.x6_unpack_row) {
-        printf("checkasm: --  %s x6 rows: the C kernels (none at this level)\n", lv->name);
-        return;
-    }
-    enum { MAXW = 960, PAD = 40 };
-    static uint8_t in[4][2 * MAXW + PAD], want[6 * MAXW + PAD], got[6 * MAXW + PAD];
-    static uint8_t back[4][2][2 * MAXW + PAD];
-    rng r = { 0x56000000u + lv->flags };
-    int n = 0;
-    for (int w = 1; w <= MAXW; w = w < 70 ? w + 1 : w == 70 ? MAXW : MAXW + 1) {
-        for (int fill = 0; fill < 3; fill++) {
-            const int off = (int)(rng_next(&r) % 4);
-            for (int p = 0; p < 4; p++)
-                for (int i = 0; i < 2 * MAXW + PAD; i++)
-                    in[p][i] = fill == 0 ? (uint8_t)rng_next(&r) : fill == 1 ? 0 : 255;
-            memset(want, CANARY, sizeof(want));
-            memset(got, CANARY, sizeof(got));
-            c.x6_pack_row(in[0] + off, in[1] + off, in[2] + off, in[3] + off, want + off, w);
-            d.x6_pack_row(in[0] + off, in[1] + off, in[2] + off, in[3] + off, got + off, w);
-            ck_assert_msg(!memcmp(want, got, sizeof(want)), "%s: x6 pack, width %d, offset %d",
-                          d.name, w, off);
-            memset(back, CANARY, sizeof(back));
-            for (int k = 0; k < 2; k++) {
-                const nv_mcdsp *m = k ? &d : &c;
-                m->x6_unpack_row(want + off, back[0][k] + off, back[1][k] + off,
-                                 back[2][k] + off, back[3][k] + off, w);
-            }
-            for (int p = 0; p < 4; p++) {
-                ck_assert_msg(!memcmp(back[p][0], back[p][1], sizeof(back[p][0])),
-                              "%s: x6 unpack, width %d, offset %d, plane %d", d.name, w, off, p);
-                const int len = p < 2 ? 2 * w : w;
-                ck_assert_msg(!memcmp(back[p][1] + off, in[p] + off, (size_t)len),
-                              "%s: x6 unpack does not invert pack, width %d", d.name, w);
-            }
-            n += 2;
-        }
-    }
-    printf("checkasm: ok  %-56s %3d cases (x6 pack / unpack rows)\n", lv->name, n);
+    n = check_x6_rows(&d, &c, &r);
+    printf("checkasm: ok  %-56s %3d cases (x6 pack / unpack rows)\n", what, n);
 }
 END_TEST
 
@@ -2151,7 +2136,6 @@ static Suite *checkasm_suite(void)
     tcase_add_test(tc, graph_concat_fusion);
     tcase_add_loop_test(tc, elem_bit_exact, 0, NELEM(levels));
     tcase_add_loop_test(tc, mc_bit_exact, 0, NELEM(levels));
-    tcase_add_loop_test(tc, x6_rows_bit_exact, 0, NELEM(levels));
     tcase_add_loop_test(tc, shuffle_vector_shapes, 0, NELEM(levels)); /* h/speed */
     suite_add_tcase(s, tc);
     return s;
