@@ -1242,6 +1242,24 @@ static void mc_unmap(mc_guarded *g)
     ck_assert_int_eq(munmap(g->map, g->len), 0);
 }
 
+/* put of width 8 << i at phases (px, py) into want with c's kernel and
+ * into got with d's: horizontal only when py == 0, vertical only when
+ * px == 0. */
+static void put_both(const nv_mcdsp *c, const nv_mcdsp *d, int i, uint8_t *want, uint8_t *got,
+                     ptrdiff_t ds, const uint8_t *src, ptrdiff_t ss, int bh, int px, int py)
+{
+    if (!py) {
+        c->put_h[i](want, ds, src, ss, bh, nv_mc_taps[px]);
+        d->put_h[i](got, ds, src, ss, bh, nv_mc_taps[px]);
+    } else if (!px) {
+        c->put_v[i](want, ds, src, ss, bh, nv_mc_taps[py]);
+        d->put_v[i](got, ds, src, ss, bh, nv_mc_taps[py]);
+    } else {
+        c->put_hv[i](want, ds, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+        d->put_hv[i](got, ds, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
+    }
+}
+
 /* The kernels on blocks inside a plane (no edge path): every phase pair,
  * bw 8 / 16, several heights; output buffers compared whole. */
 static int check_mc_put(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, rng *r)
@@ -1264,16 +1282,7 @@ static int check_mc_put(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, 
                     memset(want, CANARY, sizeof(want));
                     memset(got, CANARY, sizeof(got));
                     const uint8_t *src = pl + (ptrdiff_t)y * ss + x;
-                    if (!py) {
-                        c->put_h[i](want, ds, src, ss, bh, nv_mc_taps[px]);
-                        d->put_h[i](got, ds, src, ss, bh, nv_mc_taps[px]);
-                    } else if (!px) {
-                        c->put_v[i](want, ds, src, ss, bh, nv_mc_taps[py]);
-                        d->put_v[i](got, ds, src, ss, bh, nv_mc_taps[py]);
-                    } else {
-                        c->put_hv[i](want, ds, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
-                        d->put_hv[i](got, ds, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
-                    }
+                    put_both(c, d, i, want, got, ds, src, ss, bh, px, py);
                     ck_assert_msg(!memcmp(want, got, sizeof(want)),
                                   "%s: bw %d bh %d phases (%d, %d) fill %d differ", what, bw, bh,
                                   px, py, mode);
@@ -1296,16 +1305,10 @@ static int check_mc_put(const nv_mcdsp *d, const nv_mcdsp *c, const char *what, 
         uint8_t want[32 * 16], got[32 * 16];
         memset(want, CANARY, sizeof(want));
         memset(got, CANARY, sizeof(got));
-        if (k % 3 == 0) { /* horizontal only */
-            c->put_h[i](want, bw, src, ss, bh, nv_mc_taps[py]);
-            d->put_h[i](got, bw, src, ss, bh, nv_mc_taps[py]);
-        } else if (!px) {
-            c->put_v[i](want, bw, src, ss, bh, nv_mc_taps[py]);
-            d->put_v[i](got, bw, src, ss, bh, nv_mc_taps[py]);
-        } else {
-            c->put_hv[i](want, bw, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
-            d->put_hv[i](got, bw, src, ss, bh, nv_mc_taps[px], nv_mc_taps[py]);
-        }
+        if (k % 3 == 0) /* horizontal only */
+            put_both(c, d, i, want, got, bw, src, ss, bh, py, 0);
+        else
+            put_both(c, d, i, want, got, bw, src, ss, bh, px, py);
         mc_unmap(&g);
         ck_assert_msg(!memcmp(want, got, sizeof(want)),
                       "%s: tight bw %d bh %d phases (%d, %d) differ", what, bw, bh, px, py);
