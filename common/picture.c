@@ -126,11 +126,8 @@ void nv_x6_unpack_row_c(const uint8_t *s, uint8_t *y0, uint8_t *y1, uint8_t *u, 
     }
 }
 
-typedef void (*x6_pack_fn)(const uint8_t *, const uint8_t *, const uint8_t *, const uint8_t *,
-                           uint8_t *, int);
-typedef void (*x6_unpack_fn)(const uint8_t *, uint8_t *, uint8_t *, uint8_t *, uint8_t *, int);
-
-static void pack_rows(x6_pack_fn f, const nv_picture *p, nl_tensor *x6, int ya, int yb)
+static void pack_rows(nv_x6_pack_row_fn f, const nv_picture *p, nl_tensor *x6, int ya,
+                      int yb)
 {
     for (int y = ya; y < yb; y++) {
         const uint8_t *y0 = p->data[0] + (2 * y) * p->stride[0];
@@ -139,7 +136,8 @@ static void pack_rows(x6_pack_fn f, const nv_picture *p, nl_tensor *x6, int ya, 
     }
 }
 
-static void unpack_rows(x6_unpack_fn f, const nl_tensor *x6, nv_picture *p, int ya, int yb)
+static void unpack_rows(nv_x6_unpack_row_fn f, const nl_tensor *x6, nv_picture *p, int ya,
+                        int yb)
 {
     for (int y = ya; y < yb; y++) {
         uint8_t *y0 = p->data[0] + (2 * y) * p->stride[0];
@@ -148,24 +146,14 @@ static void unpack_rows(x6_unpack_fn f, const nl_tensor *x6, nv_picture *p, int 
     }
 }
 
-void nv_x6_pack_rows(const nv_picture *p, nl_tensor *x6, int ya, int yb)
-{
-    pack_rows(nv_x6_pack_row_c, p, x6, ya, yb);
-}
-
-void nv_x6_unpack_rows(const nl_tensor *x6, nv_picture *p, int ya, int yb)
-{
-    unpack_rows(nv_x6_unpack_row_c, x6, p, ya, yb);
-}
-
 void nv_x6_pack(const nv_picture *p, nl_tensor *x6)
 {
-    nv_x6_pack_rows(p, x6, 0, x6->h);
+    pack_rows(nv_x6_pack_row_c, p, x6, 0, x6->h);
 }
 
 void nv_x6_unpack(const nl_tensor *x6, nv_picture *p)
 {
-    nv_x6_unpack_rows(x6, p, 0, x6->h);
+    unpack_rows(nv_x6_unpack_row_c, x6, p, 0, x6->h);
 }
 
 /* Pool jobs of nv_x6_pack_pool / nv_x6_unpack_pool: band j of X6_BANDS. */
@@ -174,8 +162,8 @@ void nv_x6_unpack(const nl_tensor *x6, nv_picture *p)
 typedef struct x6_job {
     nv_picture *pic;
     nl_tensor *x6;
-    x6_pack_fn pack;             /* NULL: unpack */
-    x6_unpack_fn unpack;
+    nv_x6_pack_row_fn pack;      /* NULL: unpack */
+    nv_x6_unpack_row_fn unpack;
 } x6_job;
 
 static void x6_band(void *arg, int j, int thread)

@@ -68,10 +68,6 @@ void nv_picture_crop(const nv_picture *p, int w, int h, NeuvcPicture *out);
 void nv_x6_pack(const nv_picture *p, nl_tensor *x6);
 /* The whole coded area of p from x6 (u8, (hp/2) x (wp/2) x 6). */
 void nv_x6_unpack(const nl_tensor *x6, nv_picture *p);
-/* The same for x6 rows [y0, y1) only (so callers may split them over
- * threads); any split gives the same bytes. */
-void nv_x6_pack_rows(const nv_picture *p, nl_tensor *x6, int y0, int y1);
-void nv_x6_unpack_rows(const nl_tensor *x6, nv_picture *p, int y0, int y1);
 /* One x6 row of w pixels: o[6 x + 0..5] = y0[2 x], y0[2 x + 1], y1[2 x],
  * y1[2 x + 1], u[x], v[x] (y0, y1: the two luma rows of the x6 row); the
  * C kernels of common/mcdsp.h's x6_pack_row and x6_unpack_row. */
