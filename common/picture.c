@@ -179,12 +179,14 @@ static void x6_band(void *arg, int j, int thread)
 
 void nv_x6_pack_pool(nv_pool *pool, const nv_mcdsp *mc, const nv_picture *p, nl_tensor *x6)
 {
-    x6_job b = { (nv_picture *)p, x6, mc ? mc->x6_pack_row : nv_x6_pack_row_c, NULL }; /* only read */
+    /* p is only read */
+    x6_job b = { (nv_picture *)p, x6, mc ? mc->x6_pack_row : nv_x6_pack_row_c, NULL };
     nv_pool_run(pool, x6_band, &b, X6_BANDS);
 }
 
 void nv_x6_unpack_pool(nv_pool *pool, const nv_mcdsp *mc, const nl_tensor *x6, nv_picture *p)
 {
-    x6_job b = { p, (nl_tensor *)x6, NULL, mc ? mc->x6_unpack_row : nv_x6_unpack_row_c }; /* only read */
+    /* x6 is only read */
+    x6_job b = { p, (nl_tensor *)x6, NULL, mc ? mc->x6_unpack_row : nv_x6_unpack_row_c };
     nv_pool_run(pool, x6_band, &b, X6_BANDS);
 }
