@@ -21,10 +21,6 @@ int rc_enc_value_escape(rc_enc *e, const uint16_t *cdf, int k, int32_t v)
         e->err = NEUVC_ERR(EINVAL);
         return e->err;
     }
-    if (a <= k) {                /* rc_enc_value codes these inline */
-        rc_enc_symbol(e, cdf, rc_esc_nsyms(k), v + k);
-        return 0;
-    }
     if (a > rc_esc_max_abs(k)) {
         e->err = NEUVC_ERR(ERANGE);
         return e->err;

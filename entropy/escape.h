@@ -53,7 +53,8 @@ uint32_t rc_esc_cost_q8(const uint16_t *cdf, int k, int32_t v);
 static inline int rc_dec_value(rc_dec *d, const uint16_t *cdf, int k, int32_t *v);
 
 /* Inline: the table's symbol (the common case of every latent); the
- * escape, and a bad k, out of line (entropy/escape.c). */
+ * rest out of line (entropy/escape.c), called only for a bad k or |v| > k
+ * (encoder), a bad k or the escape symbol already decoded (decoder). */
 int rc_enc_value_escape(rc_enc *e, const uint16_t *cdf, int k, int32_t v);
 int rc_dec_value_escape(rc_dec *d, int k, int32_t *v);
 

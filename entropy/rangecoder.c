@@ -104,12 +104,6 @@ void rc_enc_renorm(rc_enc *e)
     }
 }
 
-static inline void rc_enc_normalize(rc_enc *e)
-{
-    if (e->range < RC_RANGE_MIN)
-        rc_enc_renorm(e);
-}
-
 void rc_enc_fail_symbol(rc_enc *e)
 {
     e->err = NEUVC_ERR(EINVAL);
@@ -187,7 +181,6 @@ uint64_t rc_enc_tell_bits(const rc_enc *e)
 }
 
 /* ------------------------------------------------------------- decoder */
-
 
 void rc_dec_init(rc_dec *d, const uint8_t *buf, size_t len)
 {

@@ -192,6 +192,13 @@ static inline uint32_t rc_bound(uint32_t range, uint32_t cdf_k)
 void rc_enc_renorm(rc_enc *e);
 void rc_enc_fail_symbol(rc_enc *e);
 
+/* Restores R >= 2^24 after a coding step (rarely needed: out of line). */
+static inline void rc_enc_normalize(rc_enc *e)
+{
+    if (e->range < RC_RANGE_MIN)
+        rc_enc_renorm(e);
+}
+
 static inline void rc_enc_symbol(rc_enc *e, const uint16_t *cdf, int n, int s)
 {
     if ((unsigned)s >= (unsigned)n || e->finished) {
@@ -201,8 +208,7 @@ static inline void rc_enc_symbol(rc_enc *e, const uint16_t *cdf, int n, int s)
     const uint32_t lo = rc_bound(e->range, cdf[s]), hi = rc_bound(e->range, cdf[s + 1]);
     e->low += lo;
     e->range = hi - lo;
-    if (e->range < RC_RANGE_MIN)
-        rc_enc_renorm(e);
+    rc_enc_normalize(e);
 }
 
 static inline uint32_t rc_dec_byte(rc_dec *d)
