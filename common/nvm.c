@@ -339,12 +339,14 @@ static int payload_parse(nvm_model *m, uint64_t payload_size, unsigned flags, ch
     }
     nvm_cursor c = { m->file + NVM_HEADER_SIZE, (size_t)payload_size, 0 };
     memcpy(m->sha256, m->file + NVM_OFF_SHA256, NEUVC_SHA256_SIZE);
-    uint8_t digest[NEUVC_SHA256_SIZE];
-    if (!(flags & NVM_LOAD_TRUSTED))
+    if (!(flags & NVM_LOAD_TRUSTED)) {
+        uint8_t digest[NEUVC_SHA256_SIZE];
         neuvc_sha256(c.p, c.size, digest);
-    if (!(flags & NVM_LOAD_TRUSTED) && memcmp(digest, m->sha256, NEUVC_SHA256_SIZE) != 0) {
-        ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA, "payload SHA-256 mismatch (corrupt file)");
-        goto fail;
+        if (memcmp(digest, m->sha256, NEUVC_SHA256_SIZE) != 0) {
+            ret = nv_fail(err, errlen, NEUVC_ERR_INVALIDDATA,
+                          "payload SHA-256 mismatch (corrupt file)");
+            goto fail;
+        }
     }
     const uint8_t *counts = cursor_take(&c, NVM_COUNTS_SIZE);
     m->n_params = bytes_load_u32le(counts);
