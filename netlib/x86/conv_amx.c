@@ -308,6 +308,49 @@ static const step_fn steps[3][2][4] = {
       { nl_conv_tile_s16s8_16x32_amx, NULL, NULL, NULL } },
 };
 
+/* n elements at s -> staged: S16: low bytes at dl, high at dh; else bytes
+ * at dl. */
+ALWAYS_INLINE void stage_part(const int S16, const uint8_t *s, size_t n, uint8_t *dl,
+                              uint8_t *dh)
+{
+    size_t i = 0;
+    if (S16) {
+        const int16_t *p = (const int16_t *)s;
+        /* 64 samples at a time: each 128-bit lane's low and high bytes
+         * gathered into its qwords (vpshufb), the qwords of both vectors
+         * sorted into 64 low and 64 high bytes (vpermt2q). */
+        const __m512i split = _mm512_broadcast_i32x4(
+            _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+        const __m512i qlo = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+        const __m512i qhi = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+        for (; i + 64 <= n; i += 64) {
+            const __m512i v0 = _mm512_shuffle_epi8(_mm512_loadu_si512(p + i), split);
+            const __m512i v1 = _mm512_shuffle_epi8(_mm512_loadu_si512(p + i + 32), split);
+            _mm512_storeu_si512(dl + i, _mm512_permutex2var_epi64(v0, qlo, v1));
+            _mm512_storeu_si512(dh + i, _mm512_permutex2var_epi64(v0, qhi, v1));
+        }
+        for (; i + 32 <= n; i += 32) {
+            __m512i v = _mm512_loadu_si512(p + i);
+            _mm256_storeu_si256((__m256i *)(dl + i), _mm512_cvtepi16_epi8(v));
+            _mm256_storeu_si256((__m256i *)(dh + i),
+                                _mm512_cvtepi16_epi8(_mm512_srai_epi16(v, 8)));
+        }
+        if (i < n) {
+            const __mmask32 k = ((__mmask32)1 << (n - i)) - 1; /* n - i < 32 */
+            __m512i v = _mm512_maskz_loadu_epi16(k, p + i);
+            _mm512_mask_cvtepi16_storeu_epi8(dl + i, k, v);
+            _mm512_mask_cvtepi16_storeu_epi8(dh + i, k, _mm512_srai_epi16(v, 8));
+        }
+        return;
+    }
+    for (; i + 64 <= n; i += 64)
+        _mm512_storeu_si512(dl + i, _mm512_loadu_si512(s + i));
+    if (i < n) {
+        const __mmask64 k = ((__mmask64)1 << (n - i)) - 1; /* n - i < 64 */
+        _mm512_mask_storeu_epi8(dl + i, k, _mm512_maskz_loadu_epi8(k, s + i));
+    }
+}
+
 /* s16 input row iy, columns ix0 .. ix0 + npx - 1 (any outside the
  * picture: 0) -> low bytes at lo, high bytes at hi, cin per pixel. */
 static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, int ix0,
@@ -325,33 +368,8 @@ static void stage_row_split(const nl_x86_conv *c, const nl_tensor *src, int iy, 
     memset(hi, 0, (size_t)a * cin);
     const int16_t *s = (const int16_t *)src->data + (ptrdiff_t)iy * src->stride +
                        (ptrdiff_t)(ix0 + a) * c->cin;
-    uint8_t *dl = lo + (size_t)a * cin, *dh = hi + (size_t)a * cin;
-    const size_t n = (size_t)(b - a) * cin;
-    size_t i = 0;
-    /* 64 samples at a time: each 128-bit lane's low and high bytes
-     * gathered into its qwords (vpshufb), the qwords of both vectors
-     * sorted into 64 low and 64 high bytes (vpermt2q). */
-    const __m512i split = _mm512_broadcast_i32x4(
-        _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
-    const __m512i qlo = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
-    const __m512i qhi = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
-    for (; i + 64 <= n; i += 64) {
-        const __m512i v0 = _mm512_shuffle_epi8(_mm512_loadu_si512(s + i), split);
-        const __m512i v1 = _mm512_shuffle_epi8(_mm512_loadu_si512(s + i + 32), split);
-        _mm512_storeu_si512(dl + i, _mm512_permutex2var_epi64(v0, qlo, v1));
-        _mm512_storeu_si512(dh + i, _mm512_permutex2var_epi64(v0, qhi, v1));
-    }
-    for (; i + 32 <= n; i += 32) {
-        __m512i v = _mm512_loadu_si512(s + i);
-        _mm256_storeu_si256((__m256i *)(dl + i), _mm512_cvtepi16_epi8(v));
-        _mm256_storeu_si256((__m256i *)(dh + i), _mm512_cvtepi16_epi8(_mm512_srai_epi16(v, 8)));
-    }
-    if (i < n) {
-        const __mmask32 k = ((__mmask32)1 << (n - i)) - 1; /* n - i < 32 */
-        __m512i v = _mm512_maskz_loadu_epi16(k, s + i);
-        _mm512_mask_cvtepi16_storeu_epi8(dl + i, k, v);
-        _mm512_mask_cvtepi16_storeu_epi8(dh + i, k, _mm512_srai_epi16(v, 8));
-    }
+    stage_part(1, (const uint8_t *)s, (size_t)(b - a) * cin, lo + (size_t)a * cin,
+               hi + (size_t)a * cin);
     memset(lo + (size_t)b * cin, 0, (size_t)(npx - b) * cin);
     memset(hi + (size_t)b * cin, 0, (size_t)(npx - b) * cin);
 }
@@ -441,36 +459,6 @@ static void pair_plan_make(pair_plan *pl, int ca, int cb, int es)
     pl->breach = (bover + nb_u - 1) / nb_u;
     pl->P = P;
     pl->T = T;
-}
-
-/* n elements at s -> staged: S16: low bytes at dl, high at dh; else bytes
- * at dl. */
-ALWAYS_INLINE void stage_part(const int S16, const uint8_t *s, size_t n, uint8_t *dl,
-                              uint8_t *dh)
-{
-    size_t i = 0;
-    if (S16) {
-        const int16_t *p = (const int16_t *)s;
-        for (; i + 32 <= n; i += 32) {
-            __m512i v = _mm512_loadu_si512(p + i);
-            _mm256_storeu_si256((__m256i *)(dl + i), _mm512_cvtepi16_epi8(v));
-            _mm256_storeu_si256((__m256i *)(dh + i),
-                                _mm512_cvtepi16_epi8(_mm512_srai_epi16(v, 8)));
-        }
-        if (i < n) {
-            const __mmask32 k = ((__mmask32)1 << (n - i)) - 1; /* n - i < 32 */
-            __m512i v = _mm512_maskz_loadu_epi16(k, p + i);
-            _mm512_mask_cvtepi16_storeu_epi8(dl + i, k, v);
-            _mm512_mask_cvtepi16_storeu_epi8(dh + i, k, _mm512_srai_epi16(v, 8));
-        }
-        return;
-    }
-    for (; i + 64 <= n; i += 64)
-        _mm512_storeu_si512(dl + i, _mm512_loadu_si512(s + i));
-    if (i < n) {
-        const __mmask64 k = ((__mmask64)1 << (n - i)) - 1; /* n - i < 64 */
-        _mm512_mask_storeu_epi8(dl + i, k, _mm512_maskz_loadu_epi8(k, s + i));
-    }
 }
 
 /* Vector t of a group: units from va (lanes < V) and vb by idx[t]. */
